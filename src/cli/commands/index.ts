@@ -1,0 +1,8 @@
+/**
+ * Registry of CLI commands. Each command lives in its own file in this folder;
+ * add one line here to expose it.
+ */
+import type { Command } from '../command.js';
+
+export const commands: Command[] = [
+];

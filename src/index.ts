@@ -1,0 +1,6 @@
+/**
+ * kldm library API. Each domain folder exports its public pieces here; the CLI
+ * and the web server are thin shells over these.
+ */
+export { Rng } from './util/rng.js';
+export { KldmError, InputError } from './util/errors.js';

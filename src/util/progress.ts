@@ -1,0 +1,85 @@
+/**
+ * Progress reporting for long jobs: done/total, rate, ETA. Writes a single
+ * updating line on a TTY, and a plain line every `intervalMs` otherwise (logs, CI).
+ */
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  unit?: string;
+  intervalMs?: number;
+  stream?: NodeJS.WriteStream;
+  /** suppress output entirely (library use, tests) */
+  quiet?: boolean;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m${String(sec).padStart(2, '0')}s`;
+  return `${sec}s`;
+}
+
+/** Parses "90", "90s", "15m", "2h", "1h30m" into seconds. */
+export function parseDuration(text: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  const re = /(\d+(?:\.\d+)?)\s*([hms])/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of t.matchAll(re)) {
+    const v = Number(m[1]);
+    total += m[2] === 'h' ? v * 3600 : m[2] === 'm' ? v * 60 : v;
+    consumed += m[0].length;
+  }
+  if (consumed === 0 || consumed !== t.replace(/\s+/g, '').length) {
+    throw new Error(`cannot parse duration "${text}" (use e.g. 90s, 15m, 2h, 1h30m)`);
+  }
+  return total;
+}
+
+export class Progress {
+  private readonly start = Date.now();
+  private last = 0;
+  private done = 0;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly tty: boolean;
+
+  constructor(private readonly opts: ProgressOptions) {
+    this.stream = opts.stream ?? process.stderr;
+    this.tty = Boolean(this.stream.isTTY);
+  }
+
+  get elapsedSeconds(): number {
+    return (Date.now() - this.start) / 1000;
+  }
+
+  update(done: number, extra = ''): void {
+    this.done = done;
+    const now = Date.now();
+    const interval = this.opts.intervalMs ?? (this.tty ? 200 : 10_000);
+    if (now - this.last < interval && done < this.opts.total) return;
+    this.last = now;
+    this.print(extra);
+  }
+
+  finish(extra = ''): void {
+    this.print(extra);
+    if (this.tty && !this.opts.quiet) this.stream.write('\n');
+  }
+
+  private print(extra: string): void {
+    if (this.opts.quiet) return;
+    const el = this.elapsedSeconds;
+    const rate = el > 0 ? this.done / el : 0;
+    const eta = rate > 0 ? (this.opts.total - this.done) / rate : NaN;
+    const pct = this.opts.total > 0 ? ((100 * this.done) / this.opts.total).toFixed(1) : '100';
+    const unit = this.opts.unit ?? 'it';
+    const line = `${this.opts.label}: ${this.done}/${this.opts.total} (${pct}%) ${rate.toFixed(2)} ${unit}/s elapsed ${formatDuration(el)} ETA ${formatDuration(eta)}${extra ? ' ' + extra : ''}`;
+    if (this.tty) this.stream.write(`\r\x1b[K${line}`);
+    else this.stream.write(line + '\n');
+  }
+}
