@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/ (and tests under bench/ are never run here)
-// with Node's built-in test runner through tsx. `--slow` also runs
-// *.slow.test.ts files (long checks that CI runs too, kept out of the fast loop).
+// with Node's built-in test runner through tsx. *.slow.test.ts files (long
+// checks that CI runs too) are left out by default; `--slow` runs only them,
+// `--all` runs everything.
 // Extra arguments that are paths restrict the run to those files.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
-const slow = args.includes('--slow');
+const mode = args.includes('--all') ? 'all' : args.includes('--slow') ? 'slow' : 'fast';
 const only = args.filter((a) => !a.startsWith('--'));
 
 function walk(dir, out) {
@@ -21,7 +22,9 @@ function walk(dir, out) {
 }
 
 let files = only.length > 0 ? only : walk('src', []);
-files = files.filter((f) => slow || !f.endsWith('.slow.test.ts')).sort();
+const isSlow = (f) => f.endsWith('.slow.test.ts');
+if (only.length === 0) files = files.filter((f) => mode === 'all' || (mode === 'slow') === isSlow(f));
+files.sort();
 if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
