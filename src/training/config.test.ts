@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseOverrides, PRESETS, resolveConfig } from './config.js';
+
+test('the paper preset is the published configuration (spec §2, §8)', () => {
+  const c = resolveConfig('paper');
+  assert.deepEqual(c.model, { hidden: 512, timeDim: 256, layers: 6, frequencies: 128 });
+  assert.equal(c.optim.batchSize, 256);
+  assert.equal(c.optim.lr, 1e-3);
+  assert.equal(c.optim.weightDecay, 1e-12);
+  assert.equal(c.optim.amsgrad, true);
+  assert.equal(c.schedule.emaDecay, 0.999);
+  assert.equal(c.schedule.emaStartEpoch, 500);
+  assert.equal(c.validation.everyEpochs, 100);
+  assert.equal(c.validation.samplerSteps, 1000);
+});
+
+test('resolving returns a copy: editing it does not change the preset', () => {
+  const c = resolveConfig('cpu-small');
+  c.model.hidden = 7;
+  assert.notEqual(PRESETS['cpu-small']!.model.hidden, 7);
+});
+
+test('overrides from flags are typed and validated', () => {
+  const c = resolveConfig('cpu-small', parseOverrides(['optim.lr=5e-4', 'validation.sampler=pc', 'schedule.emaStartEpoch=3']));
+  assert.equal(c.optim.lr, 5e-4);
+  assert.equal(c.validation.sampler, 'pc');
+  assert.equal(c.schedule.emaStartEpoch, 3);
+  assert.throws(() => resolveConfig('paper', parseOverrides(['optim.lr=-1'])), /"optim.lr" must be > 0/);
+  assert.throws(() => resolveConfig('paper', parseOverrides(['model.hiden=3'])), /unknown config field "model.hiden"/);
+  assert.throws(() => resolveConfig('paper', parseOverrides(['model.timeDim=7'])), /must be even/);
+  assert.throws(() => parseOverrides(['lr']), /expected key=value/);
+});
+
+test('a config file names a base preset and overrides some fields', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-config-'));
+  const file = join(dir, 'my.json');
+  writeFileSync(file, JSON.stringify({ base: 'cpu-medium', model: { layers: 3 }, optim: { batchSize: 64 } }));
+  const c = resolveConfig(file);
+  assert.equal(c.model.layers, 3);
+  assert.equal(c.model.hidden, PRESETS['cpu-medium']!.model.hidden);
+  assert.equal(c.optim.batchSize, 64);
+  writeFileSync(file, '{ not json');
+  assert.throws(() => resolveConfig(file), /invalid JSON/);
+  writeFileSync(file, JSON.stringify({ base: 'nope' }));
+  assert.throws(() => resolveConfig(file), /"base" must be one of/);
+  assert.throws(() => resolveConfig('no-such-preset'), /unknown config "no-such-preset"/);
+});
