@@ -22,6 +22,8 @@ export interface PredictOptions {
   trajectoryStride?: number;
   signal?: AbortSignal;
   onProgress?: (p: { step: number; total: number }) => void;
+  /** called with each trajectory frame of sample `sample` as soon as it is recorded (live view in the web page) */
+  onFrame?: (sample: number, frame: TrajectoryFrame) => void;
 }
 
 /** One frame of a denoising trajectory (network time t, positions, velocities, lattice). */
