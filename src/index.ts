@@ -4,3 +4,6 @@
  */
 export { Rng } from './util/rng.js';
 export { KldmError, InputError } from './util/errors.js';
+export * from './engine/index.js';
+export * from './network/index.js';
+export * from './network/types.js';

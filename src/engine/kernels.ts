@@ -1,0 +1,134 @@
+/**
+ * The numeric kernels the CSPVNet network (spec §2) needs, behind one interface
+ * so that the network code is the same whether the kernels run as plain
+ * TypeScript loops (src/engine/reference.ts, the test oracle and fallback), as
+ * the native C++ addon (src/engine/native.ts), or later on a GPU.
+ *
+ * Conventions:
+ * - Every matrix is row-major and addressed by (array, offset, leading dimension)
+ *   so that column blocks of a weight matrix (spec §15: the split of the first
+ *   edge-MLP matrix) are used in place, without copies.
+ * - Arrays are Float32Array in production; the reference kernels also accept
+ *   Float64Array (finite-difference gradient checks), native ones only float32.
+ * - "Segments" are contiguous row ranges [offsets[s], offsets[s+1]): atoms of a
+ *   crystal, edges of a crystal, outgoing edges of an atom (spec §15).
+ * - Outputs are overwritten unless the doc says "accumulates" (+=).
+ */
+export type FloatArray = Float32Array | Float64Array;
+
+/** Directed edges of a batch (spec §1.6): all ordered pairs i≠j within a crystal, row-major. */
+export interface EdgeLayout {
+  numEdges: number;
+  /** source atom i of edge e */
+  src: Int32Array;
+  /** target atom j of edge e */
+  dst: Int32Array;
+  /** crystal g(i) of edge e */
+  crystalOfEdge: Int32Array;
+  /** length N+1: the outgoing edges of atom i are [nodeEdgeOffsets[i], nodeEdgeOffsets[i+1]) */
+  nodeEdgeOffsets: Int32Array;
+  /** length G+1: the edges of crystal g are [crystalEdgeOffsets[g], crystalEdgeOffsets[g+1]) */
+  crystalEdgeOffsets: Int32Array;
+}
+
+/** Hyper-parameters of one AdamW step (torch.optim.AdamW semantics). */
+export interface AdamWHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step number, used for the bias corrections */
+  step: number;
+}
+
+export interface Kernels {
+  /** 'reference' or 'native' */
+  readonly name: string;
+  /** whether the kernels accept Float64Array (only the reference does) */
+  readonly supportsFloat64: boolean;
+
+  /**
+   * C = alpha·op(A)·op(B) + beta·C, op(X) = X or Xᵀ; op(A) is m×k, op(B) k×n, C m×n.
+   * beta = 0 means C is overwritten (its old content, even NaN, is ignored).
+   */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: FloatArray, aOff: number, lda: number,
+    b: FloatArray, bOff: number, ldb: number,
+    beta: number, c: FloatArray, cOff: number, ldc: number,
+  ): void;
+
+  /** z[r,c] += bias[c] (if bias), then out = silu(z) = z·σ(z). out may be z itself. */
+  biasSilu(z: FloatArray, bias: FloatArray | null, rows: number, cols: number, out: FloatArray): void;
+  /** dz = dout · silu'(z) over n elements; dz may alias dout or z. */
+  siluBackward(dout: FloatArray, z: FloatArray, n: number, dz: FloatArray): void;
+  /** x[r,c] += bias[c] */
+  addBias(x: FloatArray, bias: FloatArray, rows: number, cols: number): void;
+  /** dst[c] += Σ_r src[r,c] (accumulates) */
+  colSumAdd(src: FloatArray, rows: number, cols: number, dst: FloatArray): void;
+  /** dst[i] += src[i], i < n (accumulates) */
+  addInto(dst: FloatArray, src: FloatArray, n: number): void;
+
+  /** y = γ·(x − mean)/sqrt(var + eps) + β per row (biased variance); stores mean and 1/sqrt(var+eps). */
+  layerNormForward(
+    x: FloatArray, gamma: FloatArray, beta: FloatArray, rows: number, cols: number, eps: number,
+    y: FloatArray, mean: FloatArray, rstd: FloatArray,
+  ): void;
+  /** Backward of layerNormForward: dx, dgamma, dbeta all accumulate. */
+  layerNormBackward(
+    dy: FloatArray, x: FloatArray, gamma: FloatArray, mean: FloatArray, rstd: FloatArray,
+    rows: number, cols: number, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
+  ): void;
+
+  /**
+   * Edge position features ψ(p_j − p_i) of spec §2.1 item 4: z_{d·F+k} = Δ_d·2πk,
+   * out[e] = [sin(z_0..z_{3F−1}), cos(z_0..z_{3F−1})] (6F wide).
+   */
+  fourierFeatures(pos: FloatArray, edges: EdgeLayout, freqs: number, out: FloatArray): void;
+  /** dpos += ∂/∂pos of Σ dpsi·ψ (accumulates). */
+  fourierBackward(pos: FloatArray, edges: EdgeLayout, freqs: number, dpsi: FloatArray, dpos: FloatArray): void;
+
+  /** out[s] = mean of rows of segment s (zero row if the segment is empty). */
+  segmentMean(x: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void;
+  /** dx[r] = dout[s]/|s| for every row r of segment s (overwrites all rows [0, offsets[segments])). */
+  segmentMeanBackward(dout: FloatArray, offsets: Int32Array, segments: number, cols: number, dx: FloatArray): void;
+  /** out[s] = Σ rows of segment s. */
+  segmentSum(x: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void;
+  /** In place x[r] −= mean of its segment (spec "centre(·)"). Self-adjoint, so also its own backward. */
+  segmentCentre(x: FloatArray, offsets: Int32Array, segments: number, cols: number): void;
+  /** x[r] += src[s] for every row r of segment s. */
+  segmentBroadcastAdd(x: FloatArray, offsets: Int32Array, segments: number, cols: number, src: FloatArray): void;
+
+  /** out[r] = table[ids[r]] */
+  gatherRows(table: FloatArray, ids: Int32Array, cols: number, out: FloatArray): void;
+  /** dtable[ids[r]] += dout[r] (accumulates) */
+  scatterAddRows(dout: FloatArray, ids: Int32Array, cols: number, dtable: FloatArray): void;
+
+  /**
+   * The split first edge-MLP linear (spec §15), accumulated onto the ψ block's product already in z:
+   * z[e] += a[src] + b[dst] + c[g(e)] + wv·(v_dst − v_src) + bias, with wv H×3 (= W_P-block·P.weight).
+   */
+  edgeCombine(
+    z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray,
+    vel: FloatArray, edges: EdgeLayout, cols: number,
+  ): void;
+  /**
+   * Backward of edgeCombine: da[i] = Σ_{e from i} dz[e], db[j] = Σ_{e to j} dz[e], dc[g] = Σ_{e in g} dz[e]
+   * (overwritten; da, db N×cols, dc G×cols); dwv[h,d] += Σ_e dz[e,h]·(v_dst − v_src)_d (accumulates);
+   * if dvel: dvel[dst] += wvᵀdz[e], dvel[src] −= wvᵀdz[e] (accumulates).
+   */
+  edgeCombineBackward(
+    dz: FloatArray, vel: FloatArray, wv: FloatArray, edges: EdgeLayout, cols: number,
+    numAtoms: number, numCrystals: number,
+    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray, dvel: FloatArray | null,
+  ): void;
+
+  /**
+   * One AdamW step on n elements (torch.optim.AdamW): p ·= 1 − lr·wd; m, v moments;
+   * with vmax (AMSGrad) vmax = max(vmax, v) is used in the denominator.
+   */
+  adamw(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null, n: number, hp: AdamWHyper): void;
+  /** ema += (1 − decay)·(p − ema) (spec §8) */
+  emaUpdate(ema: FloatArray, p: FloatArray, n: number, decay: number): void;
+}

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { referenceKernels as k } from './reference.js';
+import { Rng } from '../util/rng.js';
+
+function rand(rng: Rng, n: number): Float64Array {
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return a;
+}
+
+test('gemm: all transpose combinations, offsets and leading dimensions against a naive triple loop', () => {
+  const rng = new Rng(1);
+  const m = 3, n = 4, kk = 5;
+  for (const tA of [false, true]) {
+    for (const tB of [false, true]) {
+      const lda = (tA ? m : kk) + 2;
+      const ldb = (tB ? kk : n) + 1;
+      const a = rand(rng, 3 + (tA ? kk : m) * lda);
+      const b = rand(rng, 2 + (tB ? n : kk) * ldb);
+      const c = rand(rng, 1 + m * (n + 3));
+      const c0 = Float64Array.from(c);
+      k.gemm(tA, tB, m, n, kk, 0.5, a, 3, lda, b, 2, ldb, 2, c, 1, n + 3);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < kk; p++) s += (tA ? a[3 + p * lda + i]! : a[3 + i * lda + p]!) * (tB ? b[2 + j * ldb + p]! : b[2 + p * ldb + j]!);
+        assert.ok(Math.abs(c[1 + i * (n + 3) + j]! - (2 * c0[1 + i * (n + 3) + j]! + 0.5 * s)) < 1e-12);
+      }
+    }
+  }
+});
+
+test('gemm with beta = 0 ignores NaN in C', () => {
+  const c = Float32Array.of(NaN);
+  k.gemm(false, false, 1, 1, 1, 1, Float32Array.of(2), 0, 1, Float32Array.of(3), 0, 1, 0, c, 0, 1);
+  assert.equal(c[0], 6);
+});
+
+test('layer norm: zero mean, unit variance before the affine map', () => {
+  const rng = new Rng(2);
+  const x = rand(rng, 2 * 6);
+  const y = new Float64Array(12);
+  k.layerNormForward(x, new Float64Array(6).fill(1), new Float64Array(6), 2, 6, 0, y, new Float64Array(2), new Float64Array(2));
+  for (let r = 0; r < 2; r++) {
+    let s = 0, s2 = 0;
+    for (let c = 0; c < 6; c++) { s += y[r * 6 + c]!; s2 += y[r * 6 + c]! ** 2; }
+    assert.ok(Math.abs(s) < 1e-12 && Math.abs(s2 / 6 - 1) < 1e-12);
+  }
+});
+
+test('segment mean, centring and empty segments', () => {
+  const x = Float64Array.of(1, 2, 3, 4, 5, 6);
+  const off = Int32Array.of(0, 2, 2, 3);
+  const out = new Float64Array(6).fill(9);
+  k.segmentMean(x, off, 3, 2, out);
+  assert.deepEqual([...out], [2, 3, 0, 0, 5, 6]);
+  k.segmentCentre(x, off, 3, 2);
+  assert.deepEqual([...x], [-1, -1, 1, 1, 0, 0]);
+});
