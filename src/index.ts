@@ -7,3 +7,4 @@ export { KldmError, InputError } from './util/errors.js';
 export * from './engine/index.js';
 export * from './network/index.js';
 export * from './network/types.js';
+export { createKldmServer, defaultServices, defaultLimits, WorkerJobRunner, type KldmServer, type KldmServerOptions, type ServerLimits, type Services } from './server/index.js';

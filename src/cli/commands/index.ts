@@ -3,6 +3,8 @@
  * add one line here to expose it.
  */
 import type { Command } from '../command.js';
+import { serveCommand } from './serve.js';
 
 export const commands: Command[] = [
+  serveCommand,
 ];

@@ -1,0 +1,86 @@
+/**
+ * What the server needs from the rest of kldm, as one injectable object. The
+ * defaults (default-services.ts) are the real library functions; tests inject
+ * small deterministic doubles so that the HTTP layer can be checked in
+ * milliseconds.
+ */
+import type { Structure } from '../crystal/types.js';
+import type { PredictResult, SamplerName, TrajectoryFrame } from '../predict/types.js';
+
+/** A validated prediction request, as the job runner receives it. */
+export interface PredictJobRequest {
+  formula: string;
+  n: number;
+  z: number;
+  sampler: SamplerName;
+  steps: number;
+  seed: number;
+  model?: string;
+  trajectory: boolean;
+  trajectoryStride: number;
+}
+
+export interface RunHooks {
+  signal: AbortSignal;
+  onProgress(step: number, total: number): void;
+  /** a trajectory frame of sample `sample`, as soon as the sampler records it */
+  onFrame(sample: number, frame: TrajectoryFrame): void;
+}
+
+/** Runs one prediction job (by default in a worker thread, see worker-runner.ts). */
+export interface JobRunner {
+  run(request: PredictJobRequest, hooks: RunHooks): Promise<PredictResult>;
+}
+
+export type StructureFormat = 'cif' | 'poscar' | 'extxyz' | 'json';
+
+export interface ModelInfo {
+  name: string;
+  /** parsed models/<name>/model.json (free-form) */
+  meta: Record<string, unknown>;
+  /** MODEL_CARD.md text, when shipped */
+  card?: string;
+}
+
+export interface DatasetInfo {
+  name: string;
+  splits: string[];
+}
+
+export interface DatasetEntry {
+  id: string;
+  formula: string;
+  structure: Structure;
+}
+
+export interface DatasetPage {
+  dataset: string;
+  split: string;
+  offset: number;
+  limit: number;
+  /** entries matching the filter */
+  total: number;
+  items: DatasetEntry[];
+}
+
+export interface MatchResult {
+  match: boolean;
+  /** normalised rms displacement (spec §9 step 2), null when no match */
+  rms: number | null;
+}
+
+export interface Services {
+  runner: JobRunner;
+  /** element -> count of one formula unit; throws InputError on a bad formula */
+  parseFormula(formula: string): Promise<Record<string, number>>;
+  /** parse CIF text; throws InputError on bad input */
+  parseCif(text: string): Promise<Structure>;
+  /** structure text in one of the download formats (json is handled by the server itself) */
+  writeStructure(structure: Structure, format: Exclude<StructureFormat, 'json'>, title: string): Promise<string>;
+  /** the CSP evaluator's matcher (spec §9 step 2) */
+  match(pred: Structure, gt: Structure): Promise<MatchResult>;
+  listModels(): Promise<ModelInfo[]>;
+  listDatasets(): Promise<DatasetInfo[]>;
+  /** throws InputError for an unknown dataset/split */
+  datasetPage(name: string, split: string, q: { offset: number; limit: number; formula?: string }): Promise<DatasetPage>;
+}

@@ -1,0 +1,102 @@
+/**
+ * Deterministic stand-in for src/predict/predict.ts with the same signature,
+ * used by the server tests, the browser test and the load benchmark so that
+ * they exercise the HTTP layer, worker threads, progress, trajectories and
+ * cancellation without a trained model. It is NOT a crystal generator: atoms
+ * move on straight lines (wrapped into the cell) from seeded random positions
+ * to a simple-cubic-like grid while a cubic lattice shrinks to its final size.
+ *
+ * Special model names drive the failure paths:
+ *   "fake-busy"  : a synchronous loop that never yields (only thread termination stops it)
+ *   "fake-error" : throws an InputError, as the real predictor does for unsupported elements
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Rng } from '../../util/rng.js';
+import { InputError } from '../../util/errors.js';
+import { parseFormula, totalAtoms } from '../../crystal/composition.js';
+import { minInteratomicDistance, volume } from '../../crystal/lattice.js';
+import type { Matrix3 } from '../../crystal/types.js';
+import type { PredictOptions, PredictResult, PredictedStructure, TrajectoryFrame } from '../../predict/types.js';
+
+/** per-step delay in ms, so that tests can watch a job run (default 2) */
+const STEP_MS = Number(process.env.KLDM_FAKE_STEP_MS ?? 2);
+
+function abortError(): Error {
+  const e = new Error('aborted');
+  e.name = 'AbortError';
+  return e;
+}
+
+export async function predictStructures(formula: string, options: PredictOptions = {}): Promise<PredictResult> {
+  const n = options.n ?? 1;
+  const z = options.z ?? 1;
+  const steps = options.steps ?? 1000;
+  const seed = options.seed ?? 0;
+  const stride = options.trajectoryStride ?? 1;
+  const model = options.model ?? 'fake';
+  if (model === 'fake-error') throw new InputError(`model ${model} does not support the elements of ${formula}`);
+  if (model === 'fake-busy') {
+    for (;;) {
+      // never yields: only Worker.terminate() ends this
+    }
+  }
+  const comp = parseFormula(formula, { maxAtoms: 100_000 });
+  const species: string[] = [];
+  for (let r = 0; r < z; r++) {
+    for (let i = 0; i < comp.elements.length; i++) {
+      for (let c = 0; c < comp.counts[i]!; c++) species.push(comp.elements[i]!);
+    }
+  }
+  const atoms = species.length;
+  if (atoms !== totalAtoms(comp) * z) throw new Error('fake predictor: site expansion mismatch');
+  const side = Math.ceil(Math.cbrt(atoms));
+  const samples: PredictedStructure[] = [];
+  for (let k = 0; k < n; k++) {
+    const rng = new Rng(seed * 1000 + k);
+    const start = new Float64Array(atoms * 3);
+    rng.fillUniform(start);
+    const target = new Float64Array(atoms * 3);
+    for (let i = 0; i < atoms; i++) {
+      target[3 * i] = (i % side) / side + 0.02 * k;
+      target[3 * i + 1] = (Math.floor(i / side) % side) / side;
+      target[3 * i + 2] = Math.floor(i / (side * side)) / side;
+    }
+    const aFinal = 2.5 * side;
+    const trajectory: TrajectoryFrame[] = [];
+    const frac = new Float64Array(atoms * 3);
+    for (let step = 0; step <= steps; step++) {
+      if (options.signal?.aborted) throw abortError();
+      const s = step / steps; // 0 = noise, 1 = final
+      const a = aFinal * (1.6 - 0.6 * s);
+      for (let j = 0; j < atoms * 3; j++) {
+        const d = target[j]! - start[j]!;
+        const x = start[j]! + s * d;
+        frac[j] = x - Math.floor(x);
+      }
+      if (options.trajectory && (step % stride === 0 || step === steps)) {
+        const frame: TrajectoryFrame = {
+          t: 1 - s,
+          lattice: [a, 0, 0, 0, a, 0, 0, 0, a],
+          frac: Array.from(frac),
+          vel: Array.from(target, (v, j) => v - start[j]!),
+        };
+        trajectory.push(frame);
+        options.onFrame?.(k, frame);
+      }
+      if (step > 0) options.onProgress?.({ step: k * steps + step, total: n * steps });
+      if (STEP_MS > 0 && step < steps) await sleep(STEP_MS);
+    }
+    const lattice: Matrix3 = [aFinal, 0, 0, 0, aFinal, 0, 0, 0, aFinal];
+    const minDistance = atoms > 1 ? minInteratomicDistance(lattice, frac) : aFinal;
+    const v = volume(lattice);
+    const sample: PredictedStructure = {
+      structure: { lattice, species: [...species], frac: Float64Array.from(frac) },
+      minDistance,
+      volume: v,
+      valid: minDistance >= 0.5 && v >= 0.1,
+    };
+    if (options.trajectory) sample.trajectory = trajectory;
+    samples.push(sample);
+  }
+  return { formula, model, sampler: options.sampler ?? 'em', steps, seed, samples, warnings: ['fake predictor: not a crystal model'] };
+}
