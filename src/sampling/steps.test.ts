@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeLayout } from '../network/types.js';
+import { Rng } from '../util/rng.js';
 import { velocityScore, fromNetworkScale } from '../diffusion/tdm.js';
-import { tdmEmStep, tdmPredictorStep, tdmCorrectorStep, correctorStepSizes, atomGroupOffsets } from './steps.js';
+import { tdmEmStep, tdmPredictorStep, tdmCorrectorStep, correctorStepSizes, atomGroupOffsets, langevinCorrectorStep, crystalGroupOffsets } from './steps.js';
 
 function assertClose(actual: ArrayLike<number>, expected: number[], tol: number, what: string) {
   for (let j = 0; j < expected.length; j++) {
@@ -67,4 +68,25 @@ test('corrector noise enters as sqrt(2δ)·ξ and a zero score gives δ = 0', ()
   assert.ok(Math.abs(u[0]! - (u0[0]! + delta[0]! * score[0]! + Math.sqrt(2 * delta[0]!))) < 1e-12);
   const d = correctorStepSizes(new Float64Array(9), atomGroupOffsets(makeLayout([1, 2]), 3), 0.25);
   assert.deepEqual(Array.from(d), [0, 0]);
+});
+
+test('corrector on exact N(0, V) samples in k dims inflates the variance by 1 − 2τ + (2τ + τ²)·k/(k − 2) (closed form)', () => {
+  // δ = τV/q with q = |l|²/(kV) ~ χ²_k/k, so E|l′|²/(kV) = E[(1 − τ/q)² q] + 2τE[1/q], E[1/q] = k/(k − 2)
+  const rng = new Rng(8);
+  const V = 0.09;
+  for (const [k, tau] of [[6, 0.25], [6, 0.05], [30, 0.25]] as const) {
+    const G = 40000;
+    const l = new Float64Array(G * k);
+    rng.fillNormal(l);
+    for (let j = 0; j < l.length; j++) l[j]! *= Math.sqrt(V);
+    const score = l.map((x) => -x / V);
+    const z = new Float64Array(G * k);
+    rng.fillNormal(z);
+    langevinCorrectorStep(l, score, z, crystalGroupOffsets(G, k), tau);
+    let m2 = 0;
+    for (const x of l) m2 += x * x;
+    const ratio = m2 / l.length / V;
+    const expected = 1 - 2 * tau + (2 * tau + tau * tau) * (k / (k - 2));
+    assert.ok(Math.abs(ratio - expected) < 0.02, `k=${k} τ=${tau}: ${ratio} vs ${expected}`);
+  }
 });

@@ -1,0 +1,258 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeLayout, type NetInput, type NetOutput, type ScoreNetwork } from '../network/types.js';
+import { Rng } from '../util/rng.js';
+import { KldmError } from '../util/errors.js';
+import { vpAlpha, vpSigma } from '../diffusion/latticeVp.js';
+import { sigmaU } from '../diffusion/tdmKernel.js';
+import { sampleCsp, sampleCspSync, timeGrid } from './sampler.js';
+import { decodeSamplerResult } from './decode.js';
+import { tdmCoefficients } from '../diffusion/tdmKernel.js';
+import { scoreNormAt } from '../diffusion/scoreNorm.js';
+import { wrappedNormalG } from '../diffusion/wrappedNormal.js';
+import { centreInPlace } from '../diffusion/centre.js';
+import { wrap2pi } from '../diffusion/wrap.js';
+import { fromParameters } from '../crystal/lattice.js';
+import { latticeToFeatures } from '../diffusion/latticeFeatures.js';
+
+/** Velocity head 0; lattice head = the x0-prediction of the exact score of l_0 ~ N(m, v²) per component. */
+class GaussianLatticeNet implements ScoreNetwork {
+  calls: NetInput[] = [];
+  constructor(private readonly m: number, private readonly v: number, private readonly record = false) {}
+  predict(input: NetInput): NetOutput {
+    if (this.record) {
+      this.calls.push({ ...input, t: input.t.slice(), pos: input.pos.slice(), vel: input.vel.slice(), lattice: input.lattice.slice() });
+    }
+    const l = new Float32Array(input.lattice.length);
+    for (let j = 0; j < l.length; j++) {
+      const t = input.t[Math.floor(j / 6)]!;
+      const a = vpAlpha(t);
+      const s2 = vpSigma(t) ** 2;
+      const score = -(input.lattice[j]! - a * this.m) / (a * a * this.v * this.v + s2);
+      l[j] = (input.lattice[j]! + s2 * score) / a; // x0 that reproduces `score` (§4)
+    }
+    return { v: new Float32Array(input.pos.length), l };
+  }
+}
+
+function moments(a: ArrayLike<number>): { mean: number; sd: number } {
+  let m = 0;
+  for (let j = 0; j < a.length; j++) m += a[j]!;
+  m /= a.length;
+  let v = 0;
+  for (let j = 0; j < a.length; j++) v += (a[j]! - m) ** 2;
+  return { mean: m, sd: Math.sqrt(v / a.length) };
+}
+
+test('time grid is linspace(1, t_f, n+1)', () => {
+  const g = timeGrid(1000, 1e-3);
+  assert.equal(g.length, 1001);
+  assert.equal(g[0], 1);
+  assert.equal(g[1000], 1e-3);
+  assert.ok(Math.abs(g[500]! - 0.5005) < 1e-15);
+  assert.ok(Math.abs(g[1]! - g[0]! + 0.000999) < 1e-15); // Δt of §14.5
+  assert.equal(timeGrid(4, 0)[4], 0);
+});
+
+const samplerCases = [
+  { name: 'em', options: { method: 'em' as const }, sdRange: [0.27, 0.33] },
+  // the deterministic predictor alone (DDIM-like) transports the prior onto the target
+  { name: 'pc without corrector', options: { method: 'pc' as const, correctorSteps: 0 }, sdRange: [0.27, 0.33] },
+  // with the default τ = 0.25 the reference's corrector over-disperses an exact Gaussian target: its step
+  // τ/mean(ŝ²) is computed from the state it moves, which inflates the variance by 1 + τ + 1.5τ² per step
+  // for 6 components (closed form, tested in steps.test.ts; §13.9). Observed sd ≈ 0.39 for v = 0.3.
+  { name: 'pc', options: { method: 'pc' as const }, sdRange: [0.3, 0.45] },
+];
+
+for (const c of samplerCases) {
+  test(`${c.name}: with the exact Gaussian lattice score the samples centre on N(m, v²); velocities contract`, () => {
+    const G = 300;
+    const layout = makeLayout(Array.from({ length: G }, (_, g) => 2 + (g % 4)));
+    const types = new Int32Array(layout.numAtoms).fill(8);
+    const res = sampleCspSync(new GaussianLatticeNet(0.7, 0.3), { layout, types }, new Rng(17), {
+      ...c.options,
+      nSteps: 200,
+      trajectoryEvery: 200,
+    });
+    const { mean, sd } = moments(res.lattice); // 1800 values: sd of the mean ≈ 0.007
+    assert.ok(Math.abs(mean - 0.7) < 0.04, `mean ${mean}`);
+    assert.ok(sd > c.sdRange[0]! && sd < c.sdRange[1]!, `sd ${sd}`);
+    // zero velocity head: ŝ_u = −u/σ_u² is the exact velocity score of the u_0 = 0 forward marginal,
+    // so the velocities contract from ≈ N(0, 1) towards N(0, σ_u(2 t_f)²) ≈ 0.063²; with 200 steps the
+    // last EM step alone injects noise of sd sqrt(e^{2h} − 1) ≈ 0.14, which bounds what we can expect
+    const last = res.trajectory[res.trajectory.length - 1]!;
+    assert.equal(last.step, 200);
+    const vSd = moments(Array.from(last.vel, (v) => 2 * Math.PI * v)).sd;
+    assert.ok(vSd < 0.2, `final velocity sd ${vSd} (σ_u(t_f) = ${sigmaU(2e-3)})`);
+    const first = res.trajectory[0]!;
+    assert.ok(moments(Array.from(first.vel, (v) => 2 * Math.PI * v)).sd > 0.6);
+    for (let j = 0; j < res.frac.length; j++) assert.ok(res.frac[j]! >= 0 && res.frac[j]! < 1);
+    for (let j = 0; j < res.pos.length; j++) assert.ok(res.pos[j]! >= -0.5 && res.pos[j]! <= 0.5);
+    const callsPerStep = c.options.method === 'em' ? 1 : 1 + (c.options.correctorSteps ?? 1);
+    assert.equal(res.networkCalls, 200 * callsPerStep);
+  });
+}
+
+test('network calls see the state at the grid times, mean-free velocities, the given types', () => {
+  const layout = makeLayout([3, 2]);
+  const types = new Int32Array([38, 22, 8, 1, 1]);
+  const net = new GaussianLatticeNet(0, 1, true);
+  sampleCspSync(net, { layout, types }, new Rng(1), { method: 'pc', nSteps: 5, tFinal: 0 });
+  assert.equal(net.calls.length, 10);
+  const grid = timeGrid(5, 0);
+  for (let c = 0; c < 10; c++) {
+    const inp = net.calls[c]!;
+    assert.equal(inp.t[0], Math.fround(grid[Math.floor(c / 2)]!)); // corrector and predictor share t
+    assert.deepEqual(inp.types, types);
+    for (let g = 0; g < 2; g++)
+      for (let d = 0; d < 3; d++) {
+        let s = 0;
+        for (let i = layout.atomOffsets[g]!; i < layout.atomOffsets[g + 1]!; i++) s += inp.vel[i * 3 + d]!;
+        assert.ok(Math.abs(s) < 1e-6);
+      }
+    for (const p of inp.pos) assert.ok(p > -0.5 - 1e-6 && p <= 0.5 + 1e-6);
+  }
+});
+
+test('same seed gives the same samples; progress is reported; trajectory frames every k steps', () => {
+  const layout = makeLayout([2, 3]);
+  const batch = { layout, types: new Int32Array(5).fill(8) };
+  const steps: number[] = [];
+  const a = sampleCspSync(new GaussianLatticeNet(0, 1), batch, new Rng(5), {
+    method: 'em', nSteps: 25, trajectoryEvery: 10, onProgress: (s) => steps.push(s),
+  });
+  const b = sampleCspSync(new GaussianLatticeNet(0, 1), batch, new Rng(5), { method: 'em', nSteps: 25 });
+  assert.deepEqual(a.frac, b.frac);
+  assert.deepEqual(a.lattice, b.lattice);
+  assert.equal(steps.length, 25);
+  assert.equal(steps[24], 25);
+  assert.deepEqual(a.trajectory.map((f) => f.step), [0, 10, 20, 25]);
+  assert.deepEqual(a.trajectory.map((f) => f.t), [1, timeGrid(25, 1e-3)[10], timeGrid(25, 1e-3)[20], 1e-3]);
+  assert.equal(b.trajectory.length, 0);
+});
+
+test('abort signal stops sync and async sampling with a KldmError', async () => {
+  const layout = makeLayout([2]);
+  const batch = { layout, types: new Int32Array([8, 8]) };
+  const ac = new AbortController();
+  assert.throws(
+    () => sampleCspSync(new GaussianLatticeNet(0, 1), batch, new Rng(1), { nSteps: 50, signal: ac.signal, onProgress: (s) => s === 3 && ac.abort() }),
+    (e: unknown) => e instanceof KldmError && /aborted at step 3\/50/.test((e as Error).message),
+  );
+  const ac2 = new AbortController();
+  setTimeout(() => ac2.abort(), 5);
+  await assert.rejects(
+    sampleCsp(new GaussianLatticeNet(0, 1), batch, new Rng(1), { nSteps: 1_000_000, signal: ac2.signal }),
+    (e: unknown) => e instanceof KldmError && /aborted/.test((e as Error).message),
+  );
+  const done = await sampleCsp(new GaussianLatticeNet(0, 1), batch, new Rng(1), { nSteps: 3, method: 'em' });
+  assert.equal(done.networkCalls, 3);
+});
+
+test('bad options are KldmErrors', () => {
+  const batch = { layout: makeLayout([2]), types: new Int32Array([8, 8]) };
+  const net = new GaussianLatticeNet(0, 1);
+  assert.throws(() => sampleCspSync(net, batch, new Rng(1), { nSteps: 0 }), KldmError);
+  assert.throws(() => sampleCspSync(net, batch, new Rng(1), { tFinal: 1 }), KldmError);
+  assert.throws(() => sampleCspSync(net, batch, new Rng(1), { method: 'xx' as 'em' }), KldmError);
+  assert.throws(() => sampleCspSync(net, { ...batch, types: new Int32Array(3) }, new Rng(1)), KldmError);
+});
+
+test('decode: f = p mod 1, lattice from the inverse feature transforms and from_parameters (§7.3)', () => {
+  const layout = makeLayout([2, 1]);
+  const stats = { byAtomCount: { 1: { loc: [1.0, 1.1, 1.2] as [number, number, number], scale: [0.2, 0.2, 0.2] as [number, number, number] }, 2: { loc: [1.3, 1.4, 1.5] as [number, number, number], scale: [0.1, 0.3, 0.5] as [number, number, number] } } };
+  const p1 = { a: 3.5, b: 4.2, c: 5.0, alpha: 80, beta: 100, gamma: 115 };
+  const p2 = { a: 2.9, b: 3.0, c: 3.1, alpha: 90, beta: 90, gamma: 90 };
+  const lattice = [...latticeToFeatures(p1, 2, stats), ...latticeToFeatures(p2, 1, stats)];
+  const pos = [0.25, -0.25, 0.5, -0.1, 0.0, 0.4, 0.3, -0.5, 0.2];
+  const out = decodeSamplerResult({ layout, types: new Int32Array([38, 8, 22]), pos, lattice }, stats);
+  assert.equal(out.length, 2);
+  assert.deepEqual(out[0]!.structure.species, ['Sr', 'O']);
+  assert.deepEqual(out[1]!.structure.species, ['Ti']);
+  const f = Array.from(out[0]!.structure.frac);
+  const expected = [0.25, 0.75, 0.5, 0.9, 0, 0.4];
+  for (let j = 0; j < 6; j++) assert.ok(Math.abs(f[j]! - expected[j]!) < 1e-12);
+  const m = fromParameters(p1);
+  for (let j = 0; j < 9; j++) assert.ok(Math.abs(out[0]!.structure.lattice[j] - m[j]) < 1e-9);
+  assert.ok(out[0]!.finite && out[1]!.finite);
+  const bad = decodeSamplerResult({ layout, types: new Int32Array([38, 8, 22]), pos: [NaN, ...pos.slice(1)], lattice }, stats);
+  assert.equal(bad[0]!.finite, false);
+  assert.equal(bad[1]!.finite, true);
+  assert.throws(() => decodeSamplerResult({ layout: makeLayout([3]), types: new Int32Array([8, 8, 8]), pos: pos, lattice: lattice.slice(0, 6) }, stats), /3 atoms/);
+});
+
+const TWO_PI = 2 * Math.PI;
+
+/**
+ * Oracle velocity head for a point-mass target x_0 (one fixed structure per crystal, any translation):
+ * align x to x_0 by the per-component circular mean of x − x_0, then output the simplified target of
+ * §3.4 for that alignment, o = centre(G(wrap(x − x_0 − c); wrap(κu), σ_r)) / sqrt(λ) — i.e. the exact
+ * conditional velocity score of the forward kernel given x_0 (§3.2-3.3). Lattice head 0.
+ */
+class PointMassOracle implements ScoreNetwork {
+  constructor(private readonly x0: Float64Array, private readonly enabled = true) {}
+  predict(inp: NetInput): NetOutput {
+    const L = inp.layout;
+    const g = new Float64Array(inp.pos.length);
+    for (let c = 0; c < L.numCrystals && this.enabled; c++) {
+      const k = tdmCoefficients(inp.t[c]!);
+      for (let d = 0; d < 3; d++) {
+        let sn = 0;
+        let cs = 0;
+        for (let i = L.atomOffsets[c]!; i < L.atomOffsets[c + 1]!; i++) {
+          const a = TWO_PI * inp.pos[i * 3 + d]! - this.x0[i * 3 + d]!;
+          sn += Math.sin(a);
+          cs += Math.cos(a);
+        }
+        const shift = Math.atan2(sn, cs);
+        for (let i = L.atomOffsets[c]!; i < L.atomOffsets[c + 1]!; i++) {
+          const j = i * 3 + d;
+          const r = wrap2pi(TWO_PI * inp.pos[j]! - this.x0[j]! - shift);
+          g[j] = wrappedNormalG(r, wrap2pi(k.kappa * TWO_PI * inp.vel[j]!), k.sigmaR);
+        }
+      }
+    }
+    centreInPlace(g, L);
+    const o = new Float32Array(g.length);
+    for (let c = 0; c < L.numCrystals; c++) {
+      const sl = Math.sqrt(scoreNormAt(inp.t[c]!));
+      for (let j = L.atomOffsets[c]! * 3; j < L.atomOffsets[c + 1]! * 3; j++) o[j] = g[j]! / sl;
+    }
+    return { v: o, l: new Float32Array(inp.lattice.length) };
+  }
+}
+
+/** Largest error of the atoms' positions relative to atom 0, against x_0 (radians), per crystal. */
+function relativeErrors(layout: ReturnType<typeof makeLayout>, pos: Float32Array, x0: Float64Array): number[] {
+  const errs: number[] = [];
+  for (let c = 0; c < layout.numCrystals; c++) {
+    const a0 = layout.atomOffsets[c]!;
+    let maxErr = 0;
+    for (let i = a0 + 1; i < layout.atomOffsets[c + 1]!; i++)
+      for (let d = 0; d < 3; d++) {
+        const e = wrap2pi(TWO_PI * (pos[i * 3 + d]! - pos[a0 * 3 + d]!) - (x0[i * 3 + d]! - x0[a0 * 3 + d]!));
+        maxErr = Math.max(maxErr, Math.abs(e));
+      }
+    errs.push(maxErr);
+  }
+  return errs;
+}
+
+for (const method of ['em', 'pc'] as const) {
+  test(`${method}: with the exact point-mass velocity score the positions converge onto the target structure`, () => {
+    const G = 30;
+    const layout = makeLayout(Array.from({ length: G }, (_, g) => 2 + (g % 3)));
+    const rng = new Rng(4);
+    const x0 = new Float64Array(layout.numAtoms * 3);
+    for (let j = 0; j < x0.length; j++) x0[j] = TWO_PI * (rng.uniform() - 0.5);
+    const batch = { layout, types: new Int32Array(layout.numAtoms).fill(8) };
+    const res = sampleCspSync(new PointMassOracle(x0), batch, new Rng(9), { method, nSteps: 200 });
+    const errs = relativeErrors(layout, res.pos, x0);
+    // observed max ≈ 0.005-0.008 rad; σ_r(t_f) ≈ 1e−3
+    assert.ok(Math.max(...errs) < 0.05, `max error ${Math.max(...errs)}`);
+    // negative control: without the wrapped-normal term the positions stay random
+    const control = sampleCspSync(new PointMassOracle(x0, false), batch, new Rng(9), { method, nSteps: 200 });
+    const controlErrs = relativeErrors(layout, control.pos, x0);
+    assert.ok(controlErrs.filter((e) => e < 0.05).length <= 2);
+  });
+}
