@@ -7,4 +7,6 @@ export { KldmError, InputError } from './util/errors.js';
 export * from './engine/index.js';
 export * from './network/index.js';
 export * from './network/types.js';
+export * from './diffusion/index.js';
+export * from './sampling/index.js';
 export { createKldmServer, defaultServices, defaultLimits, WorkerJobRunner, type KldmServer, type KldmServerOptions, type ServerLimits, type Services } from './server/index.js';

@@ -1,0 +1,73 @@
+/** Public API of the diffusion processes (spec §3-6). */
+export { wrapPeriod, wrap1, wrap2pi, wrap1InPlace, wrap2piInPlace, mod1 } from './wrap.js';
+export { centreInPlace, centred, centredNormal } from './centre.js';
+export { wrappedNormalG, wrappedNormalGArray, WN_IMAGES } from './wrappedNormal.js';
+export {
+  TDM_HORIZON,
+  internalTime,
+  muU,
+  sigmaU,
+  kappa,
+  sigmaR,
+  unconditionalDisplacementVariance,
+  displacementVelocityCovariance,
+  tdmCoefficients,
+  type TdmCoefficients,
+} from './tdmKernel.js';
+export {
+  SCORE_NORM_GRID,
+  scoreNormGridTime,
+  wrappedNormalFisherInformation,
+  computeScoreNormTable,
+  scoreNormTable,
+  roundHalfEven,
+  scoreNormIndex,
+  scoreNormAt,
+  setScoreNormTable,
+} from './scoreNorm.js';
+export {
+  drawTdmNoise,
+  tdmForward,
+  tdmForwardDetailed,
+  velocityScore,
+  tdmPrior,
+  toNetworkScale,
+  fromNetworkScale,
+  type TdmParameterisation,
+  type TdmNoise,
+  type TdmTrainingSample,
+  type TdmForwardDetail,
+  type TdmState,
+} from './tdm.js';
+export {
+  DEFAULT_VP_SCHEDULE,
+  vpBeta,
+  vpIntegratedBeta,
+  vpAlpha,
+  vpSigma,
+  vpForward,
+  vpTarget,
+  vpScore,
+  type VpSchedule,
+  type VpParameterisation,
+} from './latticeVp.js';
+export {
+  ANGLE_FEATURE_SCALE,
+  angleToFeature,
+  featureToAngle,
+  statsForAtomCount,
+  latticeToFeatures,
+  featuresToLattice,
+} from './latticeFeatures.js';
+export {
+  T_MIN,
+  drawCspNoise,
+  noisyCspBatchFrom,
+  makeNoisyCspBatch,
+  cspLoss,
+  type CleanCspBatch,
+  type CspObjectiveOptions,
+  type NoisyCspBatch,
+  type CspNoise,
+  type CspLoss,
+} from './loss.js';

@@ -1,0 +1,25 @@
+/** Public API of the samplers (spec §7). */
+export {
+  timeGrid,
+  CspSampler,
+  sampleCsp,
+  sampleCspSync,
+  type SamplerMethod,
+  type SamplerOptions,
+  type CspSamplingBatch,
+  type TrajectoryFrame,
+  type SamplerResult,
+} from './sampler.js';
+export { decodeCrystals, decodeSamplerResult, type DecodedCrystal } from './decode.js';
+export {
+  tdmMovePositions,
+  tdmEmStep,
+  tdmPredictorStep,
+  tdmCorrectorStep,
+  correctorStepSizes,
+  langevinCorrectorStep,
+  atomGroupOffsets,
+  crystalGroupOffsets,
+  vpEmStep,
+  vpPredictorStep,
+} from './steps.js';
