@@ -71,3 +71,18 @@ export {
   type CspNoise,
   type CspLoss,
 } from './loss.js';
+export {
+  MASK_EPS,
+  NUM_TYPE_CLASSES,
+  MASK_ID,
+  maskKeepProbability,
+  maskKeepProbabilityDerivative,
+  maskLossWeight,
+  unmaskProbability,
+  maskTypes,
+  maskingLoss,
+  maskingReverseStep,
+  unmaskRemaining,
+  type MaskSchedule,
+} from './masking.js';
+export { numAnalogBits, oneHotTypes, argmaxTypes, analogBitsEncode, analogBitsDecode } from './continuousTypes.js';
