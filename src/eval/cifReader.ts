@@ -21,13 +21,13 @@ import { InputError } from '../util/errors.js';
 type FerroxModule = typeof Ferrox;
 
 const packageEntry = import.meta.resolve('matterviz-wasm');
-let glue: (FerroxModule & { initSync(options: { module: BufferSource }): unknown }) | null = null;
+let glue: (FerroxModule & { initSync(options: { module: Uint8Array }): unknown }) | null = null;
 
 /** The initialised ferrox module (Node's fetch cannot load file: URLs, so we instantiate synchronously from bytes). */
 export async function loadFerrox(): Promise<FerroxModule> {
   if (glue === null) {
     const mod = (await import(new URL('./pkg/ferrox.js', packageEntry).href)) as FerroxModule & {
-      initSync(options: { module: BufferSource }): unknown;
+      initSync(options: { module: Uint8Array }): unknown;
     };
     mod.initSync({ module: readFileSync(new URL('./pkg/ferrox_bg.wasm', packageEntry)) });
     glue = mod;

@@ -144,6 +144,8 @@ export function matchReduced(s1: Structure, s2: Structure, opt: Required<Matcher
   const fracTol = [0, 0, 0];
 
   forEachLatticeMapping(L1, p2, opt.ltol, opt.angleTol, (mapping) => {
+    // pymatgen _get_lattices: keep only bases of the same cell size (|det S| = fu = 1)
+    if (!(Math.abs(Math.abs(determinant(mapping.scale)) - 1) < 0.5)) return false;
     const inv = inverse(mapping.matrix);
     for (let i = 0; i < n; i++) {
       const x = cart1[3 * i]!;
@@ -169,6 +171,7 @@ export function matchReduced(s1: Structure, s2: Structure, opt: Required<Matcher
     for (let d = 0; d < 3; d++) fracTol[d] = (Math.hypot(rec[3 * d]!, rec[3 * d + 1]!, rec[3 * d + 2]!) * opt.stol) / (Math.PI * normalization);
 
     let images: ImageFrame | null = null;
+    let lllFracTol: number[] | null = null;
     for (const s1i of tInds) {
       const t0 = fc1[3 * s1i]! - fc2[3 * anchor]!;
       const t1 = fc1[3 * s1i + 1]! - fc2[3 * anchor + 1]!;
@@ -179,8 +182,16 @@ export function matchReduced(s1: Structure, s2: Structure, opt: Required<Matcher
         ts2[3 * i + 2] = fc2[3 * i + 2]! + t2;
       }
       if (!isSubsetPbc(ts2, fc1, blocks1, sp2, fracTol)) continue;
-      images ??= new ImageFrame(avgL);
-      const res = cartDists(images, fc1, ts2, blocks1, blocks2, n, normalization);
+      if (images === null) {
+        images = new ImageFrame(avgL);
+        // pymatgen 2022.x passes lll_frac_tol = |b*_i(LLL)|·stol/(π·norm) to
+        // pbc_shortest_vectors: pairs farther apart than this on any LLL
+        // fractional axis get cost 1e20 and can never be part of a match.
+        const recLll = reciprocal(images.lll, true);
+        lllFracTol = [0, 1, 2].map((d) => (Math.hypot(recLll[3 * d]!, recLll[3 * d + 1]!, recLll[3 * d + 2]!) * opt.stol) / (Math.PI * normalization));
+      }
+      const res = cartDists(images, lllFracTol!, fc1, ts2, blocks1, blocks2, n, normalization);
+      if (res === null) continue;
       if (res.rms < bestVal) {
         bestVal = res.rms;
         best = { rms: res.rms, maxDist: res.maxDist };
@@ -249,18 +260,29 @@ class ImageFrame {
     }
   }
 
-  /** Cartesian coordinates of points wrapped into the LLL cell. */
-  wrappedCart(frac: Float64Array, n: number): Float64Array {
+  /** Fractional coordinates in the LLL basis (not wrapped). */
+  lllFrac(frac: Float64Array, n: number): Float64Array {
     const m = this.toLll;
-    const L = this.lll;
     const out = new Float64Array(3 * n);
     for (let i = 0; i < n; i++) {
       const x = frac[3 * i]!;
       const y = frac[3 * i + 1]!;
       const z = frac[3 * i + 2]!;
-      let f0 = x * m[0] + y * m[3] + z * m[6];
-      let f1 = x * m[1] + y * m[4] + z * m[7];
-      let f2 = x * m[2] + y * m[5] + z * m[8];
+      out[3 * i] = x * m[0] + y * m[3] + z * m[6];
+      out[3 * i + 1] = x * m[1] + y * m[4] + z * m[7];
+      out[3 * i + 2] = x * m[2] + y * m[5] + z * m[8];
+    }
+    return out;
+  }
+
+  /** Cartesian coordinates of LLL-fractional points wrapped into the LLL cell. */
+  wrappedCart(lllFrac: Float64Array, n: number): Float64Array {
+    const L = this.lll;
+    const out = new Float64Array(3 * n);
+    for (let i = 0; i < n; i++) {
+      let f0 = lllFrac[3 * i]!;
+      let f1 = lllFrac[3 * i + 1]!;
+      let f2 = lllFrac[3 * i + 2]!;
       f0 -= Math.floor(f0);
       f1 -= Math.floor(f1);
       f2 -= Math.floor(f2);
@@ -281,15 +303,21 @@ class ImageFrame {
  */
 function cartDists(
   frame: ImageFrame,
+  lllFracTol: number[],
   fc1: Float64Array,
   ts2: Float64Array,
   blocks1: number[][],
   blocks2: number[][],
   n: number,
   normalization: number,
-): { rms: number; maxDist: number } {
-  const c1 = frame.wrappedCart(fc1, n);
-  const c2 = frame.wrappedCart(ts2, n);
+): { rms: number; maxDist: number } | null {
+  const f1 = frame.lllFrac(fc1, n);
+  const f2 = frame.lllFrac(ts2, n);
+  const c1 = frame.wrappedCart(f1, n);
+  const c2 = frame.wrappedCart(f2, n);
+  const tol0 = lllFracTol[0]!;
+  const tol1 = lllFracTol[1]!;
+  const tol2 = lllFracTol[2]!;
   const img = frame.images;
   const vecs = new Float64Array(3 * n); // chosen shortest vector per struct2 site
   let mx = 0;
@@ -305,6 +333,21 @@ function cartDists(
       const i = rows[r]!;
       for (let c = 0; c < k; c++) {
         const j = cols[c]!;
+        let fd = f1[3 * j]! - f2[3 * i]!;
+        let far = Math.abs(fd - cRound(fd)) > tol0;
+        if (!far) {
+          fd = f1[3 * j + 1]! - f2[3 * i + 1]!;
+          far = Math.abs(fd - cRound(fd)) > tol1;
+        }
+        if (!far) {
+          fd = f1[3 * j + 2]! - f2[3 * i + 2]!;
+          far = Math.abs(fd - cRound(fd)) > tol2;
+        }
+        if (far) {
+          cost[r * k + c] = FAR;
+          bestImg[r * k + c] = -1;
+          continue;
+        }
         const dx = c1[3 * j]! - c2[3 * i]!;
         const dy = c1[3 * j + 1]! - c2[3 * i + 1]!;
         const dz = c1[3 * j + 2]! - c2[3 * i + 2]!;
@@ -315,7 +358,10 @@ function cartDists(
           const y = img[3 * q + 1]! + dy;
           const z = img[3 * q + 2]! + dz;
           const s = x * x + y * y + z * z;
-          if (s < best) {
+          // Images whose lengths tie (atoms exactly half a cell apart, common in
+          // ideal cubic perovskites) are resolved by pymatgen's image order
+          // (first wins); a relative margin keeps float noise from re-ordering them.
+          if (s < best * (1 - 1e-9)) {
             best = s;
             bi = q;
           }
@@ -330,6 +376,7 @@ function cartDists(
       const c = sol[r]!;
       const j = cols[c]!;
       const q = bestImg[r * k + c]!;
+      if (q < 0) return null; // the assignment needs a pair beyond lll_frac_tol: no match here
       const x = img[3 * q]! + c1[3 * j]! - c2[3 * i]!;
       const y = img[3 * q + 1]! + c1[3 * j + 1]! - c2[3 * i + 1]!;
       const z = img[3 * q + 2]! + c1[3 * j + 2]! - c2[3 * i + 2]!;
@@ -356,5 +403,13 @@ function cartDists(
   }
   return { rms: Math.sqrt(sum / n) * normalization, maxDist: Math.sqrt(max) * normalization };
 }
+
+/** C's round(): halves away from zero (Cython's libc round in pbc_shortest_vectors). */
+function cRound(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+/** cost given by pymatgen to pairs it will not consider */
+const FAR = 1e20;
 
 export { npRound };
