@@ -29,6 +29,8 @@ export interface EdgeLayout {
   nodeEdgeOffsets: Int32Array;
   /** length G+1: the edges of crystal g are [crystalEdgeOffsets[g], crystalEdgeOffsets[g+1]) */
   crystalEdgeOffsets: Int32Array;
+  /** length G+1: the atoms of crystal g are [atomOffsets[g], atomOffsets[g+1]) (as in BatchLayout) */
+  atomOffsets: Int32Array;
 }
 
 /** Hyper-parameters of one AdamW step (torch.optim.AdamW semantics). */

@@ -1,17 +1,201 @@
 /**
- * Loader for the native addon (native/*.cc, built by scripts/build-native.mjs
- * into build/Release/kldm_native.node). Returns null when it is absent or fails
- * to load; the reason is kept in loadNativeKernels.lastError.
+ * The native addon (native/*.cc, built by scripts/build-native.mjs into
+ * build/Release/kldm_native.node) behind the Kernels interface. The addon works
+ * on the typed arrays' memory in place and trusts its arguments, so this wrapper
+ * checks element types and bounds (cheap integer arithmetic) before each call.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Kernels } from './kernels.js';
+import type { AdamWHyper, EdgeLayout, FloatArray, Kernels } from './kernels.js';
+
+/** GEMM library choice: auto picks per shape (see native/gemm.cc). */
+export type GemmBackendName = 'auto' | 'openblas' | 'dnnl';
+const BACKEND_CODE: Record<GemmBackendName, number> = { auto: 0, openblas: 1, dnnl: 2 };
+
+interface Addon {
+  gemm(tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, aOff: number, lda: number,
+    b: Float32Array, bOff: number, ldb: number, beta: number, c: Float32Array, cOff: number, ldc: number, backend: number): void;
+  biasSilu(z: Float32Array, bias: Float32Array | null, rows: number, cols: number, out: Float32Array): void;
+  siluBackward(dout: Float32Array, z: Float32Array, n: number, dz: Float32Array): void;
+  addBias(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
+  colSumAdd(src: Float32Array, rows: number, cols: number, dst: Float32Array): void;
+  addInto(dst: Float32Array, src: Float32Array, n: number): void;
+  layerNormForward(x: Float32Array, g: Float32Array, b: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  layerNormBackward(dy: Float32Array, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, dx: Float32Array, dg: Float32Array, db: Float32Array): void;
+  fourierFeatures(pos: Float32Array, src: Int32Array, dst: Int32Array, E: number, F: number, out: Float32Array): void;
+  fourierBackward(pos: Float32Array, src: Int32Array, dst: Int32Array, crystalEdgeOffsets: Int32Array, G: number, F: number, dpsi: Float32Array, dpos: Float32Array): void;
+  segmentMean(x: Float32Array, off: Int32Array, S: number, cols: number, out: Float32Array): void;
+  segmentMeanBackward(dout: Float32Array, off: Int32Array, S: number, cols: number, dx: Float32Array): void;
+  segmentSum(x: Float32Array, off: Int32Array, S: number, cols: number, out: Float32Array): void;
+  segmentCentre(x: Float32Array, off: Int32Array, S: number, cols: number): void;
+  segmentBroadcastAdd(x: Float32Array, off: Int32Array, S: number, cols: number, src: Float32Array): void;
+  gatherRows(table: Float32Array, ids: Int32Array, rows: number, cols: number, out: Float32Array): void;
+  scatterAddRows(dout: Float32Array, ids: Int32Array, rows: number, cols: number, dtable: Float32Array): void;
+  edgeCombine(z: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, wv: Float32Array, bias: Float32Array, vel: Float32Array,
+    src: Int32Array, dst: Int32Array, crystalOfEdge: Int32Array, E: number, cols: number): void;
+  edgeCombineBackward(dz: Float32Array, vel: Float32Array, wv: Float32Array, src: Int32Array, dst: Int32Array, nodeEdgeOffsets: Int32Array,
+    atomOffsets: Int32Array, N: number, G: number, cols: number, da: Float32Array, db: Float32Array, dc: Float32Array, dwv: Float32Array, dvel: Float32Array | null): void;
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, n: number,
+    lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
+  emaUpdate(ema: Float32Array, p: Float32Array, n: number, decay: number): void;
+  backends(): string[];
+  threads(): number;
+  setThreads(n: number): void;
+  setGemmBackend(code: number): void;
+}
+
+function f32(a: FloatArray, need: number, what: string): Float32Array {
+  if (!(a instanceof Float32Array)) throw new TypeError(`native kernels: ${what} must be a Float32Array`);
+  if (a.length < need) throw new RangeError(`native kernels: ${what} has ${a.length} elements, needs ${need}`);
+  return a;
+}
+
+function checkEdges(e: EdgeLayout, numAtoms: number): void {
+  if (e.src.length < e.numEdges || e.dst.length < e.numEdges || e.crystalOfEdge.length < e.numEdges) throw new RangeError('native kernels: EdgeLayout arrays shorter than numEdges');
+  if (e.nodeEdgeOffsets.length < numAtoms + 1) throw new RangeError('native kernels: EdgeLayout.nodeEdgeOffsets too short');
+}
+
+/** Elements a row-major (rows × cols) block with leading dimension ld at offset off spans. */
+function span(off: number, rows: number, cols: number, ld: number): number {
+  return rows === 0 || cols === 0 ? 0 : off + (rows - 1) * ld + cols;
+}
+
+export class NativeKernels implements Kernels {
+  readonly name = 'native';
+  readonly supportsFloat64 = false;
+  private backendCode = 0;
+  constructor(private readonly addon: Addon) {}
+
+  /** Force a GEMM library for every call ('auto' = per-shape choice). */
+  setGemmBackend(name: GemmBackendName): void {
+    this.backendCode = BACKEND_CODE[name];
+    this.addon.setGemmBackend(this.backendCode);
+  }
+
+  setThreads(n: number): void {
+    this.addon.setThreads(n);
+  }
+
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, aOff: number, lda: number,
+    b: FloatArray, bOff: number, ldb: number, beta: number, c: FloatArray, cOff: number, ldc: number): void {
+    if (m === 0 || n === 0) return;
+    if (lda < (transA ? m : k) || ldb < (transB ? k : n) || ldc < n) throw new RangeError('native gemm: leading dimension too small');
+    const A = f32(a, transA ? span(aOff, k, m, lda) : span(aOff, m, k, lda), 'gemm A');
+    const B = f32(b, transB ? span(bOff, n, k, ldb) : span(bOff, k, n, ldb), 'gemm B');
+    const C = f32(c, span(cOff, m, n, ldc), 'gemm C');
+    this.addon.gemm(transA, transB, m, n, k, alpha, A, aOff, Math.max(lda, 1), B, bOff, Math.max(ldb, 1), beta, C, cOff, ldc, this.backendCode);
+  }
+
+  biasSilu(z: FloatArray, bias: FloatArray | null, rows: number, cols: number, out: FloatArray): void {
+    this.addon.biasSilu(f32(z, rows * cols, 'z'), bias ? f32(bias, cols, 'bias') : null, rows, cols, f32(out, rows * cols, 'out'));
+  }
+
+  siluBackward(dout: FloatArray, z: FloatArray, n: number, dz: FloatArray): void {
+    this.addon.siluBackward(f32(dout, n, 'dout'), f32(z, n, 'z'), n, f32(dz, n, 'dz'));
+  }
+
+  addBias(x: FloatArray, bias: FloatArray, rows: number, cols: number): void {
+    this.addon.addBias(f32(x, rows * cols, 'x'), f32(bias, cols, 'bias'), rows, cols);
+  }
+
+  colSumAdd(src: FloatArray, rows: number, cols: number, dst: FloatArray): void {
+    this.addon.colSumAdd(f32(src, rows * cols, 'src'), rows, cols, f32(dst, cols, 'dst'));
+  }
+
+  addInto(dst: FloatArray, src: FloatArray, n: number): void {
+    this.addon.addInto(f32(dst, n, 'dst'), f32(src, n, 'src'), n);
+  }
+
+  layerNormForward(x: FloatArray, gamma: FloatArray, beta: FloatArray, rows: number, cols: number, eps: number, y: FloatArray, mean: FloatArray, rstd: FloatArray): void {
+    const n = rows * cols;
+    this.addon.layerNormForward(f32(x, n, 'x'), f32(gamma, cols, 'gamma'), f32(beta, cols, 'beta'), rows, cols, eps, f32(y, n, 'y'), f32(mean, rows, 'mean'), f32(rstd, rows, 'rstd'));
+  }
+
+  layerNormBackward(dy: FloatArray, x: FloatArray, gamma: FloatArray, mean: FloatArray, rstd: FloatArray, rows: number, cols: number, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray): void {
+    const n = rows * cols;
+    this.addon.layerNormBackward(f32(dy, n, 'dy'), f32(x, n, 'x'), f32(gamma, cols, 'gamma'), f32(mean, rows, 'mean'), f32(rstd, rows, 'rstd'),
+      rows, cols, f32(dx, n, 'dx'), f32(dgamma, cols, 'dgamma'), f32(dbeta, cols, 'dbeta'));
+  }
+
+  fourierFeatures(pos: FloatArray, edges: EdgeLayout, freqs: number, out: FloatArray): void {
+    const N = edges.nodeEdgeOffsets.length - 1;
+    checkEdges(edges, N);
+    this.addon.fourierFeatures(f32(pos, 3 * N, 'pos'), edges.src, edges.dst, edges.numEdges, freqs, f32(out, edges.numEdges * 6 * freqs, 'psi'));
+  }
+
+  fourierBackward(pos: FloatArray, edges: EdgeLayout, freqs: number, dpsi: FloatArray, dpos: FloatArray): void {
+    const N = edges.nodeEdgeOffsets.length - 1;
+    checkEdges(edges, N);
+    const G = edges.crystalEdgeOffsets.length - 1;
+    this.addon.fourierBackward(f32(pos, 3 * N, 'pos'), edges.src, edges.dst, edges.crystalEdgeOffsets, G, freqs,
+      f32(dpsi, edges.numEdges * 6 * freqs, 'dpsi'), f32(dpos, 3 * N, 'dpos'));
+  }
+
+  segmentMean(x: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void {
+    this.addon.segmentMean(f32(x, offsets[segments]! * cols, 'x'), offsets, segments, cols, f32(out, segments * cols, 'out'));
+  }
+
+  segmentMeanBackward(dout: FloatArray, offsets: Int32Array, segments: number, cols: number, dx: FloatArray): void {
+    this.addon.segmentMeanBackward(f32(dout, segments * cols, 'dout'), offsets, segments, cols, f32(dx, offsets[segments]! * cols, 'dx'));
+  }
+
+  segmentSum(x: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void {
+    this.addon.segmentSum(f32(x, offsets[segments]! * cols, 'x'), offsets, segments, cols, f32(out, segments * cols, 'out'));
+  }
+
+  segmentCentre(x: FloatArray, offsets: Int32Array, segments: number, cols: number): void {
+    this.addon.segmentCentre(f32(x, offsets[segments]! * cols, 'x'), offsets, segments, cols);
+  }
+
+  segmentBroadcastAdd(x: FloatArray, offsets: Int32Array, segments: number, cols: number, src: FloatArray): void {
+    this.addon.segmentBroadcastAdd(f32(x, offsets[segments]! * cols, 'x'), offsets, segments, cols, f32(src, segments * cols, 'src'));
+  }
+
+  gatherRows(table: FloatArray, ids: Int32Array, cols: number, out: FloatArray): void {
+    const rowsInTable = Math.floor(table.length / cols);
+    for (let r = 0; r < ids.length; r++) if (ids[r]! < 0 || ids[r]! >= rowsInTable) throw new RangeError(`native gatherRows: id ${ids[r]} out of range`);
+    this.addon.gatherRows(f32(table, 0, 'table'), ids, ids.length, cols, f32(out, ids.length * cols, 'out'));
+  }
+
+  scatterAddRows(dout: FloatArray, ids: Int32Array, cols: number, dtable: FloatArray): void {
+    const rowsInTable = Math.floor(dtable.length / cols);
+    for (let r = 0; r < ids.length; r++) if (ids[r]! < 0 || ids[r]! >= rowsInTable) throw new RangeError(`native scatterAddRows: id ${ids[r]} out of range`);
+    this.addon.scatterAddRows(f32(dout, ids.length * cols, 'dout'), ids, ids.length, cols, f32(dtable, 0, 'dtable'));
+  }
+
+  edgeCombine(z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray, vel: FloatArray, edges: EdgeLayout, cols: number): void {
+    const N = edges.nodeEdgeOffsets.length - 1;
+    const G = edges.crystalEdgeOffsets.length - 1;
+    checkEdges(edges, N);
+    this.addon.edgeCombine(f32(z, edges.numEdges * cols, 'z'), f32(a, N * cols, 'a'), f32(b, N * cols, 'b'), f32(c, G * cols, 'c'),
+      f32(wv, 3 * cols, 'wv'), f32(bias, cols, 'bias'), f32(vel, 3 * N, 'vel'), edges.src, edges.dst, edges.crystalOfEdge, edges.numEdges, cols);
+  }
+
+  edgeCombineBackward(dz: FloatArray, vel: FloatArray, wv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
+    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray, dvel: FloatArray | null): void {
+    checkEdges(edges, numAtoms);
+    if (edges.atomOffsets.length < numCrystals + 1) throw new RangeError('native kernels: EdgeLayout.atomOffsets too short');
+    this.addon.edgeCombineBackward(f32(dz, edges.numEdges * cols, 'dz'), f32(vel, 3 * numAtoms, 'vel'), f32(wv, 3 * cols, 'wv'),
+      edges.src, edges.dst, edges.nodeEdgeOffsets, edges.atomOffsets, numAtoms, numCrystals, cols,
+      f32(da, numAtoms * cols, 'da'), f32(db, numAtoms * cols, 'db'), f32(dc, numCrystals * cols, 'dc'), f32(dwv, 3 * cols, 'dwv'),
+      dvel ? f32(dvel, 3 * numAtoms, 'dvel') : null);
+  }
+
+  adamw(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null, n: number, hp: AdamWHyper): void {
+    this.addon.adamw(f32(p, n, 'p'), f32(g, n, 'g'), f32(m, n, 'm'), f32(v, n, 'v'), vmax ? f32(vmax, n, 'vmax') : null, n,
+      hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weightDecay, hp.step);
+  }
+
+  emaUpdate(ema: FloatArray, p: FloatArray, n: number, decay: number): void {
+    this.addon.emaUpdate(f32(ema, n, 'ema'), f32(p, n, 'p'), n, decay);
+  }
+}
 
 export interface NativeInfo {
-  kernels: Kernels;
-  /** which GEMM backends the addon was built with, e.g. ['openblas', 'dnnl'] */
+  kernels: NativeKernels;
+  /** GEMM libraries the addon was built with, e.g. ['openblas', 'dnnl'] */
   backends: string[];
   threads: number;
 }
@@ -27,6 +211,7 @@ export function nativeAddonPath(): string {
 
 let cached: NativeInfo | null | undefined;
 
+/** The native kernels, or null when the addon is absent or fails to load (reason in loadNativeKernels.lastError). */
 export function loadNativeKernels(): NativeInfo | null {
   if (cached !== undefined) return cached;
   const path = nativeAddonPath();
@@ -36,9 +221,12 @@ export function loadNativeKernels(): NativeInfo | null {
     return cached;
   }
   try {
+    // OpenMP threads that spin after each parallel region would steal the second core
+    // from the BLAS threads on a 2-core machine; libgomp reads this when the addon loads.
+    process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
     const require = createRequire(import.meta.url);
-    const addon = require(path) as { makeKernels(): Kernels; backends(): string[]; threads(): number };
-    cached = { kernels: addon.makeKernels(), backends: addon.backends(), threads: addon.threads() };
+    const addon = require(path) as Addon;
+    cached = { kernels: new NativeKernels(addon), backends: addon.backends(), threads: addon.threads() };
   } catch (err) {
     loadNativeKernels.lastError = `failed to load ${path}: ${err instanceof Error ? err.message : String(err)}`;
     cached = null;

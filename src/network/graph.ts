@@ -38,5 +38,5 @@ export function buildEdges(layout: BatchLayout): EdgeLayout {
     }
   }
   nodeEdgeOffsets[N] = e;
-  return { numEdges: E, src, dst, crystalOfEdge, nodeEdgeOffsets, crystalEdgeOffsets };
+  return { numEdges: E, src, dst, crystalOfEdge, nodeEdgeOffsets, crystalEdgeOffsets, atomOffsets: Int32Array.from(layout.atomOffsets) };
 }

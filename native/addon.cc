@@ -1,0 +1,192 @@
+// Node-API bindings of the native engine: thin positional wrappers over
+// native/gemm.cc and native/kernels.cc that work on the Float32Array/Int32Array
+// memory in place (no copies). Argument checking (types, bounds) is done by the
+// TypeScript wrapper in src/engine/native.ts, which is the only caller.
+#include <napi.h>
+
+#include <string>
+
+#include "gemm.h"
+#include "kernels.h"
+
+#ifdef KLDM_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+using kldm::GemmBackend;
+
+inline float* F(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return info[i].As<Napi::Float32Array>().Data();
+}
+inline int32_t* I(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Int32Array>().Data(); }
+inline int64_t L(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
+inline double D(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+inline bool B(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Boolean>().Value(); }
+
+// gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, backend)
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  kldm::sgemm(B(info, 0), B(info, 1), L(info, 2), L(info, 3), L(info, 4), (float)D(info, 5), F(info, 6) + L(info, 7),
+              L(info, 8), F(info, 9) + L(info, 10), L(info, 11), (float)D(info, 12), F(info, 13) + L(info, 14),
+              L(info, 15), static_cast<GemmBackend>(L(info, 16)));
+  return info.Env().Undefined();
+}
+
+Napi::Value BiasSilu(const Napi::CallbackInfo& info) {
+  kldm::bias_silu(F(info, 0), F(info, 1), L(info, 2), L(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+Napi::Value SiluBackward(const Napi::CallbackInfo& info) {
+  kldm::silu_backward(F(info, 0), F(info, 1), L(info, 2), F(info, 3));
+  return info.Env().Undefined();
+}
+Napi::Value AddBias(const Napi::CallbackInfo& info) {
+  kldm::add_bias(F(info, 0), F(info, 1), L(info, 2), L(info, 3));
+  return info.Env().Undefined();
+}
+Napi::Value ColSumAdd(const Napi::CallbackInfo& info) {
+  kldm::col_sum_add(F(info, 0), L(info, 1), L(info, 2), F(info, 3));
+  return info.Env().Undefined();
+}
+Napi::Value AddInto(const Napi::CallbackInfo& info) {
+  kldm::add_into(F(info, 0), F(info, 1), L(info, 2));
+  return info.Env().Undefined();
+}
+Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
+  kldm::layer_norm_forward(F(info, 0), F(info, 1), F(info, 2), L(info, 3), L(info, 4), (float)D(info, 5), F(info, 6),
+                           F(info, 7), F(info, 8));
+  return info.Env().Undefined();
+}
+Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
+  kldm::layer_norm_backward(F(info, 0), F(info, 1), F(info, 2), F(info, 3), F(info, 4), L(info, 5), L(info, 6),
+                            F(info, 7), F(info, 8), F(info, 9));
+  return info.Env().Undefined();
+}
+Napi::Value FourierFeatures(const Napi::CallbackInfo& info) {
+  kldm::fourier_features(F(info, 0), I(info, 1), I(info, 2), L(info, 3), L(info, 4), F(info, 5));
+  return info.Env().Undefined();
+}
+Napi::Value FourierBackward(const Napi::CallbackInfo& info) {
+  kldm::fourier_backward(F(info, 0), I(info, 1), I(info, 2), I(info, 3), L(info, 4), L(info, 5), F(info, 6),
+                         F(info, 7));
+  return info.Env().Undefined();
+}
+Napi::Value SegmentMean(const Napi::CallbackInfo& info) {
+  kldm::segment_mean(F(info, 0), I(info, 1), L(info, 2), L(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+Napi::Value SegmentMeanBackward(const Napi::CallbackInfo& info) {
+  kldm::segment_mean_backward(F(info, 0), I(info, 1), L(info, 2), L(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
+  kldm::segment_sum(F(info, 0), I(info, 1), L(info, 2), L(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+Napi::Value SegmentCentre(const Napi::CallbackInfo& info) {
+  kldm::segment_centre(F(info, 0), I(info, 1), L(info, 2), L(info, 3));
+  return info.Env().Undefined();
+}
+Napi::Value SegmentBroadcastAdd(const Napi::CallbackInfo& info) {
+  kldm::segment_broadcast_add(F(info, 0), I(info, 1), L(info, 2), L(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  kldm::gather_rows(F(info, 0), I(info, 1), L(info, 2), L(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
+  kldm::scatter_add_rows(F(info, 0), I(info, 1), L(info, 2), L(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+Napi::Value EdgeCombine(const Napi::CallbackInfo& info) {
+  kldm::edge_combine(F(info, 0), F(info, 1), F(info, 2), F(info, 3), F(info, 4), F(info, 5), F(info, 6), I(info, 7),
+                     I(info, 8), I(info, 9), L(info, 10), L(info, 11));
+  return info.Env().Undefined();
+}
+Napi::Value EdgeCombineBackward(const Napi::CallbackInfo& info) {
+  kldm::edge_combine_backward(F(info, 0), F(info, 1), F(info, 2), I(info, 3), I(info, 4), I(info, 5), I(info, 6),
+                              L(info, 7), L(info, 8), L(info, 9), F(info, 10), F(info, 11), F(info, 12), F(info, 13),
+                              F(info, 14));
+  return info.Env().Undefined();
+}
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  kldm::adamw(F(info, 0), F(info, 1), F(info, 2), F(info, 3), F(info, 4), L(info, 5), D(info, 6), D(info, 7),
+              D(info, 8), D(info, 9), D(info, 10), D(info, 11));
+  return info.Env().Undefined();
+}
+Napi::Value EmaUpdate(const Napi::CallbackInfo& info) {
+  kldm::ema_update(F(info, 0), F(info, 1), L(info, 2), D(info, 3));
+  return info.Env().Undefined();
+}
+
+Napi::Value Backends(const Napi::CallbackInfo& info) {
+  Napi::Array out = Napi::Array::New(info.Env());
+  uint32_t n = 0;
+  if (kldm::has_backend(GemmBackend::OpenBlas)) out.Set(n++, "openblas");
+  if (kldm::has_backend(GemmBackend::Dnnl)) out.Set(n++, "dnnl");
+  return out;
+}
+
+Napi::Value Threads(const Napi::CallbackInfo& info) {
+#ifdef _OPENMP
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+#else
+  return Napi::Number::New(info.Env(), kldm::gemm_threads());
+#endif
+}
+
+// setThreads(n): BLAS and OpenMP thread counts
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int n = (int)L(info, 0);
+#ifdef KLDM_HAVE_OPENBLAS
+  openblas_set_num_threads(n);
+#endif
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+  return info.Env().Undefined();
+}
+
+Napi::Value SetGemmBackend(const Napi::CallbackInfo& info) {
+  kldm::set_default_backend(static_cast<GemmBackend>(L(info, 0)));
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("biasSilu", Napi::Function::New(env, BiasSilu));
+  exports.Set("siluBackward", Napi::Function::New(env, SiluBackward));
+  exports.Set("addBias", Napi::Function::New(env, AddBias));
+  exports.Set("colSumAdd", Napi::Function::New(env, ColSumAdd));
+  exports.Set("addInto", Napi::Function::New(env, AddInto));
+  exports.Set("layerNormForward", Napi::Function::New(env, LayerNormForward));
+  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
+  exports.Set("fourierFeatures", Napi::Function::New(env, FourierFeatures));
+  exports.Set("fourierBackward", Napi::Function::New(env, FourierBackward));
+  exports.Set("segmentMean", Napi::Function::New(env, SegmentMean));
+  exports.Set("segmentMeanBackward", Napi::Function::New(env, SegmentMeanBackward));
+  exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
+  exports.Set("segmentCentre", Napi::Function::New(env, SegmentCentre));
+  exports.Set("segmentBroadcastAdd", Napi::Function::New(env, SegmentBroadcastAdd));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
+  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows));
+  exports.Set("edgeCombine", Napi::Function::New(env, EdgeCombine));
+  exports.Set("edgeCombineBackward", Napi::Function::New(env, EdgeCombineBackward));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("emaUpdate", Napi::Function::New(env, EmaUpdate));
+  exports.Set("backends", Napi::Function::New(env, Backends));
+  exports.Set("threads", Napi::Function::New(env, Threads));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setGemmBackend", Napi::Function::New(env, SetGemmBackend));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(kldm_native, Init)

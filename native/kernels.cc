@@ -1,0 +1,396 @@
+// Fused elementwise / segment kernels of the CSPVNet engine (float32), the native
+// counterparts of src/engine/reference.ts (same names, same semantics; see the
+// doc comments of src/engine/kernels.ts). Both cores are used through OpenMP
+// where the work is large enough to pay for the fork/join.
+#include "kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace kldm {
+
+static constexpr int64_t kParallelMin = 1 << 15;  // elements below which threads do not pay
+
+static inline int nthreads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+static inline int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+static inline float sigmoidf(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+
+void bias_silu(float* z, const float* bias, int64_t rows, int64_t cols, float* out) {
+#pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    float* zr = z + r * cols;
+    float* orow = out + r * cols;
+    if (bias) {
+      for (int64_t c = 0; c < cols; c++) {
+        float v = zr[c] + bias[c];
+        zr[c] = v;
+        orow[c] = v * sigmoidf(v);
+      }
+    } else {
+      for (int64_t c = 0; c < cols; c++) {
+        float v = zr[c];
+        orow[c] = v * sigmoidf(v);
+      }
+    }
+  }
+}
+
+void silu_backward(const float* dout, const float* z, int64_t n, float* dz) {
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    float v = z[i];
+    float s = sigmoidf(v);
+    dz[i] = dout[i] * s * (1.0f + v * (1.0f - s));
+  }
+}
+
+void add_bias(float* x, const float* bias, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    float* xr = x + r * cols;
+    for (int64_t c = 0; c < cols; c++) xr[c] += bias[c];
+  }
+}
+
+void col_sum_add(const float* src, int64_t rows, int64_t cols, float* dst) {
+  int nt = rows * cols > kParallelMin ? nthreads() : 1;
+  std::vector<double> part((size_t)nt * cols, 0.0);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    double* acc = part.data() + (size_t)thread_id() * cols;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float* sr = src + r * cols;
+      for (int64_t c = 0; c < cols; c++) acc[c] += sr[c];
+    }
+  }
+  for (int64_t c = 0; c < cols; c++) {
+    double s = 0;
+    for (int t = 0; t < nt; t++) s += part[(size_t)t * cols + c];
+    dst[c] += (float)s;
+  }
+}
+
+void add_into(float* dst, const float* src, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t cols, float eps,
+                        float* y, float* mean, float* rstd) {
+#pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    double mu = 0;
+    for (int64_t c = 0; c < cols; c++) mu += xr[c];
+    mu /= (double)cols;
+    double var = 0;
+    for (int64_t c = 0; c < cols; c++) {
+      double d = xr[c] - mu;
+      var += d * d;
+    }
+    var /= (double)cols;
+    float rs = (float)(1.0 / std::sqrt(var + eps));
+    float m = (float)mu;
+    mean[r] = m;
+    rstd[r] = rs;
+    float* yr = y + r * cols;
+    for (int64_t c = 0; c < cols; c++) yr[c] = (xr[c] - m) * rs * gamma[c] + beta[c];
+  }
+}
+
+void layer_norm_backward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                         int64_t rows, int64_t cols, float* dx, float* dgamma, float* dbeta) {
+  int nt = rows * cols > kParallelMin ? nthreads() : 1;
+  std::vector<float> part((size_t)nt * 2 * cols, 0.0f);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    float* pg = part.data() + (size_t)thread_id() * 2 * cols;
+    float* pb = pg + cols;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float* xr = x + r * cols;
+      const float* dyr = dy + r * cols;
+      float mu = mean[r], rs = rstd[r];
+      float sg = 0, sgx = 0;
+      for (int64_t c = 0; c < cols; c++) {
+        float xh = (xr[c] - mu) * rs;
+        float g = dyr[c] * gamma[c];
+        sg += g;
+        sgx += g * xh;
+        pg[c] += dyr[c] * xh;
+        pb[c] += dyr[c];
+      }
+      sg /= (float)cols;
+      sgx /= (float)cols;
+      float* dxr = dx + r * cols;
+      for (int64_t c = 0; c < cols; c++) {
+        float xh = (xr[c] - mu) * rs;
+        dxr[c] += rs * (dyr[c] * gamma[c] - sg - xh * sgx);
+      }
+    }
+  }
+  for (int t = 0; t < nt; t++) {
+    const float* pg = part.data() + (size_t)t * 2 * cols;
+    for (int64_t c = 0; c < cols; c++) {
+      dgamma[c] += pg[c];
+      dbeta[c] += pg[cols + c];
+    }
+  }
+}
+
+// sin/cos(kθ) for k = 0..F-1 by the angle-addition recurrence in double
+// (exact to ~1e-14 over 128 steps, and much cheaper than 2F libm calls).
+void fourier_features(const float* pos, const int32_t* src, const int32_t* dst, int64_t E, int64_t F, float* out) {
+  const double two_pi = 6.283185307179586476925286766559;
+#pragma omp parallel for schedule(static) if (E * F > 4096)
+  for (int64_t e = 0; e < E; e++) {
+    int32_t i = src[e], j = dst[e];
+    float* o = out + e * 6 * F;
+    for (int d = 0; d < 3; d++) {
+      double delta = (double)pos[j * 3 + d] - (double)pos[i * 3 + d];
+      double th = two_pi * delta;
+      double s1 = std::sin(th), c1 = std::cos(th);
+      double s = 0.0, c = 1.0;
+      float* os = o + d * F;
+      float* oc = o + 3 * F + d * F;
+      for (int64_t k = 0; k < F; k++) {
+        os[k] = (float)s;
+        oc[k] = (float)c;
+        double sn = s * c1 + c * s1;
+        c = c * c1 - s * s1;
+        s = sn;
+      }
+    }
+  }
+}
+
+void fourier_backward(const float* pos, const int32_t* src, const int32_t* dst, const int32_t* crystal_edge_offsets,
+                      int64_t G, int64_t F, const float* dpsi, float* dpos) {
+  const double two_pi = 6.283185307179586476925286766559;
+  // edges of a crystal only touch that crystal's atoms: parallel over crystals is race-free
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t g = 0; g < G; g++) {
+    for (int64_t e = crystal_edge_offsets[g]; e < crystal_edge_offsets[g + 1]; e++) {
+      int32_t i = src[e], j = dst[e];
+      const float* dp = dpsi + e * 6 * F;
+      for (int d = 0; d < 3; d++) {
+        double delta = (double)pos[j * 3 + d] - (double)pos[i * 3 + d];
+        double th = two_pi * delta;
+        double s1 = std::sin(th), c1 = std::cos(th);
+        double s = 0.0, c = 1.0, acc = 0.0;
+        for (int64_t k = 0; k < F; k++) {
+          acc += two_pi * (double)k * (c * dp[d * F + k] - s * dp[3 * F + d * F + k]);
+          double sn = s * c1 + c * s1;
+          c = c * c1 - s * s1;
+          s = sn;
+        }
+        dpos[j * 3 + d] += (float)acc;
+        dpos[i * 3 + d] -= (float)acc;
+      }
+    }
+  }
+}
+
+void segment_mean(const float* x, const int32_t* off, int64_t S, int64_t cols, float* out) {
+#pragma omp parallel for schedule(static) if ((int64_t)off[S] * cols > kParallelMin)
+  for (int64_t s = 0; s < S; s++) {
+    float* o = out + s * cols;
+    std::fill(o, o + cols, 0.0f);
+    int64_t r0 = off[s], r1 = off[s + 1];
+    if (r1 <= r0) continue;
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * cols;
+      for (int64_t c = 0; c < cols; c++) o[c] += xr[c];
+    }
+    float inv = 1.0f / (float)(r1 - r0);
+    for (int64_t c = 0; c < cols; c++) o[c] *= inv;
+  }
+}
+
+void segment_mean_backward(const float* dout, const int32_t* off, int64_t S, int64_t cols, float* dx) {
+#pragma omp parallel for schedule(static) if ((int64_t)off[S] * cols > kParallelMin)
+  for (int64_t s = 0; s < S; s++) {
+    int64_t r0 = off[s], r1 = off[s + 1];
+    if (r1 <= r0) continue;
+    float inv = 1.0f / (float)(r1 - r0);
+    const float* d = dout + s * cols;
+    for (int64_t r = r0; r < r1; r++) {
+      float* o = dx + r * cols;
+      for (int64_t c = 0; c < cols; c++) o[c] = d[c] * inv;
+    }
+  }
+}
+
+void segment_sum(const float* x, const int32_t* off, int64_t S, int64_t cols, float* out) {
+#pragma omp parallel for schedule(static) if ((int64_t)off[S] * cols > kParallelMin)
+  for (int64_t s = 0; s < S; s++) {
+    float* o = out + s * cols;
+    std::fill(o, o + cols, 0.0f);
+    for (int64_t r = off[s]; r < off[s + 1]; r++) {
+      const float* xr = x + r * cols;
+      for (int64_t c = 0; c < cols; c++) o[c] += xr[c];
+    }
+  }
+}
+
+void segment_centre(float* x, const int32_t* off, int64_t S, int64_t cols) {
+  for (int64_t s = 0; s < S; s++) {
+    int64_t r0 = off[s], r1 = off[s + 1];
+    if (r1 <= r0) continue;
+    for (int64_t c = 0; c < cols; c++) {
+      double acc = 0;
+      for (int64_t r = r0; r < r1; r++) acc += x[r * cols + c];
+      float mu = (float)(acc / (double)(r1 - r0));
+      for (int64_t r = r0; r < r1; r++) x[r * cols + c] -= mu;
+    }
+  }
+}
+
+void segment_broadcast_add(float* x, const int32_t* off, int64_t S, int64_t cols, const float* src) {
+#pragma omp parallel for schedule(static) if ((int64_t)off[S] * cols > kParallelMin)
+  for (int64_t s = 0; s < S; s++) {
+    const float* v = src + s * cols;
+    for (int64_t r = off[s]; r < off[s + 1]; r++) {
+      float* xr = x + r * cols;
+      for (int64_t c = 0; c < cols; c++) xr[c] += v[c];
+    }
+  }
+}
+
+void gather_rows(const float* table, const int32_t* ids, int64_t rows, int64_t cols, float* out) {
+  for (int64_t r = 0; r < rows; r++) std::memcpy(out + r * cols, table + (int64_t)ids[r] * cols, cols * sizeof(float));
+}
+
+void scatter_add_rows(const float* dout, const int32_t* ids, int64_t rows, int64_t cols, float* dtable) {
+  for (int64_t r = 0; r < rows; r++) {
+    float* t = dtable + (int64_t)ids[r] * cols;
+    const float* d = dout + r * cols;
+    for (int64_t c = 0; c < cols; c++) t[c] += d[c];
+  }
+}
+
+void edge_combine(float* z, const float* a, const float* b, const float* c, const float* wv, const float* bias,
+                  const float* vel, const int32_t* src, const int32_t* dst, const int32_t* crystal_of_edge, int64_t E,
+                  int64_t cols) {
+#pragma omp parallel for schedule(static) if (E * cols > kParallelMin)
+  for (int64_t e = 0; e < E; e++) {
+    int32_t i = src[e], j = dst[e], g = crystal_of_edge[e];
+    float dv0 = vel[j * 3] - vel[i * 3], dv1 = vel[j * 3 + 1] - vel[i * 3 + 1], dv2 = vel[j * 3 + 2] - vel[i * 3 + 2];
+    float* ze = z + e * cols;
+    const float* ai = a + (int64_t)i * cols;
+    const float* bj = b + (int64_t)j * cols;
+    const float* cg = c + (int64_t)g * cols;
+    for (int64_t h = 0; h < cols; h++)
+      ze[h] += ai[h] + bj[h] + cg[h] + wv[h * 3] * dv0 + wv[h * 3 + 1] * dv1 + wv[h * 3 + 2] * dv2 + bias[h];
+  }
+}
+
+void edge_combine_backward(const float* dz, const float* vel, const float* wv, const int32_t* src, const int32_t* dst,
+                           const int32_t* node_edge_offsets, const int32_t* atom_offsets, int64_t N, int64_t G,
+                           int64_t cols, float* da, float* db, float* dc, float* dwv, float* dvel) {
+  int nt = nthreads();
+  std::vector<double> part((size_t)nt * cols * 3, 0.0);
+  // crystals are independent: every atom row of da/db/dc/dvel is written by one thread
+#pragma omp parallel num_threads(nt)
+  {
+    double* pw = part.data() + (size_t)thread_id() * cols * 3;
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t g = 0; g < G; g++) {
+      int64_t a0 = atom_offsets[g], a1 = atom_offsets[g + 1];
+      for (int64_t i = a0; i < a1; i++) {
+        std::fill(da + i * cols, da + (i + 1) * cols, 0.0f);
+        std::fill(db + i * cols, db + (i + 1) * cols, 0.0f);
+      }
+      float* dcg = dc + g * cols;
+      std::fill(dcg, dcg + cols, 0.0f);
+      for (int64_t i = a0; i < a1; i++) {
+        float* dai = da + i * cols;
+        for (int64_t e = node_edge_offsets[i]; e < node_edge_offsets[i + 1]; e++) {
+          int32_t j = dst[e];
+          const float* d = dz + e * cols;
+          float* dbj = db + (int64_t)j * cols;
+          float dv0 = vel[j * 3] - vel[i * 3], dv1 = vel[j * 3 + 1] - vel[i * 3 + 1], dv2 = vel[j * 3 + 2] - vel[i * 3 + 2];
+          float q0 = 0, q1 = 0, q2 = 0;
+          for (int64_t h = 0; h < cols; h++) {
+            float v = d[h];
+            dai[h] += v;
+            dbj[h] += v;
+            pw[h * 3] += v * dv0;
+            pw[h * 3 + 1] += v * dv1;
+            pw[h * 3 + 2] += v * dv2;
+            q0 += wv[h * 3] * v;
+            q1 += wv[h * 3 + 1] * v;
+            q2 += wv[h * 3 + 2] * v;
+          }
+          if (dvel) {
+            dvel[j * 3] += q0;
+            dvel[j * 3 + 1] += q1;
+            dvel[j * 3 + 2] += q2;
+            dvel[i * 3] -= q0;
+            dvel[i * 3 + 1] -= q1;
+            dvel[i * 3 + 2] -= q2;
+          }
+        }
+        for (int64_t h = 0; h < cols; h++) dcg[h] += dai[h];
+      }
+    }
+  }
+  (void)src;
+  (void)N;
+  for (int t = 0; t < nt; t++) {
+    const double* pw = part.data() + (size_t)t * cols * 3;
+    for (int64_t h = 0; h < cols * 3; h++) dwv[h] += (float)pw[h];
+  }
+}
+
+void adamw(float* p, const float* g, float* m, float* v, float* vmax, int64_t n, double lr, double beta1, double beta2,
+           double eps, double wd, double step) {
+  const float decay = (float)(1.0 - lr * wd);
+  const float b1 = (float)beta1, b2 = (float)beta2;
+  const float step_size = (float)(lr / (1.0 - std::pow(beta1, step)));
+  const float inv_bc2sqrt = (float)(1.0 / std::sqrt(1.0 - std::pow(beta2, step)));
+  const float feps = (float)eps;
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = b1 * m[i] + (1.0f - b1) * gi;
+    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    float second = vi;
+    if (vmax) {
+      second = std::max(vmax[i], vi);
+      vmax[i] = second;
+    }
+    float denom = std::sqrt(second) * inv_bc2sqrt + feps;
+    p[i] = p[i] * decay - step_size * mi / denom;
+  }
+}
+
+void ema_update(float* ema, const float* p, int64_t n, double decay) {
+  const float w = (float)(1.0 - decay);
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) ema[i] += w * (p[i] - ema[i]);
+}
+
+}  // namespace kldm
