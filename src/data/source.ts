@@ -1,0 +1,42 @@
+/**
+ * Reading a split's raw rows (material_id + cif text) from its gzipped CSV.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { InputError } from '../util/errors.js';
+import { parseCsv, column } from './csv.js';
+import { getSplit } from './registry.js';
+
+export interface SplitSource {
+  dataset: string;
+  split: string;
+  path: string;
+  /** size and sha256 of the .gz file, used to detect a stale cache */
+  gzSize: number;
+  gzSha256: string;
+  /** material ids; rows with an empty id get "<dataset>-<split>-row<k>" (MP-20 train reconstruction) */
+  materialIds: string[];
+  cifs: string[];
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Reads and parses one split's CSV (gunzip + RFC 4180 parse). */
+export function readSplitSource(dataset: string, split: string): SplitSource {
+  const info = getSplit(dataset, split);
+  const gz = readFileSync(info.path);
+  let text: string;
+  try {
+    text = gunzipSync(gz).toString('utf8');
+  } catch (err) {
+    throw new InputError(`${info.path}: not a valid gzip file (${(err as Error).message})`);
+  }
+  const table = parseCsv(text, info.path);
+  const ids = column(table, 'material_id', info.path);
+  const cifs = column(table, 'cif', info.path);
+  const materialIds = ids.map((id, k) => (id.trim() === '' ? `${info.dataset}-${split}-row${k}` : id));
+  return { dataset: info.dataset, split, path: info.path, gzSize: gz.length, gzSha256: sha256(gz), materialIds, cifs };
+}
