@@ -32,7 +32,7 @@ if (values.matcher === 'ferrox') {
     if (!('ok' in ra) || !('ok' in rb)) throw new Error('parse');
     const r = m.get_rms_dist(ra.ok, rb.ok);
     if (!('ok' in r)) throw new Error(r.error);
-    return r.ok === null ? null : r.ok.rms;
+    return r.ok == null ? null : r.ok.rms;
   };
 } else {
   matcher = (a, b) => {
