@@ -6,6 +6,7 @@ export {
   sampleCspSync,
   type SamplerMethod,
   type SamplerOptions,
+  type ResolvedSamplerOptions,
   type CspSamplingBatch,
   type TrajectoryFrame,
   type SamplerResult,

@@ -9,7 +9,8 @@
  * TDM internal s = 2t, h = 2|Δt|. The state starts from the priors (§3.6, §4).
  * Velocity noise ξ is centred per crystal; lattice noise z is plain N(0, I).
  * Internal state is float64 (x ∈ (−π, π], u, l); each network call gets the
- * float32 network-scale view (p = x/2π, v = u/2π, l, t).
+ * float32 network-scale view (p = x/2π, v = u/2π, l, t). The NetInput object
+ * and its arrays are reused between calls: a network must not keep references.
  */
 import type { BatchLayout, NetInput, NetOutput, ScoreNetwork } from '../network/types.js';
 import { centredNormal } from '../diffusion/centre.js';
@@ -103,7 +104,8 @@ export function timeGrid(nSteps: number, tFinal: number): Float64Array {
   return grid;
 }
 
-interface ResolvedOptions {
+/** SamplerOptions with every default filled in. */
+export interface ResolvedSamplerOptions {
   method: SamplerMethod;
   nSteps: number;
   tFinal: number;
@@ -116,8 +118,8 @@ interface ResolvedOptions {
   trajectoryEvery: number;
 }
 
-function resolveOptions(o: SamplerOptions): ResolvedOptions {
-  const r: ResolvedOptions = {
+function resolveOptions(o: SamplerOptions): ResolvedSamplerOptions {
+  const r: ResolvedSamplerOptions = {
     method: o.method ?? 'pc',
     nSteps: o.nSteps ?? 1000,
     tFinal: o.tFinal ?? 1e-3,
@@ -144,7 +146,7 @@ function resolveOptions(o: SamplerOptions): ResolvedOptions {
  * for i = 0…n−1. sampleCsp / sampleCspSync drive it.
  */
 export class CspSampler {
-  readonly options: ResolvedOptions;
+  readonly options: ResolvedSamplerOptions;
   readonly grid: Float64Array;
   /** internal positions x ∈ (−π, π], N*3 */
   x: Float64Array;
