@@ -103,7 +103,7 @@ describe('kldm serve API', () => {
     assert.equal(r.body.progress.total, 80);
     const samples = r.body.result.samples;
     assert.equal(samples.length, 2);
-    assert.deepEqual(samples[0].structure.species, ['Na', 'Cl', 'Na', 'Cl']);
+    assert.deepEqual(samples[0].structure.species, ['Na', 'Na', 'Cl', 'Cl']);
     assert.equal(samples[0].structure.frac.length, 12);
     assert.equal(samples[0].structure.lattice.length, 9);
     assert.equal(samples[0].trajectoryFrames, 41);
@@ -132,7 +132,7 @@ describe('kldm serve API', () => {
     // the uploaded CIF round trip: parse the downloaded CIF and match it with itself
     const parsed = await call(url, 'POST', '/api/parse', { cif: cif.text });
     assert.equal(parsed.status, 200, parsed.text);
-    assert.deepEqual(parsed.body.structure.species, ['Na', 'Cl', 'Na', 'Cl']);
+    assert.deepEqual(parsed.body.structure.species, ['Na', 'Na', 'Cl', 'Cl']);
     const m = await call(url, 'POST', '/api/match', { cif_a: cif.text, cif_b: cif.text });
     assert.equal(m.status, 200, m.text);
     assert.equal(m.body.match, true);

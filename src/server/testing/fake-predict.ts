@@ -13,7 +13,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Rng } from '../../util/rng.js';
 import { InputError } from '../../util/errors.js';
-import { parseFormula, totalAtoms } from '../../crystal/composition.js';
+import { expandSites, parseFormula, totalAtoms } from '../../crystal/composition.js';
+import { elementSymbol } from '../../crystal/elements.js';
 import { minInteratomicDistance, volume } from '../../crystal/lattice.js';
 import type { Matrix3 } from '../../crystal/types.js';
 import type { PredictOptions, PredictResult, PredictedStructure, TrajectoryFrame } from '../../predict/types.js';
@@ -40,15 +41,11 @@ export async function predictStructures(formula: string, options: PredictOptions
       // never yields: only Worker.terminate() ends this
     }
   }
-  const comp = parseFormula(formula, { maxAtoms: 100_000 });
-  const species: string[] = [];
-  for (let r = 0; r < z; r++) {
-    for (let i = 0; i < comp.elements.length; i++) {
-      for (let c = 0; c < comp.counts[i]!; c++) species.push(comp.elements[i]!);
-    }
-  }
+  // site order as the real predictor: each element's sites contiguous, in formula order (expandSites)
+  const comp = parseFormula(`${formula}x${z}`, { maxAtoms: 100_000 });
+  const species = expandSites(comp).map((Z) => elementSymbol(Z));
   const atoms = species.length;
-  if (atoms !== totalAtoms(comp) * z) throw new Error('fake predictor: site expansion mismatch');
+  if (atoms !== totalAtoms(comp)) throw new Error('fake predictor: site expansion mismatch');
   const side = Math.ceil(Math.cbrt(atoms));
   const samples: PredictedStructure[] = [];
   for (let k = 0; k < n; k++) {

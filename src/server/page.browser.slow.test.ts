@@ -1,0 +1,186 @@
+/**
+ * Browser test of the web page: Debian's Chromium driven by playwright-core
+ * (a test tool's own browser download does not work here). Types a formula,
+ * waits for the predictions (deterministic fake predictor in worker threads),
+ * checks the 3D canvas is not blank, the lattice table shows numbers, scrubs
+ * the trajectory, compares a CIF, and saves screenshots (paths printed).
+ * Skips with a message when /usr/bin/chromium is absent
+ * (install: apt-get install -y chromium, or scripts/setup.sh --with-browser).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createKldmServer, type KldmServer } from './app.js';
+import { testServices } from './testing/test-services.js';
+
+const CHROMIUM = process.env.KLDM_CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  // WebGL without a GPU: Chromium's software rasteriser (SwiftShader through ANGLE)
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+const ARTIFACTS = resolve(process.env.KLDM_ARTIFACTS ?? 'out/browser');
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found; install Debian's chromium to run the browser test`;
+if (skip) console.log(`# SKIP browser test: ${skip}`);
+
+let app: KldmServer;
+let url: string;
+let browser: Browser;
+let webRoot: string;
+
+before(async () => {
+  if (skip) return;
+  webRoot = mkdtempSync(join(tmpdir(), 'kldm-web-'));
+  // @ts-expect-error: plain ESM build script without type declarations
+  const { buildWeb } = (await import('../../scripts/build-web.mjs')) as { buildWeb: (out: string, o?: object) => Promise<string> };
+  await buildWeb(webRoot, { minify: false });
+  app = createKldmServer({ port: 0, services: testServices(), webRoot, log: () => {} });
+  url = await app.listen();
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+});
+
+after(async () => {
+  if (skip) return;
+  await browser?.close();
+  await app?.close();
+  rmSync(webRoot, { recursive: true, force: true });
+});
+
+/** standard deviation of the canvas luminance (0 for a blank canvas) */
+async function canvasStd(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const src = document.querySelector<HTMLCanvasElement>('#viewer canvas')!;
+    const c = document.createElement('canvas');
+    c.width = src.width;
+    c.height = src.height;
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(src, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let s = 0;
+    let s2 = 0;
+    const n = d.length / 4;
+    for (let i = 0; i < d.length; i += 4) {
+      const y = 0.299 * d[i]! + 0.587 * d[i + 1]! + 0.114 * d[i + 2]!;
+      s += y;
+      s2 += y * y;
+    }
+    return Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
+  });
+}
+
+async function canvasHash(page: Page): Promise<string> {
+  return page.evaluate(() => document.querySelector<HTMLCanvasElement>('#viewer canvas')!.toDataURL().slice(-200));
+}
+
+test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', { skip, timeout: 120_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(url + '/');
+  await page.waitForSelector('body[data-ready=true]');
+  assert.match((await page.textContent('#server-info')) ?? '', /atoms\/cell/);
+
+  // validation as you type
+  await page.locator('#formula').pressSequentially('SrXq3', { delay: 20 });
+  assert.match((await page.textContent('#formula-msg')) ?? '', /Xq|unknown|element/i);
+  assert.equal(await page.getAttribute('#formula', 'aria-invalid'), 'true');
+  await page.fill('#formula', '');
+  await page.locator('#formula').pressSequentially('SrTiO3', { delay: 20 });
+  assert.match((await page.textContent('#formula-msg')) ?? '', /5 atoms per cell/);
+  await page.fill('#z', '2');
+  assert.match((await page.textContent('#formula-msg')) ?? '', /10 atoms per cell/);
+  await page.fill('#n', '2');
+  await page.fill('#steps', '80');
+  await page.fill('#seed', '5');
+  await page.keyboard.press('Enter'); // keyboard submit from the form
+
+  // progress bar while running, then two result cards
+  await page.waitForSelector('#jobs li progress');
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 2, undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => !document.querySelector<HTMLInputElement>('#traj-slider')!.disabled, undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => !/…/.test(document.querySelector('#p-sg')!.textContent ?? '…'));
+
+  // lattice table shows numbers
+  const abc = (await page.textContent('#p-abc')) ?? '';
+  const nums = abc.split(',').map((x) => Number(x.trim()));
+  assert.equal(nums.length, 3, abc);
+  assert.ok(nums.every((x) => Number.isFinite(x) && x > 0), abc);
+  assert.ok(Number(await page.textContent('#p-volume')) > 0);
+  assert.ok(Number(await page.textContent('#p-density')) > 0);
+  const sg = (await page.textContent('#p-sg')) ?? '';
+  assert.match(sg, /\(\d+\)|n\/a/);
+  const legend = (await page.textContent('#legend')) ?? '';
+  for (const el of ['Sr', 'Ti', 'O']) assert.ok(legend.includes(el), legend);
+
+  // the canvas is not blank
+  const std = await canvasStd(page);
+  assert.ok(std > 8, `viewer canvas looks blank (luminance std ${std.toFixed(2)})`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const shotFinal = join(ARTIFACTS, 'page-result.png');
+  await page.screenshot({ path: shotFinal });
+  console.log(`# screenshot: ${shotFinal}`);
+
+  // scrub the trajectory with the keyboard: Home = the noise end (t = 1), End = the structure (t = 0)
+  const last = await canvasHash(page);
+  await page.focus('#traj-slider');
+  await page.keyboard.press('Home');
+  assert.equal(await page.textContent('#traj-t'), 't = 1.000');
+  const first = await canvasHash(page);
+  assert.notEqual(first, last, 'the first trajectory frame must look different from the final structure');
+  for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
+  assert.match((await page.textContent('#traj-t')) ?? '', /^t = 0\.[5-9]\d\d$/);
+  await page.check('#velocities');
+  await page.selectOption('#repeat', '2');
+  assert.ok((await canvasStd(page)) > 8);
+  const shotTraj = join(ARTIFACTS, 'page-trajectory.png');
+  await page.screenshot({ path: shotTraj });
+  console.log(`# screenshot: ${shotTraj}`);
+  await page.focus('#traj-slider');
+  await page.keyboard.press('End');
+  assert.equal(await page.textContent('#traj-t'), 't = 0.000');
+
+  // play runs through the frames
+  await page.focus('#traj-slider');
+  await page.keyboard.press('Home');
+  await page.click('#traj-play');
+  await page.waitForFunction(() => Number(document.querySelector<HTMLInputElement>('#traj-slider')!.value) > 10);
+  await page.click('#traj-play');
+
+  // paste the predicted CIF and compare it with the selected prediction
+  const cif = await page.evaluate(async () => {
+    const a = document.querySelector<HTMLAnchorElement>('.card.selected .dl a')!;
+    return (await fetch(a.href)).text();
+  });
+  await page.fill('#cif-text', cif);
+  await page.click('#cif-compare');
+  await page.waitForFunction(() => /match/.test(document.querySelector('#cif-result')!.textContent ?? ''));
+  assert.match((await page.textContent('#cif-result')) ?? '', /^match · rms = 0\.0000$/);
+  await page.click('#cif-view');
+  await page.waitForFunction(() => document.querySelector('#viewer-title')!.textContent === 'Uploaded CIF');
+  assert.match((await page.textContent('#cif-result')) ?? '', /10 atoms/);
+
+  // cancel from the page
+  await page.fill('#steps', '2000');
+  await page.fill('#n', '1');
+  await page.click('#predict');
+  await page.waitForSelector('#jobs li:first-child .cancel');
+  await page.click('#jobs li:first-child .cancel');
+  await page.waitForFunction(() => /cancelled/.test(document.querySelector('#jobs li:first-child .status')!.textContent ?? ''));
+
+  assert.deepEqual(problems, [], `console errors: ${problems.join(' | ')}`);
+  await page.close();
+});

@@ -1,0 +1,84 @@
+/** Typed calls to the kldm HTTP API (same origin). */
+export interface StructureJson {
+  lattice: number[];
+  species: string[];
+  frac: number[];
+}
+
+export interface TrajectoryFrameJson {
+  t: number;
+  lattice: number[];
+  frac: number[];
+  vel: number[];
+}
+
+export interface SampleJson {
+  index: number;
+  structure: StructureJson;
+  minDistance: number;
+  volume: number;
+  valid: boolean;
+  trajectoryFrames: number;
+}
+
+export interface JobJson {
+  id: string;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  request: { formula: string; n: number; z: number; sampler: string; steps: number; seed: number };
+  queuePosition: number;
+  progress: { step: number; total: number; fraction: number };
+  etaSeconds: number | null;
+  elapsedSeconds: number;
+  error: { code: string; message: string } | null;
+  result: { formula: string; model: string; sampler: string; steps: number; seed: number; warnings: string[]; samples: SampleJson[] } | null;
+}
+
+export interface Limits {
+  maxN: number;
+  maxZ: number;
+  maxSteps: number;
+  maxAtoms: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json' };
+  }
+  const res = await fetch(path, init);
+  const data = (await res.json().catch(() => null)) as { error?: { message: string; field?: string } } | null;
+  if (!res.ok) throw new ApiError(res.status, data?.error?.message ?? `HTTP ${res.status}`, data?.error?.field);
+  return data as T;
+}
+
+export const api = {
+  health: () => call<{ status: string; version: string; limits: Limits }>('GET', '/api/health'),
+  models: () => call<{ models: { name: string; meta: Record<string, unknown>; card?: string }[] }>('GET', '/api/models'),
+  predict: (body: Record<string, unknown>) => call<JobJson>('POST', '/api/predict', body),
+  job: (id: string) => call<JobJson>('GET', `/api/jobs/${encodeURIComponent(id)}`),
+  cancel: (id: string) => call<JobJson>('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
+  trajectory: (id: string, k: number) =>
+    call<{ frames: TrajectoryFrameJson[]; species: string[] }>('GET', `/api/jobs/${encodeURIComponent(id)}/samples/${k}/trajectory`),
+  parse: (cif: string) => call<{ structure: StructureJson }>('POST', '/api/parse', { cif }),
+  match: (cifA: string, cifB: string) => call<{ match: boolean; rms: number | null }>('POST', '/api/match', { cif_a: cifA, cif_b: cifB }),
+  sampleText: async (id: string, k: number, format: string): Promise<string> => {
+    const res = await fetch(downloadUrl(id, k, format));
+    if (!res.ok) throw new ApiError(res.status, `download failed (HTTP ${res.status})`);
+    return res.text();
+  },
+};
+
+export function downloadUrl(id: string, k: number, format: string): string {
+  return `/api/jobs/${encodeURIComponent(id)}/samples/${k}/download?format=${format}`;
+}

@@ -1,0 +1,454 @@
+/**
+ * kldm web page: submit predictions, follow their progress (Server-Sent
+ * Events), browse the results, view structures in 3D, play the denoising
+ * trajectory, and view/compare an uploaded CIF.
+ */
+import { api, ApiError, downloadUrl, type JobJson, type Limits, type StructureJson, type TrajectoryFrameJson } from './api.js';
+import { analyse, spaceGroup } from './analysis.js';
+import { CrystalViewer } from './viewer.js';
+import { expandSites, parseFormula, totalAtoms } from '../../src/crystal/composition.js';
+import { elementSymbol } from '../../src/crystal/elements.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} missing`);
+  return el as T;
+};
+
+const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+interface JobView {
+  job: JobJson;
+  li: HTMLLIElement;
+  events: EventSource | null;
+  /** live frames per sample while the job runs */
+  live: TrajectoryFrameJson[][];
+  /** species in the predictor's site order (each element contiguous, formula order) */
+  species: string[];
+}
+
+type Selection =
+  | { kind: 'sample'; jobId: string; k: number; structure: StructureJson }
+  | { kind: 'live'; jobId: string }
+  | { kind: 'upload'; structure: StructureJson };
+
+let limits: Limits = { maxN: 20, maxZ: 8, maxSteps: 2000, maxAtoms: 64 };
+const jobs = new Map<string, JobView>();
+let selection: Selection | null = null;
+let frames: TrajectoryFrameJson[] = [];
+let playTimer: number | undefined;
+let viewer: CrystalViewer;
+
+// ------------------------------------------------------------------ formula validation
+
+function siteSpecies(formula: string, z: number): string[] {
+  return expandSites(parseFormula(`${formula}x${z}`, { maxAtoms: 1e6 })).map((Z) => elementSymbol(Z));
+}
+
+/** validates as the user types; returns an error message or null */
+function checkFormula(): string | null {
+  const input = $<HTMLInputElement>('formula');
+  const msg = $('formula-msg');
+  const text = input.value.trim();
+  const z = Number($<HTMLInputElement>('z').value) || 1;
+  let error: string | null = null;
+  let info = '';
+  if (text === '') error = 'enter a formula';
+  else {
+    try {
+      const c = parseFormula(text, { maxAtoms: 1e6 });
+      const atoms = totalAtoms(c) * z;
+      if (atoms > limits.maxAtoms) error = `${atoms} atoms per cell (Z=${z}); the server allows at most ${limits.maxAtoms}`;
+      else info = `${c.elements.map((e, i) => `${e}×${c.counts[i]! * z}`).join(' ')} · ${atoms} atoms per cell`;
+    } catch (err) {
+      error = (err as Error).message.replace(/^formula "[^"]*": /, '');
+    }
+  }
+  input.setAttribute('aria-invalid', String(error !== null && text !== ''));
+  msg.textContent = error ?? info;
+  msg.className = 'msg ' + (error ? (text === '' ? '' : 'err') : 'ok');
+  return error;
+}
+
+function intInput(id: string, label: string, min: number, max: number, optional = false): number | undefined {
+  const el = $<HTMLInputElement>(id);
+  if (optional && el.value.trim() === '') return undefined;
+  const v = Number(el.value);
+  if (!Number.isInteger(v) || v < min || v > max) throw new ApiError(400, `${label} must be an integer from ${min} to ${max}`, id);
+  return v;
+}
+
+// ------------------------------------------------------------------ jobs
+
+async function submit(e: Event): Promise<void> {
+  e.preventDefault();
+  const formMsg = $('form-msg');
+  formMsg.textContent = '';
+  formMsg.className = 'msg';
+  const ferr = checkFormula();
+  if (ferr) {
+    formMsg.textContent = `Formula: ${ferr}`;
+    formMsg.className = 'msg err';
+    $('formula').focus();
+    return;
+  }
+  try {
+    const body: Record<string, unknown> = {
+      formula: $<HTMLInputElement>('formula').value.trim(),
+      n: intInput('n', 'n', 1, limits.maxN),
+      z: intInput('z', 'Z', 1, limits.maxZ),
+      sampler: $<HTMLSelectElement>('sampler').value,
+      steps: intInput('steps', 'steps', 1, limits.maxSteps),
+    };
+    const seed = intInput('seed', 'seed', 0, 4294967295, true);
+    if (seed !== undefined) body.seed = seed;
+    const model = $<HTMLSelectElement>('model').value;
+    if (model) body.model = model;
+    const job = await api.predict(body);
+    addJob(job);
+  } catch (err) {
+    const field = err instanceof ApiError ? err.field : undefined;
+    formMsg.textContent = err instanceof Error ? err.message : String(err);
+    formMsg.className = 'msg err';
+    if (field && document.getElementById(field)) $(field).focus();
+  }
+}
+
+function addJob(job: JobJson): void {
+  const li = document.createElement('li');
+  const view: JobView = { job, li, events: null, live: [], species: siteSpecies(job.request.formula, job.request.z) };
+  jobs.set(job.id, view);
+  $('jobs').prepend(li);
+  renderJob(view);
+  follow(view);
+  select({ kind: 'live', jobId: job.id });
+}
+
+function renderJob(v: JobView): void {
+  const j = v.job;
+  const pct = Math.round(100 * j.progress.fraction);
+  const eta = j.etaSeconds !== null ? ` · ETA ${Math.ceil(j.etaSeconds)} s` : '';
+  const where = j.status === 'queued' ? ` (queue #${j.queuePosition})` : '';
+  const err = j.error && j.status !== 'cancelled' ? `<div class="msg err">${escapeHtml(j.error.message)}</div>` : '';
+  v.li.innerHTML = `<div class="head"><strong>${escapeHtml(j.request.formula)}</strong>
+    <span class="muted small">n=${j.request.n} Z=${j.request.z} ${j.request.sampler} ${j.request.steps} steps</span></div>
+    <progress max="100" value="${pct}" aria-label="progress of ${escapeHtml(j.request.formula)}">${pct}%</progress>
+    <div class="head"><span class="status" data-status="${j.status}">${j.status}${where} · ${pct}%${j.status === 'running' ? eta : ''}</span>
+    ${j.status === 'queued' || j.status === 'running' ? '<button type="button" class="cancel">Cancel</button>' : ''}</div>${err}`;
+  v.li.querySelector<HTMLButtonElement>('.cancel')?.addEventListener('click', () => {
+    void api.cancel(j.id).then((job) => {
+      v.job = job;
+      renderJob(v);
+    });
+  });
+  v.li.classList.toggle('selected', selection !== null && 'jobId' in selection && selection.jobId === j.id);
+}
+
+function follow(v: JobView): void {
+  const es = new EventSource(`/api/jobs/${encodeURIComponent(v.job.id)}/events`);
+  v.events = es;
+  es.addEventListener('progress', (e) => {
+    const p = JSON.parse((e as MessageEvent).data) as { step: number; total: number; etaSeconds: number | null };
+    v.job.progress = { step: p.step, total: p.total, fraction: p.total > 0 ? p.step / p.total : 0 };
+    v.job.etaSeconds = p.etaSeconds;
+    if (v.job.status === 'queued') v.job.status = 'running';
+    renderJob(v);
+  });
+  es.addEventListener('status', (e) => {
+    const s = JSON.parse((e as MessageEvent).data) as { status: JobJson['status'] };
+    v.job.status = s.status;
+    renderJob(v);
+  });
+  es.addEventListener('frame', (e) => {
+    const f = JSON.parse((e as MessageEvent).data) as { sample: number; index: number; frame: TrajectoryFrameJson };
+    (v.live[f.sample] ??= [])[f.index] = f.frame;
+    if (selection?.kind === 'live' && selection.jobId === v.job.id && f.sample === 0 && v.job.status === 'running') {
+      showLiveFrame(v, f.frame);
+    }
+  });
+  es.addEventListener('end', (e) => {
+    es.close();
+    v.events = null;
+    v.job = JSON.parse((e as MessageEvent).data) as JobJson;
+    renderJob(v);
+    renderGallery();
+    if (v.job.status === 'done' && selection && 'jobId' in selection && selection.jobId === v.job.id) {
+      void selectSample(v.job.id, 0);
+    }
+  });
+  es.onerror = () => {
+    // the stream broke before "end": fall back to polling
+    if (v.events !== es) return;
+    es.close();
+    v.events = null;
+    void poll(v);
+  };
+}
+
+async function poll(v: JobView): Promise<void> {
+  for (;;) {
+    try {
+      v.job = await api.job(v.job.id);
+    } catch {
+      return;
+    }
+    renderJob(v);
+    if (v.job.status !== 'queued' && v.job.status !== 'running') {
+      renderGallery();
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+// ------------------------------------------------------------------ gallery and selection
+
+function renderGallery(): void {
+  const g = $('gallery');
+  g.innerHTML = '';
+  for (const v of [...jobs.values()].reverse()) {
+    const r = v.job.result;
+    if (!r) continue;
+    r.samples.forEach((s, k) => {
+      const a = analyse(s.structure);
+      const card = document.createElement('article');
+      card.className = 'card';
+      card.dataset.job = v.job.id;
+      card.dataset.sample = String(k);
+      const sel = selection?.kind === 'sample' && selection.jobId === v.job.id && selection.k === k;
+      card.classList.toggle('selected', sel);
+      card.innerHTML = `<h3><span>${escapeHtml(a.formula)} #${k}</span>
+        <span class="badge ${s.valid ? 'ok' : 'bad'}">${s.valid ? 'valid' : 'invalid'}</span></h3>
+        <dl><dt>Volume</dt><dd>${fmt(a.volume, 2)} Å³</dd><dt>Density</dt><dd>${fmt(a.density, 3)} g/cm³</dd>
+        <dt>Min. dist.</dt><dd>${fmt(s.minDistance, 3)} Å</dd><dt>Space group</dt><dd class="sg">…</dd>
+        <dt>Seed</dt><dd>${r.seed}</dd></dl>
+        <button type="button" class="view">View in 3D</button>
+        <div class="dl">${['cif', 'poscar', 'extxyz', 'json']
+          .map((f) => `<a href="${downloadUrl(v.job.id, k, f)}" download>${f === 'extxyz' ? 'extXYZ' : f.toUpperCase()}</a>`)
+          .join('')}</div>`;
+      card.querySelector('.view')!.addEventListener('click', () => void selectSample(v.job.id, k));
+      g.appendChild(card);
+      void spaceGroup(s.structure).then((sg) => {
+        card.querySelector('.sg')!.textContent = sg ?? 'n/a';
+      });
+    });
+  }
+}
+
+function select(s: Selection): void {
+  selection = s;
+  stop();
+  for (const v of jobs.values()) renderJob(v);
+  for (const c of document.querySelectorAll<HTMLElement>('.card')) {
+    c.classList.toggle('selected', s.kind === 'sample' && c.dataset.job === s.jobId && c.dataset.sample === String(s.k));
+  }
+}
+
+function showLiveFrame(v: JobView, f: TrajectoryFrameJson): void {
+  $('viewer-title').textContent = `${v.job.request.formula}: sampling… (live, sample 0)`;
+  const first = viewerSpecies.join() !== v.species.join();
+  viewerSpecies = v.species;
+  viewer.setStructure(v.species, f, first);
+  if (first) renderLegend();
+  $('traj-t').textContent = `t = ${f.t.toFixed(3)}`;
+  showProps({ lattice: f.lattice, species: v.species, frac: f.frac });
+}
+
+let viewerSpecies: string[] = [];
+
+async function selectSample(jobId: string, k: number): Promise<void> {
+  const v = jobs.get(jobId);
+  const s = v?.job.result?.samples[k];
+  if (!v || !s) return;
+  select({ kind: 'sample', jobId, k, structure: s.structure });
+  $('viewer-title').textContent = `${v.job.result!.formula} #${k} (seed ${v.job.result!.seed}, ${v.job.result!.sampler}, ${v.job.result!.steps} steps)`;
+  showStructure(s.structure);
+  frames = [];
+  setPlayer();
+  if (s.trajectoryFrames > 0) {
+    const t = await api.trajectory(jobId, k);
+    if (selection?.kind === 'sample' && selection.jobId === jobId && selection.k === k) {
+      frames = t.frames;
+      setPlayer(frames.length - 1);
+    }
+  }
+}
+
+function showStructure(s: StructureJson): void {
+  viewerSpecies = s.species;
+  viewer.setStructure(s.species, s, true);
+  renderLegend();
+  showProps(s);
+}
+
+function renderLegend(): void {
+  $('legend').innerHTML = viewer
+    .legend()
+    .map((e) => `<span class="el"><span class="dot" style="background:${e.color}"></span>${e.symbol} <span class="muted small">${e.radius.toFixed(2)} Å</span></span>`)
+    .join('');
+}
+
+let propsToken = 0;
+function showProps(s: StructureJson): void {
+  const a = analyse(s);
+  $('p-abc').textContent = `${fmt(a.params.a)}, ${fmt(a.params.b)}, ${fmt(a.params.c)}`;
+  $('p-angles').textContent = `${fmt(a.params.alpha, 2)}, ${fmt(a.params.beta, 2)}, ${fmt(a.params.gamma, 2)}`;
+  $('p-volume').textContent = fmt(a.volume, 2);
+  $('p-density').textContent = fmt(a.density, 3);
+  $('p-dmin').textContent = fmt(a.minDistance, 3);
+  $('p-valid').textContent = a.valid ? 'yes' : 'no (spec §9.1)';
+  const token = ++propsToken;
+  $('p-sg').textContent = '…';
+  void spaceGroup(s).then((sg) => {
+    if (token === propsToken) $('p-sg').textContent = sg ?? 'n/a';
+  });
+}
+
+// ------------------------------------------------------------------ trajectory player
+
+function setPlayer(index?: number): void {
+  const slider = $<HTMLInputElement>('traj-slider');
+  const play = $<HTMLButtonElement>('traj-play');
+  const has = frames.length > 1;
+  slider.disabled = !has;
+  play.disabled = !has;
+  slider.max = String(Math.max(0, frames.length - 1));
+  $('traj-info').textContent = has ? `${frames.length} frames (noise → structure)` : 'no trajectory';
+  if (has && index !== undefined) {
+    slider.value = String(index);
+    showFrame(index);
+  } else if (!has) $('traj-t').textContent = 't = -';
+}
+
+function showFrame(i: number): void {
+  const f = frames[i];
+  if (!f) return;
+  viewer.setFrame(f);
+  $('traj-t').textContent = `t = ${f.t.toFixed(3)}`;
+  $<HTMLInputElement>('traj-slider').setAttribute('aria-valuetext', `frame ${i + 1} of ${frames.length}, t = ${f.t.toFixed(3)}`);
+  if (i === frames.length - 1 && selection?.kind === 'sample') showProps(selection.structure);
+  else showProps({ lattice: f.lattice, species: viewerSpecies, frac: f.frac });
+}
+
+function stop(): void {
+  if (playTimer !== undefined) window.clearInterval(playTimer);
+  playTimer = undefined;
+  const play = $<HTMLButtonElement>('traj-play');
+  play.textContent = '▶';
+  play.setAttribute('aria-label', 'Play trajectory');
+}
+
+function togglePlay(): void {
+  if (playTimer !== undefined) {
+    stop();
+    return;
+  }
+  const slider = $<HTMLInputElement>('traj-slider');
+  if (Number(slider.value) >= frames.length - 1) slider.value = '0';
+  const play = $<HTMLButtonElement>('traj-play');
+  play.textContent = '❚❚';
+  play.setAttribute('aria-label', 'Pause trajectory');
+  // about 4 s for the whole trajectory
+  const interval = Math.max(16, 4000 / Math.max(1, frames.length));
+  playTimer = window.setInterval(() => {
+    const i = Number(slider.value) + 1;
+    if (i >= frames.length) {
+      stop();
+      return;
+    }
+    slider.value = String(i);
+    showFrame(i);
+  }, interval);
+}
+
+// ------------------------------------------------------------------ uploaded CIF
+
+async function viewCif(): Promise<void> {
+  const out = $('cif-result');
+  try {
+    const { structure } = await api.parse(cifText());
+    select({ kind: 'upload', structure });
+    $('viewer-title').textContent = 'Uploaded CIF';
+    showStructure(structure);
+    frames = [];
+    setPlayer();
+    out.textContent = `${structure.species.length} atoms`;
+    out.className = 'msg ok';
+  } catch (err) {
+    out.textContent = (err as Error).message;
+    out.className = 'msg err';
+  }
+}
+
+async function compareCif(): Promise<void> {
+  const out = $('cif-result');
+  if (selection?.kind !== 'sample') {
+    out.textContent = 'select a predicted structure first (View in 3D)';
+    out.className = 'msg err';
+    return;
+  }
+  try {
+    const predicted = await api.sampleText(selection.jobId, selection.k, 'cif');
+    const m = await api.match(predicted, cifText());
+    out.textContent = m.match ? `match · rms = ${m.rms === null ? '-' : m.rms.toFixed(4)}` : 'no match';
+    out.className = 'msg ' + (m.match ? 'ok' : 'err');
+  } catch (err) {
+    out.textContent = (err as Error).message;
+    out.className = 'msg err';
+  }
+}
+
+function cifText(): string {
+  const t = $<HTMLTextAreaElement>('cif-text').value;
+  if (t.trim() === '') throw new Error('paste a CIF or choose a file first');
+  return t;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+// ------------------------------------------------------------------ start-up
+
+async function init(): Promise<void> {
+  viewer = new CrystalViewer($('viewer'));
+  $('predict-form').addEventListener('submit', (e) => void submit(e));
+  $('formula').addEventListener('input', () => checkFormula());
+  $('z').addEventListener('input', () => checkFormula());
+  $<HTMLSelectElement>('repeat').addEventListener('change', (e) => viewer.setRepeat(Number((e.target as HTMLSelectElement).value)));
+  $<HTMLInputElement>('velocities').addEventListener('change', (e) => viewer.setShowVelocities((e.target as HTMLInputElement).checked));
+  $('reset-view').addEventListener('click', () => viewer.resetView());
+  $('traj-play').addEventListener('click', togglePlay);
+  $<HTMLInputElement>('traj-slider').addEventListener('input', (e) => {
+    stop();
+    showFrame(Number((e.target as HTMLInputElement).value));
+  });
+  $('cif-view').addEventListener('click', () => void viewCif());
+  $('cif-compare').addEventListener('click', () => void compareCif());
+  $<HTMLInputElement>('cif-file').addEventListener('change', async (e) => {
+    const file = (e.target as HTMLInputElement).files?.[0];
+    if (file) $<HTMLTextAreaElement>('cif-text').value = await file.text();
+  });
+  try {
+    const h = await api.health();
+    limits = h.limits;
+    $('server-info').textContent = `kldm ${h.version} · up to ${limits.maxAtoms} atoms/cell, n ≤ ${limits.maxN}, steps ≤ ${limits.maxSteps}`;
+    for (const [id, max] of [['n', limits.maxN], ['z', limits.maxZ], ['steps', limits.maxSteps]] as const) {
+      $<HTMLInputElement>(id).max = String(max);
+    }
+    const steps = $<HTMLInputElement>('steps');
+    if (Number(steps.value) > limits.maxSteps) steps.value = String(limits.maxSteps);
+    const { models } = await api.models();
+    for (const m of models) {
+      const o = document.createElement('option');
+      o.value = m.name;
+      o.textContent = m.name;
+      $('model').appendChild(o);
+    }
+  } catch (err) {
+    $('server-info').textContent = `server unreachable: ${(err as Error).message}`;
+  }
+  document.body.dataset.ready = 'true';
+}
+
+void init();
