@@ -13,16 +13,17 @@ import { makeLayout, type BatchLayout } from '../network/types.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { wrap1 } from '../diffusion/wrap.js';
 import { latticeFeaturesOf } from './lattice-features.js';
+import type { CleanCspBatch } from '../diffusion/loss.js';
 
-/** A clean (t = 0) CSP batch: what the diffusion loss noises. */
-export interface CleanBatch {
+/** A clean (t = 0) CSP batch: what the diffusion loss noises (a CleanCspBatch of src/diffusion/loss.ts). */
+export interface CleanBatch extends CleanCspBatch {
   layout: BatchLayout;
   /** indices of the crystals in the split, length G */
   crystals: Int32Array;
   /** atomic numbers, length N */
   types: Int32Array;
-  /** network-scale clean positions p0 = wrap1(f) in (-1/2, 1/2], N*3 */
-  pos: Float32Array;
+  /** clean positions wrap1(f) in (-1/2, 1/2], N*3 (the TDM wraps again; idempotent) */
+  frac: Float32Array;
   /** clean lattice features l0 (spec §1.4), G*6 */
   lattice: Float32Array;
 }
@@ -63,7 +64,7 @@ export class BatchSource {
       pos.set(this.pos.subarray(src * 3, (src + n) * 3), dst * 3);
       lattice.set(this.features.subarray(k * 6, k * 6 + 6), g * 6);
     }
-    return { layout, crystals: Int32Array.from(indices), types, pos, lattice };
+    return { layout, crystals: Int32Array.from(indices), types, frac: pos, lattice };
   }
 
   /** Consecutive batches over crystals [0, limit) in file order (validation subsets, spec §13.14). */
@@ -111,6 +112,11 @@ export class EpochBatcher {
 
   get epoch(): number {
     return this.state.epoch;
+  }
+
+  /** batches of the current epoch handed out so far */
+  get cursor(): number {
+    return this.state.cursor;
   }
 
   /** True when the current epoch has no batches left. */

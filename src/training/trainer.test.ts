@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readJsonl } from '../util/jsonl.js';
+import { KldmError } from '../util/errors.js';
+import { BatchSource } from './batches.js';
+import { paramsFromTensors } from './model.js';
+import { CSPVNet } from '../network/cspvnet.js';
+import { readCheckpoint, train } from './trainer.js';
+import { validationLoss } from './validate.js';
+import { miniPerov5, tinyConfig } from './testFixtures.js';
+
+const data = miniPerov5();
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'kldm-train-'));
+
+test('a tiny model trained a few dozen steps on Perov-5 crystals lowers its loss on fixed noise', async () => {
+  const config = tinyConfig({ optim: { batchSize: 8, lr: 3e-3 }, schedule: { maxEpochs: -1, emaStartEpoch: 1000 }, validation: { everyEpochs: 0 } });
+  const runDir = tmp();
+  const source = new BatchSource(data.train, data.stats);
+  // Loss of the freshly initialised network = the same seed's init, read back from a 0-step run.
+  await train({ dataset: 'perov_5', config, runDir, seed: 5, maxSteps: 0, train: data.train, stats: data.stats, statusStream: null });
+  const before = readCheckpoint(join(runDir, 'last.ckpt'));
+  const netBefore = new CSPVNet(before.meta.netConfig, paramsFromTensors(before.meta.netConfig, before.tensors, false, 'x').params);
+  const lossBefore = validationLoss(netBefore, source, 32, 32, 99).loss;
+  const summary = await train({ dataset: 'perov_5', config, runDir, resume: true, maxSteps: 60, train: data.train, stats: data.stats, statusStream: null });
+  assert.equal(summary.stopReason, 'max-steps');
+  assert.equal(summary.step, 60);
+  const after = readCheckpoint(join(runDir, 'last.ckpt'));
+  const netAfter = new CSPVNet(after.meta.netConfig, paramsFromTensors(after.meta.netConfig, after.tensors, false, 'x').params);
+  const lossAfter = validationLoss(netAfter, source, 32, 32, 99).loss;
+  assert.ok(lossAfter < 0.8 * lossBefore, `loss ${lossBefore} -> ${lossAfter}`);
+  const records = readJsonl(join(runDir, 'log.jsonl')).map((r) => r.value as { type: string });
+  assert.ok(records.some((r) => r.type === 'train'));
+  assert.ok(records.some((r) => r.type === 'epoch'));
+  assert.equal(records.filter((r) => r.type === 'start').length, 2);
+});
+
+test('resume is bit-for-bit: k steps straight equal k/2 + resume + k/2 (params, EMA, optimiser, RNG, data order)', async () => {
+  // batch 8 on 32 crystals = 4 steps/epoch; EMA from epoch 1 and validation every epoch both occur.
+  const config = tinyConfig({ optim: { batchSize: 8 }, schedule: { maxEpochs: -1, emaStartEpoch: 1 }, validation: { everyEpochs: 1, lossSubset: 8, matchSubset: 0 } });
+  const common = { dataset: 'perov_5', config, seed: 3, train: data.train, val: data.val, stats: data.stats, statusStream: null };
+  const straight = tmp();
+  await train({ ...common, runDir: straight, maxSteps: 14 });
+  const split = tmp();
+  const half = await train({ ...common, runDir: split, maxSteps: 7 });
+  assert.equal(half.step, 7);
+  await train({ ...common, runDir: split, maxSteps: 14, resume: true });
+  const a = readCheckpoint(join(straight, 'last.ckpt'));
+  const b = readCheckpoint(join(split, 'last.ckpt'));
+  assert.equal(a.meta.step, 14);
+  assert.equal(b.meta.step, 14);
+  assert.ok(a.meta.emaUpdates > 0, 'EMA was active');
+  assert.equal(a.meta.emaUpdates, b.meta.emaUpdates);
+  assert.deepEqual(a.meta.noiseRng, b.meta.noiseRng);
+  assert.deepEqual(a.meta.batcher, b.meta.batcher);
+  assert.equal(a.meta.lastValidatedEpoch, b.meta.lastValidatedEpoch);
+  assert.deepEqual([...a.tensors.keys()].sort(), [...b.tensors.keys()].sort());
+  for (const [name, t] of a.tensors) {
+    const u = b.tensors.get(name)!;
+    assert.ok(Buffer.from(t.data.buffer).equals(Buffer.from(u.data.buffer)), `tensor ${name} differs`);
+  }
+});
+
+test('a non-finite loss stops training with a clear error and keeps the last good checkpoint', async () => {
+  const config = tinyConfig({ optim: { batchSize: 8 }, validation: { everyEpochs: 0 } });
+  const runDir = tmp();
+  await train({ dataset: 'perov_5', config, runDir, seed: 1, maxSteps: 3, train: data.train, stats: data.stats, statusStream: null });
+  const good = readFileSync(join(runDir, 'last.ckpt'));
+  const poisoned = { ...data.train, frac: data.train.frac.map(() => NaN) };
+  await assert.rejects(
+    train({ dataset: 'perov_5', config, runDir, resume: true, maxSteps: 10, train: poisoned, stats: data.stats, statusStream: null }),
+    (err: unknown) => err instanceof KldmError && /non-finite loss .* at epoch 0 step 4; training stopped\. Last good checkpoint: .*last\.ckpt \(3 steps\)/.test(err.message),
+  );
+  assert.ok(readFileSync(join(runDir, 'last.ckpt')).equals(good), 'checkpoint untouched');
+  const records = readJsonl(join(runDir, 'log.jsonl')).map((r) => r.value as { type: string });
+  assert.equal(records.at(-1)!.type, 'error');
+});
+
+test('a time budget stops cleanly with a checkpoint; a finished run refuses to start over without --resume', async () => {
+  const config = tinyConfig({ optim: { batchSize: 8 }, schedule: { maxEpochs: -1 }, validation: { everyEpochs: 0 } });
+  const runDir = tmp();
+  const t0 = Date.now();
+  const s = await train({ dataset: 'perov_5', config, runDir, timeBudgetSeconds: 1, train: data.train, stats: data.stats, statusStream: null });
+  assert.equal(s.stopReason, 'time-budget');
+  assert.ok(Date.now() - t0 < 5000);
+  assert.ok(s.step > 0);
+  assert.ok(existsSync(join(runDir, 'last.ckpt')));
+  assert.equal(readCheckpoint(join(runDir, 'last.ckpt')).meta.step, s.step);
+  await assert.rejects(train({ dataset: 'perov_5', config, runDir, maxSteps: 1, train: data.train, stats: data.stats, statusStream: null }), /already holds a run/);
+});
+
+test('validation keeps a best checkpoint and logs val records; the EMA weights are used once active', async () => {
+  const config = tinyConfig({ optim: { batchSize: 16 }, schedule: { maxEpochs: 3, emaStartEpoch: 0 }, validation: { everyEpochs: 1, lossSubset: 8, matchSubset: 0 } });
+  const runDir = tmp();
+  const s = await train({ dataset: 'perov_5', config, runDir, seed: 2, train: data.train, val: data.val, stats: data.stats, statusStream: null });
+  assert.equal(s.stopReason, 'max-epochs');
+  assert.equal(s.step, 6);
+  assert.ok(existsSync(join(runDir, 'best.ckpt')));
+  const vals = readJsonl(join(runDir, 'log.jsonl')).map((r) => r.value as { type: string; ema?: boolean; epoch?: number }).filter((r) => r.type === 'val');
+  assert.deepEqual(vals.map((v) => v.epoch), [1, 2, 3]);
+  assert.deepEqual(vals.map((v) => v.ema), [false, true, true]);
+  const best = readCheckpoint(join(runDir, 'best.ckpt'));
+  assert.ok(best.meta.best !== null && best.meta.best.step === best.meta.step);
+  assert.ok([...best.tensors.keys()].some((k) => k.startsWith('ema/')));
+});

@@ -1,0 +1,413 @@
+/**
+ * The training loop (spec §6, §8): shuffled epochs of 256 crystals, the joint CSP loss, network
+ * forward/backward, AdamW (AMSGrad), EMA from `emaStartEpoch` (epochs, §13.4), validation every N
+ * epochs, atomic checkpoints (last + best), bit-for-bit resume, a time budget, and a hard stop on
+ * non-finite loss or gradients.
+ *
+ * Run directory (runs/<name>/, gitignored):
+ *   config.json   the resolved config, dataset and seed of the run (rewritten on every start)
+ *   log.jsonl     one record per event: start, train (every `logEvery` steps), epoch, val,
+ *                 checkpoint, stop, error
+ *   last.ckpt     full state (parameters, EMA, optimiser, data order, RNG, counters)
+ *   best.ckpt     the same at the best validation (match rate, else loss)
+ *
+ * Determinism: all randomness of a run comes from `seed`: parameter init, data order (its own Rng,
+ * restored from the checkpoint) and the training noise (another Rng whose state is checkpointed).
+ * Validation uses fresh fixed-seed generators, so it never perturbs training. Checkpoints are taken
+ * between optimiser steps; resuming therefore replays exactly the steps that follow.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LatticeStats, PreparedSplit } from '../data/types.js';
+import type { Kernels } from '../engine/kernels.js';
+import { cspLoss, makeNoisyCspBatch } from '../diffusion/loss.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { KldmError } from '../util/errors.js';
+import { JsonlLog } from '../util/jsonl.js';
+import { formatDuration } from '../util/progress.js';
+import { Rng, type RngState } from '../util/rng.js';
+import { BatchSource, EpochBatcher, type EpochBatcherState } from './batches.js';
+import type { TrainConfig } from './config.js';
+import { netConfigOf, TrainableModel } from './model.js';
+import { loadTensors, saveTensors } from './tensorFile.js';
+import { validationLoss, validationMatchRate, type CspPairScorer, type ValidationResult } from './validate.js';
+import type { CSPVNetConfig } from '../network/config.js';
+
+export const CHECKPOINT_KIND = 'kldm-train-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+/** What a model was trained on: used to warn about compositions outside it (issue: prediction). */
+export interface TrainingRange {
+  /** atomic numbers present in the training split, ascending */
+  elements: number[];
+  minAtoms: number;
+  maxAtoms: number;
+}
+
+export interface BestRecord {
+  epoch: number;
+  step: number;
+  matchRate: number | null;
+  loss: number;
+}
+
+/** JSON metadata of a training checkpoint. */
+export interface CheckpointMeta {
+  kind: typeof CHECKPOINT_KIND;
+  version: number;
+  dataset: string;
+  seed: number;
+  config: TrainConfig;
+  netConfig: CSPVNetConfig;
+  latticeStats: LatticeStats;
+  trainingRange: TrainingRange;
+  /** optimiser steps done */
+  step: number;
+  batcher: EpochBatcherState;
+  noiseRng: RngState;
+  emaUpdates: number;
+  /** epochs completed whose validation has run (0 = none) */
+  lastValidatedEpoch: number;
+  best: BestRecord | null;
+  lastValidation: (ValidationResult & { epoch: number; step: number }) | null;
+  /** cumulative wall-clock seconds spent in this run across sittings */
+  trainSeconds: number;
+  savedAt: string;
+}
+
+export type StopReason = 'max-epochs' | 'max-steps' | 'time-budget' | 'aborted';
+
+export interface TrainOptions {
+  dataset: string;
+  config: TrainConfig;
+  runDir: string;
+  seed?: number;
+  /** continue from runDir/last.ckpt (error if it does not exist) */
+  resume?: boolean;
+  /** stop cleanly (with a checkpoint) before this many seconds of this sitting have passed */
+  timeBudgetSeconds?: number;
+  /** stop after this many optimiser steps in total (tests, smoke runs) */
+  maxSteps?: number;
+  train: PreparedSplit;
+  val?: PreparedSplit;
+  stats: LatticeStats;
+  /** CSP evaluator for the validation match rate; without it only the loss is validated */
+  scorer?: CspPairScorer;
+  signal?: AbortSignal;
+  /** status line stream (default stderr); null = silent */
+  statusStream?: NodeJS.WritableStream | null;
+  /** write a `train` log record every this many steps (default 20) */
+  logEvery?: number;
+  kernels?: Kernels;
+}
+
+export interface TrainSummary {
+  stopReason: StopReason;
+  epoch: number;
+  step: number;
+  lastCheckpoint: string;
+  bestCheckpoint: string | null;
+  best: BestRecord | null;
+  lastValidation: CheckpointMeta['lastValidation'];
+  seconds: number;
+  meanStepSeconds: number;
+}
+
+export function checkpointPaths(runDir: string): { last: string; best: string; log: string; config: string } {
+  return { last: join(runDir, 'last.ckpt'), best: join(runDir, 'best.ckpt'), log: join(runDir, 'log.jsonl'), config: join(runDir, 'config.json') };
+}
+
+export function trainingRangeOf(split: PreparedSplit): TrainingRange {
+  const seen = new Set<number>();
+  for (let i = 0; i < split.atomTypes.length; i++) seen.add(split.atomTypes[i]!);
+  let minAtoms = Infinity;
+  let maxAtoms = 0;
+  for (let k = 0; k < split.materialIds.length; k++) {
+    const n = split.atomOffsets[k + 1]! - split.atomOffsets[k]!;
+    minAtoms = Math.min(minAtoms, n);
+    maxAtoms = Math.max(maxAtoms, n);
+  }
+  return { elements: [...seen].sort((a, b) => a - b), minAtoms, maxAtoms };
+}
+
+/** Reads a training checkpoint and checks its kind/version. */
+export function readCheckpoint(path: string): { meta: CheckpointMeta; tensors: Map<string, import('./tensorFile.js').NamedTensor> } {
+  const { tensors, metadata } = loadTensors(path);
+  const meta = metadata as CheckpointMeta;
+  if (meta?.kind !== CHECKPOINT_KIND) throw new KldmError(`${path}: not a kldm training checkpoint`);
+  if (meta.version !== CHECKPOINT_VERSION) throw new KldmError(`${path}: checkpoint version ${meta.version}, this kldm reads ${CHECKPOINT_VERSION}`);
+  return { meta, tensors };
+}
+
+function gradsFinite(model: TrainableModel): string | null {
+  for (const t of model.params.tensors) {
+    if (!t.trainable) continue;
+    const g = t.grad;
+    for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i]!)) return t.name;
+  }
+  return null;
+}
+
+/** One-line status on the terminal (rewritten in place on a TTY, a plain line every 30 s otherwise). */
+class StatusLine {
+  private last = 0;
+  constructor(private readonly stream: NodeJS.WritableStream | null) {}
+  private get tty(): boolean {
+    return Boolean((this.stream as NodeJS.WriteStream | null)?.isTTY);
+  }
+  update(text: string, force = false): void {
+    if (!this.stream) return;
+    const now = Date.now();
+    if (!force && now - this.last < (this.tty ? 500 : 30_000)) return;
+    this.last = now;
+    this.stream.write(this.tty ? `\r\x1b[K${text}` : `${text}\n`);
+  }
+  message(text: string): void {
+    if (!this.stream) return;
+    this.stream.write(this.tty ? `\r\x1b[K${text}\n` : `${text}\n`);
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Trains (or resumes) a run; resolves when it stops for one of the StopReasons. */
+export async function train(opts: TrainOptions): Promise<TrainSummary> {
+  const { config, runDir } = opts;
+  const paths = checkpointPaths(runDir);
+  mkdirSync(runDir, { recursive: true });
+  const log = new JsonlLog(paths.log);
+  const status = new StatusLine(opts.statusStream === undefined ? process.stderr : opts.statusStream);
+  const logEvery = opts.logEvery ?? 20;
+  const source = new BatchSource(opts.train, opts.stats);
+  if (source.numCrystals === 0) throw new KldmError(`${opts.dataset}: the training split is empty`);
+  const valSource = opts.val ? new BatchSource(opts.val, opts.stats) : null;
+  const netConfig = netConfigOf(config.model);
+
+  let seed = opts.seed ?? 42;
+  let model: TrainableModel;
+  let batcher: EpochBatcher;
+  let noiseRng: Rng;
+  let step = 0;
+  let lastValidatedEpoch = 0;
+  let best: BestRecord | null = null;
+  let lastValidation: CheckpointMeta['lastValidation'] = null;
+  let priorSeconds = 0;
+
+  if (opts.resume) {
+    if (!existsSync(paths.last)) throw new KldmError(`--resume: no checkpoint at ${paths.last}`);
+    const { meta, tensors } = readCheckpoint(paths.last);
+    if (meta.dataset !== opts.dataset) throw new KldmError(`--resume: ${paths.last} was trained on ${meta.dataset}, not ${opts.dataset}`);
+    if (JSON.stringify(meta.netConfig) !== JSON.stringify(netConfig)) {
+      throw new KldmError(`--resume: the config's network (${JSON.stringify(netConfig)}) differs from the checkpoint's (${JSON.stringify(meta.netConfig)})`);
+    }
+    if (meta.config.optim.batchSize !== config.optim.batchSize) throw new KldmError('--resume: optim.batchSize differs from the checkpoint (the data order would change)');
+    seed = meta.seed;
+    // initial values are overwritten by the checkpoint's tensors
+    model = TrainableModel.fresh(netConfig, config.optim, config.schedule.emaDecay, new Rng(0), opts.kernels);
+    model.loadStateTensors(tensors, meta.step, meta.emaUpdates, paths.last);
+    batcher = new EpochBatcher(source, config.optim.batchSize, meta.batcher);
+    noiseRng = new Rng(meta.noiseRng);
+    step = meta.step;
+    lastValidatedEpoch = meta.lastValidatedEpoch;
+    best = meta.best;
+    lastValidation = meta.lastValidation;
+    priorSeconds = meta.trainSeconds;
+  } else {
+    if (existsSync(paths.last)) throw new KldmError(`${runDir} already holds a run (last.ckpt); use --resume to continue it or choose another --run-dir`);
+    const master = new Rng(seed);
+    const initRng = master.fork();
+    const dataSeed = master.nextUint32();
+    noiseRng = master.fork();
+    model = TrainableModel.fresh(netConfig, config.optim, config.schedule.emaDecay, initRng, opts.kernels);
+    batcher = new EpochBatcher(source, config.optim.batchSize, dataSeed);
+  }
+
+  writeFileAtomic(paths.config, JSON.stringify({ dataset: opts.dataset, seed, config, netConfig, trainCrystals: source.numCrystals }, null, 2) + '\n');
+  const kernelsName = model.net.kernels.name;
+  log.write({
+    type: 'start', resumed: Boolean(opts.resume), dataset: opts.dataset, seed, config: config.name, step, epoch: batcher.epoch,
+    numParams: model.params.numTrainable(), kernels: kernelsName, batchesPerEpoch: batcher.batchesPerEpoch,
+  });
+  status.message(
+    `kldm train: ${opts.dataset}, config ${config.name}, ${model.params.numTrainable().toLocaleString('en-US')} parameters, ` +
+      `${source.numCrystals} crystals (${batcher.batchesPerEpoch} batches/epoch), engine ${kernelsName}` +
+      (opts.resume ? `, resumed at epoch ${batcher.epoch} step ${step}` : ''),
+  );
+
+  const trainingRange = trainingRangeOf(opts.train);
+  const sittingStart = Date.now();
+  const elapsed = (): number => (Date.now() - sittingStart) / 1000;
+  let lastCheckpointTime = Date.now();
+  let bestCheckpoint: string | null = existsSync(paths.best) ? paths.best : null;
+
+  const meta = (): CheckpointMeta => ({
+    kind: CHECKPOINT_KIND, version: CHECKPOINT_VERSION, dataset: opts.dataset, seed, config, netConfig,
+    latticeStats: opts.stats, trainingRange, step, batcher: batcher.snapshot(), noiseRng: noiseRng.state(),
+    emaUpdates: model.ema.numUpdates, lastValidatedEpoch, best, lastValidation,
+    trainSeconds: priorSeconds + elapsed(), savedAt: new Date().toISOString(),
+  });
+  const saveCheckpoint = (path: string): void => {
+    saveTensors(path, model.stateTensors(), meta());
+    log.write({ type: 'checkpoint', path, step, epoch: batcher.epoch });
+  };
+
+  // Running means for the status line and the log.
+  let winLoss = 0, winV = 0, winL = 0, winSteps = 0;
+  let epLoss = 0, epV = 0, epL = 0, epSteps = 0;
+  let stepSecondsSum = 0, stepsThisSitting = 0;
+  let lastValSeconds = 0;
+  let stopReason: StopReason | null = null;
+  const maxEpochs = config.schedule.maxEpochs;
+
+  const eta = (): string => {
+    const perStep = stepsThisSitting > 0 ? stepSecondsSum / stepsThisSitting : NaN;
+    const candidates: number[] = [];
+    if (opts.timeBudgetSeconds !== undefined) candidates.push(opts.timeBudgetSeconds - elapsed());
+    if (maxEpochs >= 0) candidates.push((maxEpochs * batcher.batchesPerEpoch - step) * perStep);
+    if (opts.maxSteps !== undefined) candidates.push((opts.maxSteps - step) * perStep);
+    return candidates.length ? formatDuration(Math.max(0, Math.min(...candidates))) : '-';
+  };
+
+  const runValidation = (epochsDone: number): void => {
+    if (!valSource) return;
+    const t0 = Date.now();
+    status.message(`validating after epoch ${epochsDone} ...`);
+    const { net, usesEma } = model.evaluationNet();
+    const vl = validationLoss(net, valSource, config.validation.lossSubset, config.optim.batchSize, seed + 1_000_003);
+    let matchRate: number | null = null;
+    let rmse: number | null = null;
+    let matchCrystals = 0;
+    if (opts.scorer && config.validation.matchSubset > 0) {
+      const mr = validationMatchRate(net, valSource, opts.stats, config.validation, config.optim.batchSize, opts.scorer, seed + 2_000_003);
+      matchRate = mr.matchRate;
+      rmse = mr.rmse;
+      matchCrystals = mr.crystals;
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    lastValSeconds = seconds;
+    const result: ValidationResult = { loss: vl.loss, lossV: vl.lossV, lossL: vl.lossL, lossCrystals: vl.crystals, matchRate, rmse, matchCrystals, seconds };
+    lastValidation = { ...result, epoch: epochsDone, step };
+    log.write({ type: 'val', epoch: epochsDone, step, ema: usesEma, ...result });
+    status.message(
+      `val epoch ${epochsDone}: loss ${vl.loss.toFixed(4)} (v ${vl.lossV.toFixed(4)}, l ${vl.lossL.toFixed(4)})` +
+        (matchRate !== null ? `, match rate ${(100 * matchRate).toFixed(1)}% of ${matchCrystals}` + (rmse !== null ? `, rmse ${rmse.toFixed(4)}` : '') : '') +
+        `${usesEma ? ' [EMA]' : ''} (${formatDuration(seconds)})`,
+    );
+    const better =
+      best === null ||
+      (matchRate !== null && best.matchRate !== null
+        ? matchRate > best.matchRate || (matchRate === best.matchRate && vl.loss < best.loss)
+        : vl.loss < best.loss);
+    lastValidatedEpoch = epochsDone;
+    if (better && Number.isFinite(vl.loss)) {
+      best = { epoch: epochsDone, step, matchRate, loss: vl.loss };
+      saveCheckpoint(paths.best);
+      bestCheckpoint = paths.best;
+    }
+  };
+
+  const fail = (what: string): never => {
+    const last = existsSync(paths.last) ? `${paths.last} (${readCheckpoint(paths.last).meta.step} steps)` : 'none yet';
+    const message = `${what} at epoch ${batcher.epoch} step ${step + 1}; training stopped. Last good checkpoint: ${last}. Try a lower optim.lr or check the data.`;
+    log.write({ type: 'error', message, step, epoch: batcher.epoch });
+    status.message(`error: ${message}`);
+    throw new KldmError(message, { exitCode: 3 });
+  };
+
+  for (;;) {
+    if (batcher.epochDone) {
+      const epochsDone = batcher.epoch + 1;
+      if (epSteps > 0) {
+        log.write({ type: 'epoch', epoch: epochsDone, step, loss: epLoss / epSteps, lossV: epV / epSteps, lossL: epL / epSteps, steps: epSteps });
+        epLoss = epV = epL = 0;
+        epSteps = 0;
+      }
+      const every = config.validation.everyEpochs;
+      if (every > 0 && epochsDone % every === 0 && lastValidatedEpoch < epochsDone && valSource) {
+        if (opts.timeBudgetSeconds !== undefined && elapsed() + lastValSeconds * 1.1 > opts.timeBudgetSeconds) {
+          stopReason = 'time-budget';
+          break;
+        }
+        runValidation(epochsDone);
+        saveCheckpoint(paths.last);
+        lastCheckpointTime = Date.now();
+      }
+      if (maxEpochs >= 0 && epochsDone >= maxEpochs) {
+        stopReason = 'max-epochs';
+        break;
+      }
+      batcher.startNextEpoch();
+      continue;
+    }
+    if (opts.maxSteps !== undefined && step >= opts.maxSteps) {
+      stopReason = 'max-steps';
+      break;
+    }
+    if (opts.signal?.aborted) {
+      stopReason = 'aborted';
+      break;
+    }
+    const meanStep = stepsThisSitting > 0 ? stepSecondsSum / stepsThisSitting : 0;
+    if (opts.timeBudgetSeconds !== undefined && elapsed() + meanStep * 1.5 > opts.timeBudgetSeconds) {
+      stopReason = 'time-budget';
+      break;
+    }
+
+    const t0 = performance.now();
+    const batch = batcher.next()!;
+    const noisy = makeNoisyCspBatch(batch, noiseRng);
+    model.params.zeroGrad();
+    const out = model.net.forward(noisy.input);
+    const loss = cspLoss(out, noisy);
+    if (!Number.isFinite(loss.total)) fail(`non-finite loss (${loss.total}; velocity ${loss.lossV}, lattice ${loss.lossL})`);
+    model.net.backward(loss.grad);
+    const badGrad = gradsFinite(model);
+    if (badGrad !== null) fail(`non-finite gradient in ${badGrad}`);
+    model.optimizer.step();
+    // EMA only once the epoch counter exceeds ema_start (spec §8, §13.4; 0-based epoch counter).
+    if (batcher.epoch > config.schedule.emaStartEpoch) model.ema.update();
+    step++;
+    const dt = (performance.now() - t0) / 1000;
+    stepSecondsSum += dt;
+    stepsThisSitting++;
+    winLoss += loss.total; winV += loss.lossV; winL += loss.lossL; winSteps++;
+    epLoss += loss.total; epV += loss.lossV; epL += loss.lossL; epSteps++;
+
+    if (step % logEvery === 0) {
+      log.write({ type: 'train', epoch: batcher.epoch, step, loss: winLoss / winSteps, lossV: winV / winSteps, lossL: winL / winSteps, stepSeconds: stepSecondsSum / stepsThisSitting });
+    }
+    const rate = stepsThisSitting / (stepSecondsSum || 1);
+    status.update(
+      `epoch ${batcher.epoch + 1} step ${step} (batch ${batcher.cursor}/${batcher.batchesPerEpoch}) ` +
+        `loss ${(winLoss / winSteps).toFixed(4)} (v ${(winV / winSteps).toFixed(3)}, l ${(winL / winSteps).toFixed(3)}) ` +
+        `${rate.toFixed(2)} steps/s ETA ${eta()}${model.ema.numUpdates > 0 ? ' EMA' : ''}`,
+    );
+    if (step % logEvery === 0) {
+      winLoss = winV = winL = 0;
+      winSteps = 0;
+    }
+    if ((Date.now() - lastCheckpointTime) / 1000 >= config.checkpoint.everySeconds) {
+      saveCheckpoint(paths.last);
+      lastCheckpointTime = Date.now();
+    }
+    await yieldToEventLoop();
+  }
+
+  saveCheckpoint(paths.last);
+  const seconds = elapsed();
+  log.write({ type: 'stop', reason: stopReason, step, epoch: batcher.epoch, seconds });
+  status.message(`stopped (${stopReason}) at epoch ${batcher.epoch + (batcher.epochDone ? 1 : 0)} step ${step} after ${formatDuration(seconds)}; checkpoint ${paths.last}`);
+  return {
+    stopReason: stopReason!,
+    epoch: batcher.epoch,
+    step,
+    lastCheckpoint: paths.last,
+    bestCheckpoint,
+    best,
+    lastValidation,
+    seconds,
+    meanStepSeconds: stepsThisSitting > 0 ? stepSecondsSum / stepsThisSitting : NaN,
+  };
+}

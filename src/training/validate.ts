@@ -1,0 +1,98 @@
+/**
+ * Validation during training (spec §8, §13.14): the loss on a fixed subset of the validation split
+ * with fixed noise (so successive values are comparable), and the CSP match rate of the EM sampler
+ * on a small fixed subset (the first `matchSubset` validation crystals).
+ */
+import type { LatticeStats, PreparedSplit } from '../data/types.js';
+import type { Structure } from '../crystal/types.js';
+import type { ScoreNetwork } from '../network/types.js';
+import { fromParameters } from '../crystal/lattice.js';
+import { elementSymbol } from '../crystal/elements.js';
+import { cspLoss, makeNoisyCspBatch } from '../diffusion/loss.js';
+import { sampleCspSync } from '../sampling/sampler.js';
+import { decodeSamplerResult } from '../sampling/decode.js';
+import { Rng } from '../util/rng.js';
+import type { BatchSource } from './batches.js';
+import type { ValidationConfig } from './config.js';
+
+/** Compares one prediction with its ground truth (CSP evaluator: validity + StructureMatcher, spec §9). */
+export type CspPairScorer = (pred: Structure, gt: Structure) => { match: boolean; rms: number | null };
+
+export interface ValidationResult {
+  loss: number;
+  lossV: number;
+  lossL: number;
+  lossCrystals: number;
+  /** fraction of the match subset matched (null when not computed) */
+  matchRate: number | null;
+  /** mean RMS over matched crystals (null when none matched or not computed) */
+  rmse: number | null;
+  matchCrystals: number;
+  seconds: number;
+}
+
+/** The structure of crystal k of a prepared split (lattice in pymatgen orientation, spec §1.2). */
+export function structureOfSplit(split: PreparedSplit, k: number): Structure {
+  const L = split.lengths;
+  const A = split.angles;
+  const lattice = fromParameters({ a: L[3 * k]!, b: L[3 * k + 1]!, c: L[3 * k + 2]!, alpha: A[3 * k]!, beta: A[3 * k + 1]!, gamma: A[3 * k + 2]! });
+  const start = split.atomOffsets[k]!;
+  const end = split.atomOffsets[k + 1]!;
+  const species: string[] = [];
+  for (let i = start; i < end; i++) species.push(elementSymbol(split.atomTypes[i]!, `${split.materialIds[k]} atom ${i - start}`));
+  return { lattice, species, frac: Float64Array.from(split.frac.subarray(start * 3, end * 3)) };
+}
+
+/** Mean joint loss (spec §6) over the first `limit` crystals, with noise drawn from `seed`. */
+export function validationLoss(net: ScoreNetwork, source: BatchSource, limit: number, batchSize: number, seed: number): { loss: number; lossV: number; lossL: number; crystals: number } {
+  const rng = new Rng(seed);
+  let sum = 0;
+  let sumV = 0;
+  let sumL = 0;
+  let crystals = 0;
+  for (const batch of source.fixedBatches(limit, batchSize)) {
+    const noisy = makeNoisyCspBatch(batch, rng);
+    const l = cspLoss(net.predict(noisy.input), noisy);
+    const G = batch.layout.numCrystals;
+    sum += l.total * G;
+    sumV += l.lossV * G;
+    sumL += l.lossL * G;
+    crystals += G;
+  }
+  return crystals === 0 ? { loss: NaN, lossV: NaN, lossL: NaN, crystals } : { loss: sum / crystals, lossV: sumV / crystals, lossL: sumL / crystals, crystals };
+}
+
+/** Samples the first `limit` crystals' compositions and scores them against the ground truth. */
+export function validationMatchRate(
+  net: ScoreNetwork,
+  source: BatchSource,
+  stats: LatticeStats,
+  cfg: ValidationConfig,
+  batchSize: number,
+  scorer: CspPairScorer,
+  seed: number,
+): { matchRate: number; rmse: number | null; crystals: number } {
+  const rng = new Rng(seed);
+  let matched = 0;
+  let rmsSum = 0;
+  let crystals = 0;
+  for (const batch of source.fixedBatches(cfg.matchSubset, batchSize)) {
+    const result = sampleCspSync(net, { layout: batch.layout, types: batch.types }, rng, {
+      method: cfg.sampler,
+      nSteps: cfg.samplerSteps,
+      tFinal: cfg.finalTime,
+    });
+    const decoded = decodeSamplerResult(result, stats);
+    for (let g = 0; g < decoded.length; g++) {
+      crystals++;
+      const d = decoded[g]!;
+      if (!d.finite) continue;
+      const score = scorer(d.structure, structureOfSplit(source.split, batch.crystals[g]!));
+      if (score.match) {
+        matched++;
+        rmsSum += score.rms ?? 0;
+      }
+    }
+  }
+  return { matchRate: crystals > 0 ? matched / crystals : 0, rmse: matched > 0 ? rmsSum / matched : null, crystals };
+}
