@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { aggregateCsp, evaluateCsp } from './csp.js';
+import { loadReferencePairs } from './pairScoring.js';
+import { loadFerrox, readCifForMatching } from './cifReader.js';
+import { checkValidity } from './validity.js';
+
+const M = (rms: number) => ({ status: 'matched' as const, rms });
+const U = { status: 'unmatched' as const, rms: null };
+const I = { status: 'invalid' as const, rms: null };
+
+test('@1 / @k aggregation on hand-made outcomes (spec §9)', () => {
+  // 4 materials, k = 3; material d has no predictions at all
+  const ids = ['a', 'b', 'c', 'd'];
+  const outcomes = [
+    [M(0.2), M(0.1), U], // matched @1 (0.2), best 0.1
+    [U, M(0.3), I], // unmatched @1, matched @k (0.3)
+    [I, undefined, U], // never matched, sample 1 missing
+    [],
+  ];
+  const r = aggregateCsp(ids, 3, outcomes, 'kldm', null);
+  assert.equal(r.mr_at_1, 1 / 4); // denominator = all materials
+  assert.equal(r.rmse_at_1, 0.2);
+  assert.equal(r.mr_at_k, 2 / 4);
+  assert.ok(Math.abs(r.rmse_at_k! - (0.1 + 0.3) / 2) < 1e-15); // mean of per-material minima
+  assert.deepEqual(
+    r.runs.map((x) => x.match_rate),
+    [1 / 4, 2 / 4, 0],
+  );
+  assert.equal(r.runs[2]!.rmse, null);
+  assert.deepEqual(r.runs.map((x) => x.valid_rate), [2 / 4, 2 / 4, 2 / 4]);
+  assert.ok(Math.abs(r.mr_at_1_mean - 0.25) < 1e-15);
+  assert.ok(Math.abs(r.mr_at_1_std - Math.sqrt(((0.25 - 0.25) ** 2 + (0.5 - 0.25) ** 2 + 0.25 ** 2) / 3)) < 1e-15);
+  assert.equal(r.per_material[0]!.best_sample, 1);
+  assert.equal(r.per_material[2]!.samples[1]!.status, 'missing');
+  assert.equal(r.per_material[3]!.match_at_k, false);
+});
+
+test('DiffCSP protocol: invalid ground truth voids @1 but not @k', () => {
+  const r = aggregateCsp(['a', 'b'], 2, [[M(0.1), U], [M(0.2), M(0.05)]], 'diffcsp', [false, true]);
+  assert.equal(r.mr_at_1, 1 / 2); // only b counts in single-sample mode
+  assert.equal(r.rmse_at_1, 0.2);
+  assert.equal(r.mr_at_k, 1); // @k uses prediction validity only
+  assert.ok(Math.abs(r.rmse_at_k! - (0.1 + 0.05) / 2) < 1e-15);
+});
+
+test('evaluateCsp end to end on reference pairs: missing, malformed, unknown ids, duplicates; inline = workers', async () => {
+  const pairs = loadReferencePairs(fileURLToPath(new URL('./fixtures/matcher_pairs.dev.jsonl.gz', import.meta.url)))
+    .filter((p) => p.source === 'perov_5' && (p.category === 'small' || p.category === 'edge_coords'))
+    .slice(0, 40);
+  const gts = pairs.map((p) => ({ materialId: p.id, cif: p.cifB }));
+  const preds = pairs.map((p) => ({ materialId: p.id, sample: 0, cif: p.cifA }));
+  preds.push({ materialId: pairs[0]!.id, sample: 1, cif: 'data_broken\n_cell_length_a 3\n' });
+  preds.push({ materialId: 'nope', sample: 0, cif: pairs[0]!.cifA });
+  preds.push({ materialId: pairs[1]!.id, sample: 0, cif: pairs[1]!.cifA });
+  const dropped = preds.splice(5, 1)[0]!; // material 5 has no prediction
+  const r = await evaluateCsp(gts, preds, { workers: 0 });
+  await loadFerrox();
+  // a prediction too close to its neighbours is invalid (KLDM protocol) and so unmatched
+  const validPred = pairs.map((p) => checkValidity(readCifForMatching(p.cifA), 'kldm').valid);
+  assert.ok(validPred.some((v) => !v));
+  const expected = pairs.filter((p, i) => i !== 5 && p.match && validPred[i]).length;
+  assert.equal(r.k, 2);
+  assert.equal(r.mr_at_1, expected / pairs.length);
+  assert.equal(r.counts.malformed, 1);
+  assert.equal(r.counts.unknown_material, 1);
+  assert.equal(r.counts.duplicate, 1);
+  assert.equal(r.counts.missing_at_1, 1);
+  assert.equal(r.per_material[5]!.material_id, dropped.materialId);
+  assert.equal(r.per_material[5]!.samples[0]!.status, 'missing');
+  for (let i = 0; i < pairs.length; i++) {
+    if (i === 5) continue;
+    const ref = pairs[i]!;
+    const got = r.per_material[i]!;
+    assert.equal(got.match_at_1, ref.match && validPred[i], ref.id);
+    if (!validPred[i]) assert.equal(got.samples[0]!.status, 'invalid');
+    if (got.match_at_1) assert.ok(Math.abs(got.rms_at_1! - ref.rms!) < 1e-4, ref.id);
+  }
+  // the same with worker threads (more jobs than the inline threshold)
+  const many = [...preds];
+  for (let s = 2; s < 4; s++) for (const p of pairs) many.push({ materialId: p.id, sample: s, cif: p.cifA });
+  const inline = await evaluateCsp(gts, many, { workers: 0 });
+  const threaded = await evaluateCsp(gts, many, { workers: 2 });
+  assert.deepEqual(threaded.per_material, inline.per_material);
+  assert.equal(threaded.mr_at_k, inline.mr_at_k);
+});

@@ -1,0 +1,49 @@
+/**
+ * Public matching API: pymatgen-2022 StructureMatcher semantics for the CSP
+ * metric (spec §9): StructureMatcher(stol=0.5, angle_tol=10, ltol=0.3), other
+ * settings default, metric call get_rms_dist(pred, gt).
+ */
+import type { Structure } from '../crystal/types.js';
+import { getRmsDist, type MatcherOptions } from './matcher/structureMatcher.js';
+import { loadFerrox, readCifForMatching, sortSitesLikePymatgen } from './cifReader.js';
+
+export type { MatcherOptions } from './matcher/structureMatcher.js';
+
+export interface MatchResult {
+  /** get_rms_dist returned a result */
+  match: boolean;
+  /** its first value (normalised rms displacement), null when no match */
+  rms: number | null;
+  /** its second value (normalised max displacement), null when no match */
+  maxDist: number | null;
+}
+
+export interface MatchOptions extends MatcherOptions {
+  /**
+   * Put the ground truth's sites in the order pymatgen's CIF reader gives them
+   * (stable sort by electronegativity, then symbol) before matching. pymatgen's
+   * answer depends on that order (its anchor site is the first ground-truth
+   * site of the rarest species); default true, which is a no-op for structures
+   * read with readCifForMatching.
+   */
+  pymatgenGroundTruthOrder?: boolean;
+}
+
+/** Matches a prediction against a ground truth (prediction first, as get_rms_dist(pred, gt)). */
+export function matchStructures(pred: Structure, gt: Structure, opts: MatchOptions = {}): MatchResult {
+  const truth = opts.pymatgenGroundTruthOrder === false ? gt : sortSitesLikePymatgen(gt);
+  const r = getRmsDist(pred, truth, opts);
+  return r === null ? { match: false, rms: null, maxDist: null } : { match: true, rms: r.rms, maxDist: r.maxDist };
+}
+
+/** Makes CIF parsing available (instantiates the WASM CIF parser once). */
+export async function initMatching(): Promise<void> {
+  await loadFerrox();
+}
+
+/** Matches two CIF texts (call `await initMatching()` first). Throws InputError for a malformed CIF. */
+export function matchCifs(predCif: string, gtCif: string, opts: MatchOptions = {}): MatchResult {
+  const pred = readCifForMatching(predCif, 'prediction CIF');
+  const gt = readCifForMatching(gtCif, 'ground-truth CIF');
+  return matchStructures(pred, gt, opts);
+}
