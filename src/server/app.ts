@@ -158,6 +158,7 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
         version,
         uptimeSeconds: (Date.now() - started) / 1000,
         jobs: jobs.stats(),
+        memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
         limits,
       }),
     )
@@ -268,7 +269,7 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
       checkAtoms(a, 'cif_a');
       const b = await asField('cif_b', services.parseCif(stringField(body, 'cif_b', limits.maxBodyBytes)));
       checkAtoms(b, 'cif_b');
-      const m = await services.match(a, b);
+      const m = await asField('cif_a', services.matchCifs(body.cif_a as string, body.cif_b as string));
       sendJson(res, 200, { match: m.match, rms: m.rms, structure_a: structureToJson(a), structure_b: structureToJson(b) });
     });
 

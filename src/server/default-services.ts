@@ -1,5 +1,5 @@
 /**
- * The real library behind the server: formula parsing and CIF I/O from
+ * The real library behind the server: formula parsing and structure I/O from
  * src/crystal, prediction from src/predict (in worker threads), matching from
  * src/eval, datasets from src/data, shipped models from models/.
  */
@@ -7,33 +7,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFormula } from '../crystal/composition.js';
-import type { Structure } from '../crystal/types.js';
-import { HttpError } from './http-error.js';
+import { formatStructure, readCif } from '../crystal/io/index.js';
+import { initMatching, matchCifs } from '../eval/match.js';
 import type { ModelInfo, Services } from './services.js';
 import { WorkerJobRunner, type WorkerRunnerOptions } from './worker-runner.js';
-
-const EXT = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-
-/**
- * Loads a library module that another part of kldm provides; a 501 naming the
- * feature when this build lacks it (rather than failing the whole server).
- */
-async function libraryModule<T>(rel: string, feature: string): Promise<T> {
-  try {
-    return (await import(new URL(`${rel}.${EXT}`, import.meta.url).href)) as T;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new HttpError(501, 'not_available', `${feature} is not available in this build of kldm`);
-    }
-    throw err;
-  }
-}
-
-function needFunction<F>(mod: Record<string, unknown>, name: string, feature: string): F {
-  const f = mod[name];
-  if (typeof f !== 'function') throw new HttpError(501, 'not_available', `${feature} is not available in this build of kldm`);
-  return f as F;
-}
+import { DatasetBrowser } from './datasets.js';
 
 export function defaultModelsRoot(): string {
   return fileURLToPath(new URL('../../models/', import.meta.url));
@@ -67,7 +45,9 @@ export interface DefaultServiceOptions extends WorkerRunnerOptions {
 
 export function defaultServices(options: DefaultServiceOptions = {}): Services {
   const modelsRoot = options.modelsRoot ?? defaultModelsRoot();
+  const datasets = new DatasetBrowser();
   let models: ModelInfo[] | undefined;
+  let matcherReady: Promise<void> | undefined;
   return {
     runner: new WorkerJobRunner(options),
     parseFormula: async (formula) => {
@@ -78,32 +58,17 @@ export function defaultServices(options: DefaultServiceOptions = {}): Services {
       return counts;
     },
     parseCif: async (text) => {
-      const mod = await libraryModule<Record<string, unknown>>('../crystal/io/cif', 'CIF reading');
-      const readCif = needFunction<(t: string) => Structure>(mod, 'readCif', 'CIF reading');
       const s = readCif(text);
       return { lattice: s.lattice, species: s.species, frac: s.frac };
     },
-    writeStructure: async (s, format, title) => {
-      const mod = await libraryModule<Record<string, unknown>>(`../crystal/io/${format}`, `${format} writing`);
-      const name = { cif: 'writeCif', poscar: 'writePoscar', extxyz: 'writeExtxyz' }[format];
-      return needFunction<(s: Structure, title?: string) => string>(mod, name, `${format} writing`)(s, title);
-    },
-    match: async (a, b) => {
-      const mod = await libraryModule<Record<string, unknown>>('../eval/match', 'structure matching');
-      const m = needFunction<(p: Structure, g: Structure) => { match: boolean; rms: number | null }>(
-        mod,
-        'matchStructures',
-        'structure matching',
-      )(a, b);
+    writeStructure: async (s, format, title) => formatStructure(s, format, title),
+    matchCifs: async (a, b) => {
+      await (matcherReady ??= initMatching());
+      const m = matchCifs(a, b);
       return { match: m.match, rms: m.rms };
     },
     listModels: async () => (models ??= readShippedModels(modelsRoot)),
-    listDatasets: async () => {
-      const mod = await libraryModule<Record<string, unknown>>('../data/datasets', 'dataset browsing');
-      return needFunction<() => Promise<{ name: string; splits: string[] }[]>>(mod, 'listDatasets', 'dataset browsing')();
-    },
-    datasetPage: async () => {
-      throw new HttpError(501, 'not_available', 'dataset browsing is not available in this build of kldm');
-    },
+    listDatasets: async () => datasets.list(),
+    datasetPage: async (name, split, q) => datasets.page(name, split, q),
   };
 }

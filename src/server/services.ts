@@ -77,8 +77,8 @@ export interface Services {
   parseCif(text: string): Promise<Structure>;
   /** structure text in one of the download formats (json is handled by the server itself) */
   writeStructure(structure: Structure, format: Exclude<StructureFormat, 'json'>, title: string): Promise<string>;
-  /** the CSP evaluator's matcher (spec §9 step 2) */
-  match(pred: Structure, gt: Structure): Promise<MatchResult>;
+  /** the CSP evaluator's matcher (spec §9 step 2) on two CIF texts, read as the evaluator reads them */
+  matchCifs(cifA: string, cifB: string): Promise<MatchResult>;
   listModels(): Promise<ModelInfo[]>;
   listDatasets(): Promise<DatasetInfo[]>;
   /** throws InputError for an unknown dataset/split */

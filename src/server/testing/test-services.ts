@@ -38,7 +38,9 @@ export function testServices(overrides: Partial<Services> = {}): Services {
       { name: 'fake-error', meta: {} },
     ],
     // stand-in matcher: same species multiset and volumes within 10 % (the real one is src/eval's)
-    match: async (a, b) => {
+    matchCifs: async (cifA, cifB) => {
+      const a = await real.parseCif(cifA);
+      const b = await real.parseCif(cifB);
       const same = [...a.species].sort().join() === [...b.species].sort().join();
       const va = volume(a.lattice);
       const vb = volume(b.lattice);
