@@ -3,8 +3,12 @@
  * add one line here to expose it.
  */
 import type { Command } from '../command.js';
+import { evaluateCommand } from './evaluate.js';
+import { matchCommand } from './match.js';
 import { serveCommand } from './serve.js';
 
 export const commands: Command[] = [
+  evaluateCommand,
+  matchCommand,
   serveCommand,
 ];

@@ -1,0 +1,113 @@
+/**
+ * `kldm evaluate csp`: match rate and RMSE @1 / @k of CSP predictions against a
+ * dataset split (spec §9), with pymatgen-equivalent matching.
+ */
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import { InputError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { evaluateCsp } from '../../eval/csp.js';
+import { loadCspGroundTruth, readPredictionsJsonl } from '../../eval/predictionsFile.js';
+import type { ValidityProtocol } from '../../eval/validity.js';
+
+const usage = `Usage: kldm evaluate csp --dataset <name> --split <split> --predictions <preds.jsonl> [options]
+
+Scores crystal-structure predictions against the ground truth of a dataset split
+(spec §9): StructureMatcher(stol=0.5, angle_tol=10, ltol=0.3) as pymatgen 2022.x,
+match rate (MR) and RMSE @1 (sample 0) and @k (k = samples per material).
+The denominator is every material of the split; missing, malformed and invalid
+predictions count as unmatched.
+
+Predictions: JSON Lines {"material_id": string, "sample": int, "cif": string}.
+
+Options:
+  --dataset <name>        perov_5, carbon_24, mp_20, mpts_52
+  --split <split>         train, val or test (default test)
+  --predictions <file>    predictions (.jsonl or .jsonl.gz)
+  --protocol <p>          kldm (default: structural validity, 40 Å cap) or diffcsp (adds SMACT)
+  --k <n>                 samples per material (default: 1 + largest sample index)
+  --workers <n>           worker threads (default: up to 2 cores; 0 = none)
+  --json <file>           write the full report (per-material results) as JSON
+  --quiet                 no progress line
+`;
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(2)} %`;
+}
+
+function num(x: number | null): string {
+  return x === null ? 'n/a' : x.toFixed(4);
+}
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: 'CSP metrics (match rate, RMSE @1 and @k) of predictions against a dataset split',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        dataset: { type: 'string' },
+        split: { type: 'string', default: 'test' },
+        predictions: { type: 'string' },
+        protocol: { type: 'string', default: 'kldm' },
+        k: { type: 'string' },
+        workers: { type: 'string' },
+        json: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+    });
+    if (positionals.length !== 1 || positionals[0] !== 'csp') throw new InputError(`expected the task "csp" (kldm evaluate csp ...), got "${positionals.join(' ')}"`);
+    if (!values.dataset) throw new InputError('--dataset is required');
+    if (!values.predictions) throw new InputError('--predictions is required');
+    const protocol = values.protocol as ValidityProtocol;
+    if (protocol !== 'kldm' && protocol !== 'diffcsp') throw new InputError(`--protocol must be kldm or diffcsp, got "${values.protocol}"`);
+    const intFlag = (flag: string, raw: string | undefined, min: number): number | undefined => {
+      if (raw === undefined) return undefined;
+      if (!/^\d+$/.test(raw) || Number(raw) < min) throw new InputError(`${flag} must be an integer >= ${min}, got "${raw}"`);
+      return Number(raw);
+    };
+    const k = intFlag('--k', values.k, 1);
+    const workers = intFlag('--workers', values.workers, 0);
+
+    const gts = loadCspGroundTruth(values.dataset, values.split!);
+    const file = readPredictionsJsonl(values.predictions);
+    const report = await evaluateCsp(gts, file.predictions, {
+      protocol,
+      progress: !values.quiet,
+      ...(k !== undefined ? { k } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+    });
+
+    const c = report.counts;
+    const lines = [
+      `CSP evaluation: ${values.dataset}/${values.split}, protocol ${protocol}, ${report.n_materials} materials, k = ${report.k}`,
+      `  MR@1   ${pct(report.mr_at_1).padStart(9)}   RMSE@1   ${num(report.rmse_at_1)}`,
+      `  MR@${report.k}`.padEnd(8) + ` ${pct(report.mr_at_k).padStart(9)}   RMSE@${report.k}`.padEnd(12) + `   ${num(report.rmse_at_k)}`,
+    ];
+    if (report.k > 1) {
+      lines.push(`  per-sample runs: MR ${pct(report.mr_at_1_mean)} ± ${pct(report.mr_at_1_std)}, RMSE ${num(report.rmse_at_1_mean)} ± ${num(report.rmse_at_1_std)}`);
+    }
+    lines.push(
+      `  predictions ${c.predictions}: matched ${c.matched}, unmatched ${c.unmatched}, invalid ${c.invalid}, malformed ${c.malformed}; ` +
+        `missing ${c.missing} (of ${report.n_materials * report.k} slots; ${c.missing_at_1} at sample 0); ` +
+        `unreadable lines ${file.unreadableLines}, unknown ids ${c.unknown_material}, duplicates ${c.duplicate}, sample out of range ${c.out_of_range_sample}` +
+        (protocol === 'diffcsp' ? `; invalid ground truths ${c.gt_invalid}` : ''),
+    );
+    console.log(lines.join('\n'));
+    const problems = [...file.messages, ...report.messages];
+    if (problems.length > 0) {
+      console.error(`${problems.length} problem(s) in the input${problems.length >= 50 ? ' (first ones)' : ''}:`);
+      for (const m of problems.slice(0, 10)) console.error(`  ${m}`);
+      if (problems.length > 10) console.error(`  ... (all of them in --json output)`);
+    }
+    if (values.json) {
+      const out = { dataset: values.dataset, split: values.split, predictions_file: values.predictions, unreadable_lines: file.unreadableLines, ...report, messages: problems };
+      writeFileAtomic(values.json, JSON.stringify(out, null, 1) + '\n');
+      console.log(`report written to ${values.json}`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { main } from '../cli/main.js';
+import { loadReferencePairs } from './pairScoring.js';
+
+const pairs = loadReferencePairs(fileURLToPath(new URL('./fixtures/matcher_pairs.dev.jsonl.gz', import.meta.url))).filter((p) => p.source === 'perov_5' && p.category === 'species_swap').slice(0, 12);
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+test('kldm match: one pair and --pairs (input order, bad lines reported inline)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-match-'));
+  writeFileSync(join(dir, 'a.cif'), pairs[0]!.cifA);
+  writeFileSync(join(dir, 'b.cif'), pairs[0]!.cifB);
+  const one = await capture(['match', join(dir, 'a.cif'), join(dir, 'b.cif')]);
+  assert.equal(one.code, 0);
+  const r = JSON.parse(one.out) as { match: boolean; rms: number | null };
+  assert.equal(r.match, pairs[0]!.match);
+  const lines = pairs.map((p) => JSON.stringify({ id: p.id, cif_a: p.cifA, cif_b: p.cifB }));
+  lines.splice(3, 0, '{broken');
+  writeFileSync(join(dir, 'pairs.jsonl'), lines.join('\n') + '\n');
+  const many = await capture(['match', '--pairs', join(dir, 'pairs.jsonl')]);
+  assert.equal(many.code, 0);
+  const rows = many.out.trim().split('\n').map((l) => JSON.parse(l) as { id: string | null; match: boolean; rms: number | null; error?: string });
+  assert.equal(rows.length, pairs.length + 1);
+  assert.ok(rows[3]!.error);
+  const good = rows.filter((x) => !x.error);
+  good.forEach((row, i) => {
+    assert.equal(row.id, pairs[i]!.id);
+    assert.equal(row.match, pairs[i]!.match);
+  });
+  const missing = await capture(['match', join(dir, 'a.cif'), join(dir, 'nope.cif')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /does not exist/);
+});
+
+test('kldm evaluate csp: metrics, counts and JSON report on a small split', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-eval-'));
+  mkdirSync(join(dir, 'perov_5'));
+  const quote = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+  const csv = [',material_id,cif', ...pairs.map((p, i) => `${i},${p.id},${quote(p.cifB)}`)].join('\n') + '\n';
+  writeFileSync(join(dir, 'perov_5', 'test.csv.gz'), gzipSync(csv));
+  const preds = pairs.slice(0, 10).map((p) => JSON.stringify({ material_id: p.id, sample: 0, cif: p.cifA }));
+  preds.push('not json');
+  preds.push(JSON.stringify({ material_id: pairs[10]!.id, sample: 0, cif: 'data_x\n' }));
+  writeFileSync(join(dir, 'preds.jsonl'), preds.join('\n') + '\n');
+  const old = process.env['KLDM_DATA_DIR'];
+  process.env['KLDM_DATA_DIR'] = dir;
+  try {
+    const res = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--split', 'test', '--predictions', join(dir, 'preds.jsonl'), '--json', join(dir, 'out.json'), '--quiet']);
+    assert.equal(res.code, 0, res.err);
+    const report = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { mr_at_1: number; n_materials: number; unreadable_lines: number; counts: Record<string, number>; per_material: unknown[] };
+    assert.equal(report.n_materials, pairs.length);
+    const expected = pairs.slice(0, 10).filter((p) => p.match).length; // species swaps: all structurally valid
+    assert.equal(report.mr_at_1, expected / pairs.length);
+    assert.equal(report.unreadable_lines, 1);
+    assert.equal(report.counts['malformed'], 1);
+    assert.equal(report.counts['missing_at_1'], 1);
+    assert.equal(report.per_material.length, pairs.length);
+    assert.match(res.out, /MR@1/);
+    const bad = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--predictions', join(dir, 'preds.jsonl'), '--protocol', 'x']);
+    assert.equal(bad.code, 2);
+  } finally {
+    if (old === undefined) delete process.env['KLDM_DATA_DIR'];
+    else process.env['KLDM_DATA_DIR'] = old;
+  }
+});
