@@ -110,9 +110,8 @@ Napi::Value EdgeCombine(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 Napi::Value EdgeCombineBackward(const Napi::CallbackInfo& info) {
-  kldm::edge_combine_backward(F(info, 0), F(info, 1), F(info, 2), I(info, 3), I(info, 4), I(info, 5), I(info, 6),
-                              L(info, 7), L(info, 8), L(info, 9), F(info, 10), F(info, 11), F(info, 12), F(info, 13),
-                              F(info, 14));
+  kldm::edge_combine_backward(F(info, 0), F(info, 1), I(info, 2), I(info, 3), I(info, 4), L(info, 5), L(info, 6),
+                              F(info, 7), F(info, 8), F(info, 9), F(info, 10));
   return info.Env().Undefined();
 }
 Napi::Value AdamW(const Napi::CallbackInfo& info) {

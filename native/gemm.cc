@@ -42,23 +42,16 @@ int gemm_threads() {
 #endif
 }
 
-// Per-shape choice, from bench/engine/gemm.ts on the network's shapes (see bench/RESULTS.md):
-// the weight-gradient products (transA, reduction over atoms/edges: small m,n, huge k)
-// go to OpenBLAS; everything else to oneDNN when both are built.
-static GemmBackend choose_backend(bool transA, bool transB, int64_t m, int64_t n, int64_t k) {
-  (void)transB;
-  (void)m;
-  (void)n;
-#if defined(KLDM_HAVE_OPENBLAS) && defined(KLDM_HAVE_DNNL)
-  if (transA && k >= 4 * std::max(m, n)) return GemmBackend::OpenBlas;
-  return GemmBackend::Dnnl;
-#elif defined(KLDM_HAVE_DNNL)
-  (void)transA;
-  (void)k;
+// Library choice. Measured on the network's shapes (bench/RESULTS.md): each library alone
+// reaches 230-300 GFLOP/s on every large product of a training step, but mixing them
+// per shape collapses both to 60-90 GFLOP/s, because OpenBLAS's pthreads spin-wait
+// after a call while oneDNN's OpenMP threads (shared with our elementwise kernels)
+// need the same two cores. So one library serves every call: oneDNN when built
+// (its OpenMP pool is the one our kernels use), else OpenBLAS.
+static GemmBackend choose_backend(bool, bool, int64_t, int64_t, int64_t) {
+#if defined(KLDM_HAVE_DNNL)
   return GemmBackend::Dnnl;
 #else
-  (void)transA;
-  (void)k;
   return GemmBackend::OpenBlas;
 #endif
 }

@@ -23,11 +23,11 @@ void segment_broadcast_add(float* x, const int32_t* off, int64_t S, int64_t cols
 void gather_rows(const float* table, const int32_t* ids, int64_t rows, int64_t cols, float* out);
 void scatter_add_rows(const float* dout, const int32_t* ids, int64_t rows, int64_t cols, float* dtable);
 void edge_combine(float* z, const float* a, const float* b, const float* c, const float* wv, const float* bias,
-                  const float* vel, const int32_t* src, const int32_t* dst, const int32_t* crystal_of_edge, int64_t E,
+                  const float* dv, const int32_t* src, const int32_t* dst, const int32_t* crystal_of_edge, int64_t E,
                   int64_t cols);
-void edge_combine_backward(const float* dz, const float* vel, const float* wv, const int32_t* src, const int32_t* dst,
-                           const int32_t* node_edge_offsets, const int32_t* atom_offsets, int64_t N, int64_t G,
-                           int64_t cols, float* da, float* db, float* dc, float* dwv, float* dvel);
+void edge_combine_backward(const float* dz, const float* dv, const int32_t* dst, const int32_t* node_edge_offsets,
+                           const int32_t* atom_offsets, int64_t G, int64_t cols, float* da, float* db, float* dc,
+                           float* dwv);
 void adamw(float* p, const float* g, float* m, float* v, float* vmax, int64_t n, double lr, double beta1, double beta2,
            double eps, double wd, double step);
 void ema_update(float* ema, const float* p, int64_t n, double decay);

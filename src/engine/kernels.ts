@@ -109,21 +109,21 @@ export interface Kernels {
 
   /**
    * The split first edge-MLP linear (spec §15), accumulated onto the ψ block's product already in z:
-   * z[e] += a[src] + b[dst] + c[g(e)] + wv·(v_dst − v_src) + bias, with wv H×3 (= W_P-block·P.weight).
+   * z[e] += a[src] + b[dst] + c[g(e)] + wv·dv[e] + bias, with dv[e] = v_dst − v_src (E×3) and
+   * wv H×3 (= W_P-block·P.weight).
    */
   edgeCombine(
     z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray,
-    vel: FloatArray, edges: EdgeLayout, cols: number,
+    dv: FloatArray, edges: EdgeLayout, cols: number,
   ): void;
   /**
-   * Backward of edgeCombine: da[i] = Σ_{e from i} dz[e], db[j] = Σ_{e to j} dz[e], dc[g] = Σ_{e in g} dz[e]
-   * (overwritten; da, db N×cols, dc G×cols); dwv[h,d] += Σ_e dz[e,h]·(v_dst − v_src)_d (accumulates);
-   * if dvel: dvel[dst] += wvᵀdz[e], dvel[src] −= wvᵀdz[e] (accumulates).
+   * Backward of edgeCombine: da[i] = Σ_{e from i} dz[e], db[j] = Σ_{e to j} dz[e] (N×cols),
+   * dc[g] = Σ_{e in g} dz[e] (G×cols) are overwritten; dwv[h,d] += Σ_e dz[e,h]·dv[e,d] accumulates.
+   * (The gradient w.r.t. dv, dz·wv, is a GEMM left to the caller.)
    */
   edgeCombineBackward(
-    dz: FloatArray, vel: FloatArray, wv: FloatArray, edges: EdgeLayout, cols: number,
-    numAtoms: number, numCrystals: number,
-    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray, dvel: FloatArray | null,
+    dz: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
+    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray,
   ): void;
 
   /**

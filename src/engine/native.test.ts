@@ -81,10 +81,10 @@ test('native kernels equal the reference kernels', { skip }, () => {
     kk.segmentBroadcastAdd(y!, layout.atomOffsets, G, H, sum!);
     kk.segmentCentre(y!, layout.atomOffsets, G, H);
   });
-  same('edgeCombine', [rnd(rng, E * H), rnd(rng, N * H), rnd(rng, N * H), rnd(rng, G * H), rnd(rng, 3 * H), rnd(rng, H), rnd(rng, 3 * N),
-    new Float32Array(N * H), new Float32Array(N * H), new Float32Array(G * H), rnd(rng, 3 * H), rnd(rng, 3 * N)], (kk, [z, a, b, c, wv, bias, vel, da, db, dc, dwv, dvel]) => {
-    kk.edgeCombine(z!, a!, b!, c!, wv!, bias!, vel!, edges, H);
-    kk.edgeCombineBackward(z!, vel!, wv!, edges, H, N, G, da!, db!, dc!, dwv!, dvel!);
+  same('edgeCombine', [rnd(rng, E * H), rnd(rng, N * H), rnd(rng, N * H), rnd(rng, G * H), rnd(rng, 3 * H), rnd(rng, H), rnd(rng, 3 * E),
+    new Float32Array(N * H), new Float32Array(N * H), new Float32Array(G * H), rnd(rng, 3 * H)], (kk, [z, a, b, c, wv, bias, dv, da, db, dc, dwv]) => {
+    kk.edgeCombine(z!, a!, b!, c!, wv!, bias!, dv!, edges, H);
+    kk.edgeCombineBackward(z!, dv!, edges, H, N, G, da!, db!, dc!, dwv!);
   });
   const ids = Int32Array.from({ length: N }, () => rng.int(7));
   same('gather/scatter', [rnd(rng, 7 * H), new Float32Array(N * H), rnd(rng, 7 * H)], (kk, [t, o, dt]) => {

@@ -33,10 +33,10 @@ interface Addon {
   segmentBroadcastAdd(x: Float32Array, off: Int32Array, S: number, cols: number, src: Float32Array): void;
   gatherRows(table: Float32Array, ids: Int32Array, rows: number, cols: number, out: Float32Array): void;
   scatterAddRows(dout: Float32Array, ids: Int32Array, rows: number, cols: number, dtable: Float32Array): void;
-  edgeCombine(z: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, wv: Float32Array, bias: Float32Array, vel: Float32Array,
+  edgeCombine(z: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, wv: Float32Array, bias: Float32Array, dv: Float32Array,
     src: Int32Array, dst: Int32Array, crystalOfEdge: Int32Array, E: number, cols: number): void;
-  edgeCombineBackward(dz: Float32Array, vel: Float32Array, wv: Float32Array, src: Int32Array, dst: Int32Array, nodeEdgeOffsets: Int32Array,
-    atomOffsets: Int32Array, N: number, G: number, cols: number, da: Float32Array, db: Float32Array, dc: Float32Array, dwv: Float32Array, dvel: Float32Array | null): void;
+  edgeCombineBackward(dz: Float32Array, dv: Float32Array, dst: Int32Array, nodeEdgeOffsets: Int32Array, atomOffsets: Int32Array, G: number, cols: number,
+    da: Float32Array, db: Float32Array, dc: Float32Array, dwv: Float32Array): void;
   adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, n: number,
     lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
   emaUpdate(ema: Float32Array, p: Float32Array, n: number, decay: number): void;
@@ -165,22 +165,20 @@ export class NativeKernels implements Kernels {
     this.addon.scatterAddRows(f32(dout, ids.length * cols, 'dout'), ids, ids.length, cols, f32(dtable, 0, 'dtable'));
   }
 
-  edgeCombine(z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray, vel: FloatArray, edges: EdgeLayout, cols: number): void {
+  edgeCombine(z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number): void {
     const N = edges.nodeEdgeOffsets.length - 1;
     const G = edges.crystalEdgeOffsets.length - 1;
     checkEdges(edges, N);
     this.addon.edgeCombine(f32(z, edges.numEdges * cols, 'z'), f32(a, N * cols, 'a'), f32(b, N * cols, 'b'), f32(c, G * cols, 'c'),
-      f32(wv, 3 * cols, 'wv'), f32(bias, cols, 'bias'), f32(vel, 3 * N, 'vel'), edges.src, edges.dst, edges.crystalOfEdge, edges.numEdges, cols);
+      f32(wv, 3 * cols, 'wv'), f32(bias, cols, 'bias'), f32(dv, 3 * edges.numEdges, 'dv'), edges.src, edges.dst, edges.crystalOfEdge, edges.numEdges, cols);
   }
 
-  edgeCombineBackward(dz: FloatArray, vel: FloatArray, wv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
-    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray, dvel: FloatArray | null): void {
+  edgeCombineBackward(dz: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
+    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray): void {
     checkEdges(edges, numAtoms);
     if (edges.atomOffsets.length < numCrystals + 1) throw new RangeError('native kernels: EdgeLayout.atomOffsets too short');
-    this.addon.edgeCombineBackward(f32(dz, edges.numEdges * cols, 'dz'), f32(vel, 3 * numAtoms, 'vel'), f32(wv, 3 * cols, 'wv'),
-      edges.src, edges.dst, edges.nodeEdgeOffsets, edges.atomOffsets, numAtoms, numCrystals, cols,
-      f32(da, numAtoms * cols, 'da'), f32(db, numAtoms * cols, 'db'), f32(dc, numCrystals * cols, 'dc'), f32(dwv, 3 * cols, 'dwv'),
-      dvel ? f32(dvel, 3 * numAtoms, 'dvel') : null);
+    this.addon.edgeCombineBackward(f32(dz, edges.numEdges * cols, 'dz'), f32(dv, 3 * edges.numEdges, 'dv'), edges.dst, edges.nodeEdgeOffsets, edges.atomOffsets,
+      numCrystals, cols, f32(da, numAtoms * cols, 'da'), f32(db, numAtoms * cols, 'db'), f32(dc, numCrystals * cols, 'dc'), f32(dwv, 3 * cols, 'dwv'));
   }
 
   adamw(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null, n: number, hp: AdamWHyper): void {

@@ -233,15 +233,15 @@ class ReferenceKernels implements Kernels {
 
   edgeCombine(
     z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray,
-    vel: FloatArray, edges: EdgeLayout, cols: number,
+    dv: FloatArray, edges: EdgeLayout, cols: number,
   ): void {
     for (let e = 0; e < edges.numEdges; e++) {
       const i = edges.src[e]!;
       const j = edges.dst[e]!;
       const g = edges.crystalOfEdge[e]!;
-      const dv0 = vel[j * 3]! - vel[i * 3]!;
-      const dv1 = vel[j * 3 + 1]! - vel[i * 3 + 1]!;
-      const dv2 = vel[j * 3 + 2]! - vel[i * 3 + 2]!;
+      const dv0 = dv[e * 3]!;
+      const dv1 = dv[e * 3 + 1]!;
+      const dv2 = dv[e * 3 + 2]!;
       for (let h = 0; h < cols; h++) {
         z[e * cols + h]! +=
           a[i * cols + h]! + b[j * cols + h]! + c[g * cols + h]! +
@@ -251,9 +251,8 @@ class ReferenceKernels implements Kernels {
   }
 
   edgeCombineBackward(
-    dz: FloatArray, vel: FloatArray, wv: FloatArray, edges: EdgeLayout, cols: number,
-    numAtoms: number, numCrystals: number,
-    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray, dvel: FloatArray | null,
+    dz: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
+    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray,
   ): void {
     da.fill(0, 0, numAtoms * cols);
     db.fill(0, 0, numAtoms * cols);
@@ -262,12 +261,9 @@ class ReferenceKernels implements Kernels {
       const i = edges.src[e]!;
       const j = edges.dst[e]!;
       const g = edges.crystalOfEdge[e]!;
-      const dv0 = vel[j * 3]! - vel[i * 3]!;
-      const dv1 = vel[j * 3 + 1]! - vel[i * 3 + 1]!;
-      const dv2 = vel[j * 3 + 2]! - vel[i * 3 + 2]!;
-      let q0 = 0;
-      let q1 = 0;
-      let q2 = 0;
+      const dv0 = dv[e * 3]!;
+      const dv1 = dv[e * 3 + 1]!;
+      const dv2 = dv[e * 3 + 2]!;
       for (let h = 0; h < cols; h++) {
         const d = dz[e * cols + h]!;
         da[i * cols + h]! += d;
@@ -276,17 +272,6 @@ class ReferenceKernels implements Kernels {
         dwv[h * 3]! += d * dv0;
         dwv[h * 3 + 1]! += d * dv1;
         dwv[h * 3 + 2]! += d * dv2;
-        q0 += wv[h * 3]! * d;
-        q1 += wv[h * 3 + 1]! * d;
-        q2 += wv[h * 3 + 2]! * d;
-      }
-      if (dvel) {
-        dvel[j * 3]! += q0;
-        dvel[j * 3 + 1]! += q1;
-        dvel[j * 3 + 2]! += q2;
-        dvel[i * 3]! -= q0;
-        dvel[i * 3 + 1]! -= q1;
-        dvel[i * 3 + 2]! -= q2;
       }
     }
   }

@@ -211,6 +211,15 @@ export class CSPVNetCore {
     // §2.1.4 edge features, shared by all layers
     const psi = this.buf('psi', E * D6);
     k.fourierFeatures(pos, edges, F, psi);
+    // v_j − v_i per edge (E×3), shared by all layers: velocities enter only through it (spec §2.2)
+    const dv = this.buf('dv', E * 3);
+    for (let e = 0; e < E; e++) {
+      const i = edges.src[e]! * 3;
+      const j = edges.dst[e]! * 3;
+      dv[e * 3] = vel[j]! - vel[i]!;
+      dv[e * 3 + 1] = vel[j + 1]! - vel[i + 1]!;
+      dv[e * 3 + 2] = vel[j + 2]! - vel[i + 2]!;
+    }
 
     const A = this.buf('A', N * H);
     const B = this.buf('B', N * H);
@@ -239,7 +248,7 @@ export class CSPVNetCore {
       k.addInto(bv, P.e0B.data, H);
       const z1 = train ? this.buf(`Z1_${l}`, E * H) : this.buf('Z1', E * H);
       this.linear(psi, E, D6, w1, 2 * H + 6 + D6, K, H, z1);
-      k.edgeCombine(z1, A, B, C, wv, bv, vel, edges, H);
+      k.edgeCombine(z1, A, B, C, wv, bv, dv, edges, H);
       k.biasSilu(z1, null, E, H, T);
       const z2 = train ? this.buf(`Z2_${l}`, E * H) : this.buf('Z2', E * H);
       this.linear(T, E, H, P.e2W.data, 0, H, H, z2);
@@ -310,7 +319,6 @@ export class CSPVNetCore {
     if (gradOut.v.length !== 3 * N || gradOut.l.length !== 6 * G) throw new Error('CSPVNet.backward: gradient shapes do not match the last forward');
     const wantIn = opts.inputGrads === true;
     const pos = this.buf('in.pos', 3 * N);
-    const vel = this.buf('in.vel', 3 * N);
     const lat = this.buf('in.lat', 6 * G);
     const tt = this.buf('in.t', G);
     const tau = this.buf('tau', G * Dt);
@@ -319,6 +327,8 @@ export class CSPVNetCore {
       ? { t: this.alloc(G), pos: this.alloc(3 * N), vel: this.alloc(3 * N), lattice: this.alloc(6 * G) }
       : null;
     const dpsi = wantIn ? this.alloc(E * D6) : null;
+    const ddv = wantIn ? this.alloc(E * 3) : null;
+    const dv = this.buf('dv', E * 3);
 
     // heads
     const xL = this.buf(`X${L}`, N * H);
@@ -402,8 +412,10 @@ export class CSPVNetCore {
       dzSum.fill(0, 0, H);
       k.colSumAdd(z1, E, H, dzSum);
       k.addInto(P.e0B.grad, dzSum, H);
+      // dWv = dZ1ᵀ·dv (H×3) inside edgeCombineBackward; d(dv) = dZ1·Wv (E×3) only for input gradients
       dwv.fill(0, 0, H * 3);
-      k.edgeCombineBackward(z1, vel, this.buf(`wv${l}`, H * 3), edges, H, N, G, dA, dB, dC, dwv, gIn ? gIn.vel : null);
+      k.edgeCombineBackward(z1, dv, edges, H, N, G, dA, dB, dC, dwv);
+      if (ddv) k.gemm(false, false, E, 3, H, 1, z1, 0, H, this.buf(`wv${l}`, H * 3), 0, 3, 1, ddv, 0, 3);
       k.gemm(true, false, H, H, N, 1, dA, 0, H, y, 0, H, 1, dw1, 0, K);
       k.gemm(true, false, H, H, N, 1, dB, 0, H, y, 0, H, 1, dw1, H, K);
       k.gemm(true, false, H, 6, G, 1, dC, 0, H, lat, 0, 6, 1, dw1, 2 * H, K);
@@ -439,6 +451,16 @@ export class CSPVNetCore {
       k.gemm(false, false, G, Dt, H, 1, dtp, 0, H, wa.data, H, H + Dt, 0, dtau, 0, Dt);
       timeFeaturesBackward(tt, G, this.p('net.time_emb.weight').data, dtau, gIn.t);
       k.fourierBackward(pos, edges, F, dpsi, gIn.pos);
+    }
+    if (gIn && ddv) {
+      for (let e = 0; e < E; e++) {
+        const i = edges.src[e]! * 3;
+        const j = edges.dst[e]! * 3;
+        for (let d = 0; d < 3; d++) {
+          gIn.vel[j + d]! += ddv[e * 3 + d]!;
+          gIn.vel[i + d]! -= ddv[e * 3 + d]!;
+        }
+      }
     }
     this.inputGrads = gIn;
   }
