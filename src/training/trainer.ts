@@ -18,6 +18,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { LatticeStats, PreparedSplit } from '../data/types.js';
 import type { Kernels } from '../engine/kernels.js';
 import { cspLoss, makeNoisyCspBatch } from '../diffusion/loss.js';
@@ -70,8 +71,12 @@ export interface CheckpointMeta {
   lastValidatedEpoch: number;
   best: BestRecord | null;
   lastValidation: (ValidationResult & { epoch: number; step: number }) | null;
+  /** epochs fully done (batcher.epoch, plus 1 when the current epoch has no batches left) */
+  epochsCompleted: number;
   /** cumulative wall-clock seconds spent in this run across sittings */
   trainSeconds: number;
+  /** CPU cores of the machine that wrote this checkpoint */
+  cpuCores: number;
   savedAt: string;
 }
 
@@ -246,7 +251,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     kind: CHECKPOINT_KIND, version: CHECKPOINT_VERSION, dataset: opts.dataset, seed, config, netConfig,
     latticeStats: opts.stats, trainingRange, step, batcher: batcher.snapshot(), noiseRng: noiseRng.state(),
     emaUpdates: model.ema.numUpdates, lastValidatedEpoch, best, lastValidation,
-    trainSeconds: priorSeconds + elapsed(), savedAt: new Date().toISOString(),
+    epochsCompleted: batcher.epoch + (batcher.epochDone ? 1 : 0), trainSeconds: priorSeconds + elapsed(), cpuCores: availableParallelism(), savedAt: new Date().toISOString(),
   });
   const saveCheckpoint = (path: string): void => {
     saveTensors(path, model.stateTensors(), meta());

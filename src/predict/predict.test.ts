@@ -1,0 +1,98 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { train } from '../training/trainer.js';
+import { miniPerov5, tinyConfig } from '../training/testFixtures.js';
+import { chooseModel, exportModel, listModels, loadModelNetwork } from './registry.js';
+import { predictStructures } from './predict.js';
+import { sampleSplit } from './sampleSplit.js';
+import { InputError } from '../util/errors.js';
+import { readCif } from '../crystal/io/cif.js';
+
+const data = miniPerov5();
+const modelsDir = mkdtempSync(join(tmpdir(), 'kldm-models-'));
+
+before(async () => {
+  process.env['KLDM_MODELS_DIR'] = modelsDir;
+  const runDir = mkdtempSync(join(tmpdir(), 'kldm-run-'));
+  const config = tinyConfig({ optim: { batchSize: 8, lr: 3e-3 }, schedule: { maxEpochs: -1, emaStartEpoch: 2 }, validation: { everyEpochs: 0 } });
+  await train({ dataset: 'perov_5', config, runDir, seed: 9, maxSteps: 40, train: data.train, stats: data.stats, statusStream: null });
+  exportModel(join(runDir, 'last.ckpt'), { name: 'tiny-perov', description: 'test model', rank: 1 });
+});
+
+test('an exported model is listed with its training range and loads', () => {
+  const models = listModels();
+  assert.deepEqual(models.map((m) => m.manifest.name), ['tiny-perov']);
+  const m = models[0]!.manifest;
+  assert.equal(m.dataset, 'perov_5');
+  assert.equal(m.ema, true, 'EMA weights exported (EMA started at epoch 3 of 10)');
+  assert.equal(m.trainingRange.minAtoms, 5);
+  assert.equal(m.trainingRange.maxAtoms, 5);
+  assert.equal(m.training.steps, 40);
+  assert.ok(loadModelNetwork(models[0]!));
+});
+
+test('predictStructures samples n valid-looking structures with the formula site order', async () => {
+  let frames = 0;
+  let lastProgress = 0;
+  const r = await predictStructures('SrTiO3', {
+    n: 3, steps: 20, sampler: 'em', seed: 4, trajectory: true, trajectoryStride: 5,
+    onFrame: () => frames++, onProgress: (p) => (lastProgress = p.step),
+  });
+  assert.equal(r.formula, 'SrTiO3');
+  assert.equal(r.model, 'tiny-perov');
+  assert.equal(r.samples.length, 3);
+  assert.equal(lastProgress, 20);
+  assert.equal(frames, 3 * 5); // prior + steps 5, 10, 15, 20 for each of 3 samples
+  for (const s of r.samples) {
+    assert.deepEqual(s.structure.species, ['Sr', 'Ti', 'O', 'O', 'O']);
+    assert.ok(s.structure.lattice.every(Number.isFinite));
+    assert.ok(s.volume > 0 && Number.isFinite(s.volume));
+    assert.ok(s.minDistance > 0);
+    assert.equal(typeof s.valid, 'boolean');
+    for (const f of s.structure.frac) assert.ok(f >= 0 && f < 1);
+    assert.equal(s.trajectory!.length, 5);
+    assert.equal(s.trajectory![0]!.t, 1);
+    assert.equal(s.trajectory![0]!.frac.length, 15);
+  }
+  // same seed, same result
+  const again = await predictStructures('SrTiO3', { n: 3, steps: 20, sampler: 'em', seed: 4 });
+  assert.deepEqual(Array.from(again.samples[1]!.structure.frac), Array.from(r.samples[1]!.structure.frac));
+});
+
+test('compositions outside the model range: clear errors for sizes, warnings for unseen elements', async () => {
+  await assert.rejects(predictStructures('SrTiO3', { z: 2, steps: 2 }), (e: unknown) => e instanceof InputError && /no shipped model generates cells of 10 atoms/.test(e.message));
+  await assert.rejects(predictStructures('SrTiO3', { model: 'nope', steps: 2 }), /unknown model "nope" \(shipped models: tiny-perov\)/);
+  await assert.rejects(predictStructures('XxO3', { steps: 2 }), InputError);
+  await assert.rejects(predictStructures('SrTiO3', { n: 0, steps: 2 }), /n \(number of samples\) must be an integer/);
+  const { warnings } = chooseModel([92, 92, 92, 92, 92]);
+  assert.ok(warnings.some((w) => /never saw U in training/.test(w)), warnings.join('; '));
+  const r = await predictStructures('UO4', { steps: 2, sampler: 'em' });
+  assert.ok(r.warnings.length > 0);
+});
+
+test('sampleSplit writes evaluator lines and resumes without redoing pairs', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'kldm-sample-')), 'preds.jsonl');
+  const net = loadModelNetwork(listModels()[0]!);
+  const targets = data.val.materialIds.slice(0, 4).map((id, k) => ({
+    materialId: id,
+    atomicNumbers: Array.from(data.val.atomTypes.subarray(data.val.atomOffsets[k]!, data.val.atomOffsets[k + 1]!)),
+  }));
+  const common = { net, stats: data.stats, targets, outPath: out, samplesPerMaterial: 2, sampler: 'em' as const, steps: 5, batchSize: 3, quiet: true };
+  const first = await sampleSplit({ ...common, targets: targets.slice(0, 2) });
+  assert.equal(first.written, 4);
+  // simulate a kill in the middle of a write: a torn last line
+  writeFileSync(out, readFileSync(out, 'utf8') + '{"material_id": "tor');
+  const second = await sampleSplit(common);
+  assert.equal(second.alreadyDone, 4);
+  assert.equal(second.written, 4);
+  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { material_id: string; sample: number; cif: string });
+  assert.equal(lines.length, 8);
+  assert.deepEqual(new Set(lines.map((l) => `${l.material_id}/${l.sample}`)).size, 8);
+  const s = readCif(lines[0]!.cif);
+  assert.equal(s.species.length, 5);
+  const third = await sampleSplit(common);
+  assert.equal(third.written, 0);
+});

@@ -1,0 +1,196 @@
+/**
+ * Registry of shipped models: models/<name>/ holds model.json (network config, lattice
+ * statistics, the element and atom-count range seen in training, metrics), weights.kldm (the
+ * inference weights, EMA when the run had one, as a tensor file) and MODEL_CARD.md.
+ *
+ * The models folder is the repository's `models/` (found relative to this module, so it works
+ * from src/ under tsx and from dist/), or $KLDM_MODELS_DIR when set (tests, private models).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LatticeStats } from '../data/types.js';
+import type { CSPVNetConfig } from '../network/config.js';
+import { CSPVNet } from '../network/cspvnet.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { InputError, KldmError } from '../util/errors.js';
+import { elementSymbol } from '../crystal/elements.js';
+import type { TrainConfig } from '../training/config.js';
+import { paramsFromTensors } from '../training/model.js';
+import { loadTensors, saveTensors } from '../training/tensorFile.js';
+import { readCheckpoint, type TrainingRange } from '../training/trainer.js';
+
+export const MODEL_KIND = 'kldm-model';
+export const WEIGHTS_FILE = 'weights.kldm';
+
+/** models/<name>/model.json */
+export interface ModelManifest {
+  kind: typeof MODEL_KIND;
+  name: string;
+  /** benchmark dataset the model was trained on */
+  dataset: string;
+  task: 'csp';
+  description: string;
+  /** preference among models covering a composition (higher wins) */
+  rank: number;
+  netConfig: CSPVNetConfig;
+  trainConfig: TrainConfig | null;
+  latticeStats: LatticeStats;
+  trainingRange: TrainingRange;
+  /** whether weights.kldm holds EMA weights */
+  ema: boolean;
+  training: { epochs: number; steps: number; wallClockHours: number; cpuCores: number; seed: number; finalValidation: unknown };
+  /** measured metrics (free-form; see MODEL_CARD.md) */
+  metrics: Record<string, unknown>;
+  weights: string;
+}
+
+export interface ModelEntry {
+  manifest: ModelManifest;
+  dir: string;
+}
+
+export function modelsRoot(): string {
+  const env = process.env['KLDM_MODELS_DIR'];
+  if (env) return resolve(env);
+  // this file is src/predict/registry.ts or dist/predict/registry.js: the repo root is two levels up
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
+}
+
+function readManifest(dir: string): ModelManifest {
+  const path = join(dir, 'model.json');
+  let m: ModelManifest;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8')) as ModelManifest;
+  } catch (err) {
+    throw new KldmError(`${path}: unreadable model manifest (${(err as Error).message})`);
+  }
+  if (m.kind !== MODEL_KIND || typeof m.name !== 'string' || !m.netConfig || !m.latticeStats || !m.trainingRange) {
+    throw new KldmError(`${path}: not a kldm model manifest`);
+  }
+  return m;
+}
+
+/** Every model under the models folder (folders with a model.json), by descending rank then name. */
+export function listModels(root = modelsRoot()): ModelEntry[] {
+  if (!existsSync(root)) return [];
+  const out: ModelEntry[] = [];
+  for (const name of readdirSync(root).sort()) {
+    const dir = join(root, name);
+    if (existsSync(join(dir, 'model.json'))) out.push({ manifest: readManifest(dir), dir });
+  }
+  return out.sort((a, b) => b.manifest.rank - a.manifest.rank || a.manifest.name.localeCompare(b.manifest.name));
+}
+
+export function getModel(name: string, root = modelsRoot()): ModelEntry {
+  const models = listModels(root);
+  const m = models.find((e) => e.manifest.name === name);
+  if (!m) {
+    const known = models.map((e) => e.manifest.name).join(', ') || 'none installed';
+    throw new InputError(`unknown model "${name}" (shipped models: ${known})`);
+  }
+  return m;
+}
+
+/** Whether the model's lattice statistics can decode cells of `numAtoms` atoms (spec §13.13). */
+export function coversAtomCount(m: ModelManifest, numAtoms: number): boolean {
+  return m.latticeStats.byAtomCount[numAtoms] !== undefined;
+}
+
+/** Warnings for a composition outside what the model saw in training (elements, size). */
+export function rangeWarnings(m: ModelManifest, atomicNumbers: readonly number[]): string[] {
+  const warnings: string[] = [];
+  const known = new Set(m.trainingRange.elements);
+  const unseen = [...new Set(atomicNumbers)].filter((z) => !known.has(z));
+  if (unseen.length > 0) {
+    warnings.push(
+      `model ${m.name} never saw ${unseen.map((z) => elementSymbol(z)).join(', ')} in training (${m.dataset}); ` +
+        'their embeddings are untrained, so predictions involving them are unreliable',
+    );
+  }
+  const n = atomicNumbers.length;
+  if (n < m.trainingRange.minAtoms || n > m.trainingRange.maxAtoms) {
+    warnings.push(`model ${m.name} was trained on cells of ${m.trainingRange.minAtoms}-${m.trainingRange.maxAtoms} atoms, this cell has ${n}`);
+  }
+  return warnings;
+}
+
+/**
+ * The model to use for a cell: the named one (error if it cannot decode the size), or the
+ * highest-ranked shipped model whose lattice statistics cover the cell's atom count, preferring
+ * one that saw all the elements.
+ */
+export function chooseModel(atomicNumbers: readonly number[], name?: string, root = modelsRoot()): { entry: ModelEntry; warnings: string[] } {
+  const n = atomicNumbers.length;
+  if (name !== undefined) {
+    const entry = getModel(name, root);
+    if (!coversAtomCount(entry.manifest, n)) {
+      const sizes = Object.keys(entry.manifest.latticeStats.byAtomCount).join(', ');
+      throw new InputError(`model ${name} cannot generate cells of ${n} atoms (it knows N = ${sizes}); change --z or pick another --model`);
+    }
+    return { entry, warnings: rangeWarnings(entry.manifest, atomicNumbers) };
+  }
+  const models = listModels(root);
+  if (models.length === 0) throw new KldmError(`no models installed in ${root}`);
+  const covering = models.filter((e) => coversAtomCount(e.manifest, n));
+  if (covering.length === 0) {
+    const sizes = models.map((e) => `${e.manifest.name}: ${e.manifest.trainingRange.minAtoms}-${e.manifest.trainingRange.maxAtoms}`).join('; ');
+    throw new InputError(`no shipped model generates cells of ${n} atoms (${sizes} atoms); change --z`);
+  }
+  const clean = covering.find((e) => rangeWarnings(e.manifest, atomicNumbers).length === 0);
+  const entry = clean ?? covering[0]!;
+  return { entry, warnings: rangeWarnings(entry.manifest, atomicNumbers) };
+}
+
+const networkCache = new Map<string, CSPVNet>();
+
+/** The model's network (loaded once per process). */
+export function loadModelNetwork(entry: ModelEntry): CSPVNet {
+  const path = join(entry.dir, entry.manifest.weights);
+  const cached = networkCache.get(path);
+  if (cached) return cached;
+  const { tensors } = loadTensors(path);
+  const { params } = paramsFromTensors(entry.manifest.netConfig, tensors, false, path);
+  const net = new CSPVNet(entry.manifest.netConfig, params);
+  networkCache.set(path, net);
+  return net;
+}
+
+export interface ExportModelOptions {
+  name: string;
+  description: string;
+  rank?: number;
+  metrics?: Record<string, unknown>;
+  root?: string;
+}
+
+/**
+ * Writes models/<name>/{weights.kldm, model.json} from a training checkpoint (EMA weights when
+ * present, spec §7.4 "EMA weights" for testing). MODEL_CARD.md is written by hand.
+ */
+export function exportModel(checkpointPath: string, opts: ExportModelOptions): ModelEntry {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(opts.name)) throw new InputError(`model name "${opts.name}": use letters, digits, . _ -`);
+  const { meta, tensors } = readCheckpoint(checkpointPath);
+  const { params, usedEma } = paramsFromTensors(meta.netConfig, tensors, true, checkpointPath);
+  const dir = join(opts.root ?? modelsRoot(), opts.name);
+  mkdirSync(dir, { recursive: true });
+  saveTensors(join(dir, WEIGHTS_FILE), params.tensors.map((t) => ({ name: `param/${t.name}`, shape: t.shape, data: t.data })), { kind: MODEL_KIND, name: opts.name });
+  const manifest: ModelManifest = {
+    kind: MODEL_KIND,
+    name: opts.name,
+    dataset: meta.dataset,
+    task: 'csp',
+    description: opts.description,
+    rank: opts.rank ?? 0,
+    netConfig: meta.netConfig,
+    trainConfig: meta.config,
+    latticeStats: meta.latticeStats,
+    trainingRange: meta.trainingRange,
+    ema: usedEma,
+    training: { epochs: meta.epochsCompleted, steps: meta.step, wallClockHours: meta.trainSeconds / 3600, cpuCores: meta.cpuCores, seed: meta.seed, finalValidation: meta.lastValidation },
+    metrics: opts.metrics ?? {},
+    weights: WEIGHTS_FILE,
+  };
+  writeFileAtomic(join(dir, 'model.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return { manifest, dir };
+}
