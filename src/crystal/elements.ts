@@ -155,16 +155,16 @@ export function isElementSymbol(symbol: string): boolean {
 export function elementBySymbol(symbol: string, context = ''): ElementInfo {
   const e = BY_SYMBOL.get(symbol);
   if (e) return e;
-  const where = context ? ` (${context})` : '';
+  const where = context ? `${context}: ` : '';
   const caseFix = BY_LOWER.get(symbol.toLowerCase());
-  if (caseFix) throw new InputError(`unknown element symbol "${symbol}"${where}; did you mean "${caseFix.symbol}"?`);
-  throw new InputError(`unknown element symbol "${symbol}"${where}; kldm supports elements Z = 1..${MAX_Z} (H..Fm)`);
+  if (caseFix) throw new InputError(`${where}unknown element symbol "${symbol}"; did you mean "${caseFix.symbol}"?`);
+  throw new InputError(`${where}unknown element symbol "${symbol}"; kldm supports elements Z = 1..${MAX_Z} (H..Fm)`);
 }
 
 /** The element with atomic number Z (1..100). */
 export function elementByZ(Z: number, context = ''): ElementInfo {
   if (!Number.isInteger(Z) || Z < 1 || Z > MAX_Z) {
-    throw new InputError(`atomic number ${Z} is outside 1..${MAX_Z}${context ? ` (${context})` : ''}`);
+    throw new InputError(`${context ? `${context}: ` : ''}atomic number ${Z} is outside 1..${MAX_Z}`);
   }
   return ELEMENTS[Z - 1]!;
 }

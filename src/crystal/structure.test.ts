@@ -8,7 +8,7 @@ import { InputError } from '../util/errors.js';
 test('makeStructure validates species, sizes and lattice', () => {
   const L: Matrix3 = [4, 0, 0, 0, 4, 0, 0, 0, 4];
   assert.equal(makeStructure(L, ['Sr', 'Ti'], [0, 0, 0, 0.5, 0.5, 0.5]).species.length, 2);
-  assert.throws(() => makeStructure(L, ['Sr', 'Xx'], [0, 0, 0, 0.5, 0.5, 0.5]), (e: unknown) => e instanceof InputError && /"Xx".*site 2/.test(e.message));
+  assert.throws(() => makeStructure(L, ['Sr', 'Xx'], [0, 0, 0, 0.5, 0.5, 0.5]), (e: unknown) => e instanceof InputError && /site 2: unknown element symbol "Xx"/.test(e.message));
   assert.throws(() => makeStructure(L, ['Sr'], [0, 0, 0, 1]), /1 species but 1.333/);
   assert.throws(() => makeStructure([1, 0, 0, 2, 0, 0, 0, 0, 1], ['Sr'], [0, 0, 0]), /degenerate/);
   assert.throws(() => makeStructure(L, ['Sr'], [0, NaN, 0]), /non-finite/);

@@ -20,6 +20,11 @@ export interface PreparedSplit {
   lengths: Float32Array;
   /** lattice angles alpha,beta,gamma in degrees, M*3 */
   angles: Float32Array;
+  /**
+   * 0-based data-row index in the source CSV of each crystal, length M (set by
+   * `loadSplit`; rows that failed preprocessing are absent from the split).
+   */
+  sourceRows?: Int32Array;
 }
 
 /** Per-atom-count log-length statistics (spec §1.3), computed from the train split. */

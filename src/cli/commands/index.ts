@@ -6,9 +6,11 @@ import type { Command } from '../command.js';
 import { evaluateCommand } from './evaluate.js';
 import { matchCommand } from './match.js';
 import { serveCommand } from './serve.js';
+import { dataCommand } from './data.js';
 
 export const commands: Command[] = [
   evaluateCommand,
   matchCommand,
+  dataCommand,
   serveCommand,
 ];
