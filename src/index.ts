@@ -4,6 +4,7 @@
  */
 export { Rng } from './util/rng.js';
 export { KldmError, InputError } from './util/errors.js';
+export * from './eval/index.js';
 export * from './engine/index.js';
 export * from './network/index.js';
 export * from './network/types.js';

@@ -1,0 +1,41 @@
+/**
+ * Matcher throughput on the 1,935 pymatgen reference pairs:
+ *   1. single thread, CIF parsing + matching (what `kldm match --pairs` does);
+ *   2. single thread, matching only (structures parsed beforehand);
+ *   3. evaluateCsp inline vs worker threads (each pair = one material).
+ *   npm run bench:eval [-- --repeat 2]
+ */
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { loadReferencePairs } from '../../src/eval/pairScoring.js';
+import { loadFerrox, readCifForMatching } from '../../src/eval/cifReader.js';
+import { matchStructures } from '../../src/eval/match.js';
+import { evaluateCsp } from '../../src/eval/csp.js';
+
+const { values } = parseArgs({ options: { repeat: { type: 'string', default: '1' } } });
+const repeat = Math.max(1, Number(values.repeat));
+await loadFerrox();
+const pairs = loadReferencePairs(fileURLToPath(new URL('../../src/eval/fixtures/matcher_pairs.dev.jsonl.gz', import.meta.url)));
+const n = pairs.length * repeat;
+
+let t = performance.now();
+for (let r = 0; r < repeat; r++) for (const p of pairs) matchStructures(readCifForMatching(p.cifA), readCifForMatching(p.cifB));
+const parseAndMatch = n / ((performance.now() - t) / 1000);
+
+const parsed = pairs.map((p) => [readCifForMatching(p.cifA), readCifForMatching(p.cifB)] as const);
+t = performance.now();
+for (let r = 0; r < repeat; r++) for (const [a, b] of parsed) matchStructures(a, b);
+const matchOnly = n / ((performance.now() - t) / 1000);
+
+const gts = pairs.map((p) => ({ materialId: p.id, cif: p.cifB }));
+const preds = pairs.map((p) => ({ materialId: p.id, sample: 0, cif: p.cifA }));
+const inline = await evaluateCsp(gts, preds, { workers: 0 });
+const workers = Math.min(2, availableParallelism());
+const threaded = await evaluateCsp(gts, preds, { workers });
+
+console.log(`pairs: ${pairs.length} x ${repeat}, cores: ${availableParallelism()}`);
+console.log(`single thread, parse + match : ${parseAndMatch.toFixed(0)} pairs/s`);
+console.log(`single thread, match only    : ${matchOnly.toFixed(0)} pairs/s`);
+console.log(`evaluateCsp inline           : ${(pairs.length / inline.seconds).toFixed(0)} predictions/s (incl. ground-truth parsing, validity)`);
+console.log(`evaluateCsp ${workers} worker threads : ${(pairs.length / threaded.seconds).toFixed(0)} predictions/s (incl. worker start-up)`);
