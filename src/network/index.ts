@@ -4,3 +4,4 @@ export { CSPVNet, CSPVNetCore, type NetInputAny, type NetOutputAny, type InputGr
 export { AdamW, Ema, PAPER_ADAMW, type AdamWOptions } from './optim.js';
 export { buildEdges } from './graph.js';
 export { timeFeatures } from './features.js';
+export { saveTensors, loadTensors, paramTensors, assignParams, TENSOR_FORMAT_VERSION, type StoredTensor, type LoadedTensors } from './checkpoint.js';

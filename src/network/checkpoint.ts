@@ -1,0 +1,168 @@
+/**
+ * Tensor files (checkpoints): the safetensors layout, so Python's
+ * `safetensors.numpy.load_file` / `safetensors.torch.load_file` can read them too.
+ *
+ *   bytes 0..7   header length n, unsigned 64-bit little-endian
+ *   bytes 8..8+n JSON header (UTF-8, padded with spaces to a multiple of 8):
+ *                { "<tensor name>": { "dtype": "F32", "shape": [...], "data_offsets": [begin, end] }, ...,
+ *                  "__metadata__": { "format": "kldm", "version": "1", "json": "<JSON of the caller's metadata>" } }
+ *   then         the raw little-endian float32 data; offsets are relative to the start of this
+ *                section, tensors are stored back to back in header order and cover it exactly.
+ *
+ * Files are written atomically (writeFileAtomic). Loading checks the magic/version, every
+ * shape and offset, and the total size, so a truncated, corrupt or foreign file fails with
+ * one clear InputError naming the file.
+ */
+import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { writeFileAtomic } from '../util/atomic.js';
+import { InputError } from '../util/errors.js';
+import type { ParamStore } from './params.js';
+
+export const TENSOR_FORMAT = 'kldm';
+export const TENSOR_FORMAT_VERSION = 1;
+const MAX_HEADER = 64 * 1024 * 1024;
+const LITTLE = endianness() === 'LE';
+
+export interface StoredTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface LoadedTensors {
+  tensors: Record<string, StoredTensor>;
+  metadata: Record<string, unknown>;
+}
+
+function numel(shape: number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Writes tensors (float32) and a JSON-serialisable metadata object to `path`, atomically. */
+export function saveTensors(path: string, tensors: Record<string, StoredTensor>, metadata: Record<string, unknown> = {}): void {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  const names = Object.keys(tensors);
+  for (const name of names) {
+    if (name === '__metadata__') throw new Error('saveTensors: "__metadata__" is reserved');
+    const t = tensors[name]!;
+    if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`saveTensors: tensor ${name} has an invalid shape [${t.shape.join(', ')}]`);
+    if (numel(t.shape) !== t.data.length) throw new Error(`saveTensors: tensor ${name} has ${t.data.length} values but shape [${t.shape.join(', ')}]`);
+    const bytes = 4 * t.data.length;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  header['__metadata__'] = { format: TENSOR_FORMAT, version: String(TENSOR_FORMAT_VERSION), json: JSON.stringify(metadata) };
+  let json = JSON.stringify(header);
+  const pad = (8 - (Buffer.byteLength(json, 'utf8') % 8)) % 8;
+  json += ' '.repeat(pad);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = Buffer.allocUnsafe(8 + headerBytes.length + offset);
+  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
+  headerBytes.copy(out, 8);
+  let pos = 8 + headerBytes.length;
+  for (const name of names) {
+    const d = tensors[name]!.data;
+    if (LITTLE) {
+      Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(out, pos);
+    } else {
+      for (let i = 0; i < d.length; i++) out.writeFloatLE(d[i]!, pos + 4 * i);
+    }
+    pos += d.byteLength;
+  }
+  writeFileAtomic(path, out);
+}
+
+/** Reads a file written by saveTensors (or any float32 safetensors file carrying kldm metadata). */
+export function loadTensors(path: string): LoadedTensors {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw new InputError(`cannot read tensor file ${path}: ${(err as Error).message}`);
+  }
+  const bad = (why: string): InputError => new InputError(`${path}: not a valid kldm tensor file (${why})`);
+  if (buf.length < 8) throw bad(`only ${buf.length} bytes, truncated`);
+  const n64 = buf.readBigUInt64LE(0);
+  if (n64 > BigInt(Math.min(MAX_HEADER, buf.length - 8))) throw bad(`header length ${n64} exceeds the file size ${buf.length}; truncated or not a tensor file`);
+  const n = Number(n64);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw bad('header is not valid JSON');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('header is not a JSON object');
+  const meta = header['__metadata__'] as Record<string, unknown> | undefined;
+  if (!meta || meta['format'] !== TENSOR_FORMAT) throw bad('missing kldm format marker in __metadata__');
+  const version = Number(meta['version']);
+  if (version !== TENSOR_FORMAT_VERSION) throw new InputError(`${path}: tensor file format version ${String(meta['version'])} is not supported (this kldm reads version ${TENSOR_FORMAT_VERSION})`);
+  let metadata: Record<string, unknown> = {};
+  if (meta['json'] !== undefined) {
+    try {
+      metadata = JSON.parse(String(meta['json'])) as Record<string, unknown>;
+    } catch {
+      throw bad('__metadata__.json is not valid JSON');
+    }
+  }
+  const dataStart = 8 + n;
+  const dataLen = buf.length - dataStart;
+  const entries: Array<[string, number[], number, number]> = [];
+  for (const [name, v] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (e.dtype !== 'F32') throw bad(`tensor ${name} has dtype ${String(e.dtype)}, expected F32`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`tensor ${name} has an invalid shape`);
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isInteger(x) && x >= 0)) throw bad(`tensor ${name} has invalid data_offsets`);
+    const [b, end] = off as [number, number];
+    const shape = e.shape as number[];
+    if (end - b !== 4 * numel(shape)) throw bad(`tensor ${name}: data_offsets span ${end - b} bytes, shape [${shape.join(', ')}] needs ${4 * numel(shape)}`);
+    if (end > dataLen) throw bad(`tensor ${name} ends at byte ${end} of a ${dataLen}-byte data section; truncated`);
+    entries.push([name, shape, b, end]);
+  }
+  // the tensors must tile the data section exactly (no gaps, no overlaps, no trailing bytes)
+  const sorted = [...entries].sort((x, y) => x[2] - y[2]);
+  let expect = 0;
+  for (const [name, , b, end] of sorted) {
+    if (b !== expect) throw bad(`tensor ${name} starts at byte ${b}, expected ${expect} (gap or overlap)`);
+    expect = end;
+  }
+  if (expect !== dataLen) throw bad(`data section has ${dataLen} bytes, tensors cover ${expect}`);
+  const tensors: Record<string, StoredTensor> = {};
+  for (const [name, shape, b, end] of entries) {
+    const count = (end - b) / 4;
+    const data = new Float32Array(count);
+    if (LITTLE) {
+      new Uint8Array(data.buffer).set(buf.subarray(dataStart + b, dataStart + end));
+    } else {
+      for (let i = 0; i < count; i++) data[i] = buf.readFloatLE(dataStart + b + 4 * i);
+    }
+    tensors[name] = { shape, data };
+  }
+  return { tensors, metadata };
+}
+
+/** The parameters of a store as tensors (views, no copies), e.g. for saveTensors. */
+export function paramTensors(params: ParamStore<Float32Array>, prefix = ''): Record<string, StoredTensor> {
+  const out: Record<string, StoredTensor> = {};
+  for (const t of params.tensors) out[`${prefix}${t.name}`] = { shape: t.shape, data: t.data };
+  return out;
+}
+
+/**
+ * Copies tensors named `${prefix}${param name}` into the store, checking every shape.
+ * Throws an InputError naming the file (`source`) on a missing tensor or a shape mismatch.
+ */
+export function assignParams(params: ParamStore<Float32Array>, tensors: Record<string, StoredTensor>, source: string, prefix = ''): void {
+  for (const t of params.tensors) {
+    const s = tensors[`${prefix}${t.name}`];
+    if (!s) throw new InputError(`${source}: missing tensor ${prefix}${t.name}`);
+    if (s.shape.length !== t.shape.length || s.shape.some((d, i) => d !== t.shape[i])) {
+      throw new InputError(`${source}: tensor ${prefix}${t.name} has shape [${s.shape.join(', ')}], the model needs [${t.shape.join(', ')}] (different network configuration?)`);
+    }
+    t.data.set(s.data);
+  }
+}
