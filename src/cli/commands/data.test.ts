@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dataCommand } from './data.js';
+import { InputError } from '../../util/errors.js';
+
+async function capture(argv: string[]): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const orig = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
+  try {
+    const code = await dataCommand.run(argv);
+    return { code, out: lines.join('\n') };
+  } finally {
+    console.log = orig;
+  }
+}
+
+test('kldm data list shows every dataset, the reconstructed MP-20 files and the missing splits', async () => {
+  const { code, out } = await capture(['list']);
+  assert.equal(code, 0);
+  assert.match(out, /perov_5\s+train\s+11356/);
+  assert.match(out, /mp_20\s+train\s+27136\s+mp_20\/train\.reconstructed\.csv\.gz\s+\[reconstructed\]/);
+  assert.match(out, /carbon_24\s+train\s+-\s+\(not available/);
+});
+
+test('kldm data prepare (cached) and stats with --json/--svg', async () => {
+  const p = await capture(['prepare', 'perov_5', '--split', 'test']);
+  assert.equal(p.code, 0);
+  assert.match(p.out, /perov_5\/test: 3785 rows, 3785 prepared, 0 failed/);
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-stats-'));
+  const s = await capture(['stats', 'perov_5', '--split', 'test', '--json', join(dir, 's.json'), '--svg', join(dir, 's.svg')]);
+  assert.equal(s.code, 0);
+  assert.match(s.out, /Atoms per cell/);
+  assert.match(s.out, /^5\s+3785\s+#+$/m);
+  const json = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'));
+  assert.equal(json.structures, 3785);
+  assert.equal(json.atomCountHistogram['5'], 3785);
+  assert.match(readFileSync(join(dir, 's.svg'), 'utf8'), /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  const t = await capture(['stats', 'perov_5']);
+  assert.match(t.out, /Log-length statistics per atom count/);
+});
+
+test('bad arguments are user errors', async () => {
+  await assert.rejects(dataCommand.run(['prepare']), (e: unknown) => e instanceof InputError && /exactly one dataset/.test(e.message));
+  await assert.rejects(dataCommand.run(['stats', 'nope']), /unknown dataset "nope"/);
+  await assert.rejects(dataCommand.run(['stats', 'mpts_52', '--split', 'train']), /no train split in this repository/);
+  await assert.rejects(dataCommand.run(['frob']), /unknown data subcommand "frob"/);
+  await assert.rejects(dataCommand.run(['list', 'x']), /takes no arguments/);
+});
