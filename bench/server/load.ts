@@ -54,6 +54,7 @@ const counts = { s429: 0, errors: 0, accepted: 0, done: 0, cancelled: 0, failed:
 const errorSamples: string[] = [];
 let peakRss = 0;
 let rssFromHealth = 0;
+let loopDelay: unknown = null;
 
 function readHwm(): number {
   try {
@@ -70,8 +71,9 @@ async function timed(kind: Kind, path: string, init?: RequestInit): Promise<Resp
     const res = await fetch(url + path, init);
     await res.arrayBuffer().then((b) => {
       if (kind === 'health' && res.ok) {
-        const h = JSON.parse(Buffer.from(b).toString()) as { memory?: { rssBytes: number } };
+        const h = JSON.parse(Buffer.from(b).toString()) as { memory?: { rssBytes: number }; eventLoopDelayMs?: unknown };
         rssFromHealth = Math.max(rssFromHealth, h.memory?.rssBytes ?? 0);
+        loopDelay = h.eventLoopDelayMs ?? loopDelay;
       }
       (res as Response & { bodyBytes?: ArrayBuffer }).bodyBytes = b;
     });
@@ -159,6 +161,7 @@ const report = {
   jobs: { accepted: counts.accepted, done: counts.done, cancelled: counts.cancelled, failed: counts.failed },
   serverPeakRssMiB: +((peakRss || rssFromHealth) / 2 ** 20).toFixed(1),
   serverPeakRssSource: peakRss ? '/proc VmHWM' : '/api/health rss samples',
+  serverEventLoopDelayMs: loopDelay,
 };
 console.log(JSON.stringify(report, null, 2));
 const out = resolve(values.out!);

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InputError, errorMessage } from '../util/errors.js';
 import { HttpError, badField, notFound } from './http-error.js';
 import { defaultLimits, type ServerLimits } from './limits.js';
@@ -105,6 +106,9 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
   const version = packageVersion();
   const started = Date.now();
   let openStreams = 0;
+  // event-loop delay of the HTTP thread: the measure of "the server stays responsive"
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   const getJob = (id: string): Job => {
     const job = jobs.get(id);
@@ -159,6 +163,7 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
         uptimeSeconds: (Date.now() - started) / 1000,
         jobs: jobs.stats(),
         memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
+        eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         limits,
       }),
     )
@@ -252,7 +257,7 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
       const page = await asField('formula', services.datasetPage(name, split, q));
       sendJson(res, 200, {
         ...page,
-        items: page.items.map((e) => ({ id: e.id, formula: e.formula, structure: structureToJson(e.structure) })),
+        items: page.items.map((e) => ({ id: e.id, formula: e.formula, structure: structureToJson(e.structure), cif: e.cif ?? null })),
       });
     })
     .add('POST', '/api/parse', async ({ req, res }) => {
@@ -412,6 +417,7 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
       }),
     close: () =>
       new Promise<void>((resolve) => {
+        loopDelay.disable();
         jobs.close();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -54,7 +54,8 @@ export class DatasetBrowser {
       const s = readCif(data.cifs[i]!, { source: `${name}/${split} row ${i}` });
       const structure = { lattice: s.lattice, species: s.species, frac: s.frac };
       const c = compositionOf(s.species);
-      items.push({ id: data.ids[i]!, formula: c.elements.map((e, k) => (c.counts[k] === 1 ? e : `${e}${c.counts[k]}`)).join(''), structure });
+      const formula = c.elements.map((e, k) => (c.counts[k] === 1 ? e : `${e}${c.counts[k]}`)).join('');
+      items.push({ id: data.ids[i]!, formula, structure, cif: data.cifs[i]! });
     }
     return { dataset: name, split, offset: q.offset, limit: q.limit, total: rows.length, items };
   }

@@ -173,6 +173,16 @@ test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', 
   await page.waitForFunction(() => document.querySelector('#viewer-title')!.textContent === 'Uploaded CIF');
   assert.match((await page.textContent('#cif-result')) ?? '', /10 atoms/);
 
+  // browse the benchmark structures (the test doubles' toy dataset) and view one
+  await page.fill('#ds-formula', 'CsCl');
+  await page.click('#ds-search');
+  await page.waitForSelector('#ds-list li .v');
+  assert.match((await page.textContent('#ds-msg')) ?? '', /^1 structure$/);
+  await page.click('#ds-list li .v');
+  assert.equal(await page.textContent('#viewer-title'), 'toy/test ds-1 (CsCl)');
+  assert.equal(await page.textContent('#p-abc'), '4.100, 4.100, 4.100');
+  await page.waitForFunction(() => /\(221\)/.test(document.querySelector('#p-sg')!.textContent ?? ''));
+
   // cancel from the page
   await page.fill('#steps', '2000');
   await page.fill('#n', '1');

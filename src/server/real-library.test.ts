@@ -46,6 +46,7 @@ describe('kldm serve over the real library', () => {
       assert.equal(it.structure.species.length, 5);
       assert.equal(it.structure.frac.length, 15);
       assert.match(it.id, /\S/);
+      assert.match(it.cif, /data_/);
     }
     const missing = await get('/api/datasets/carbon_24/train');
     assert.equal(missing.status, 404);

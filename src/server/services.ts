@@ -51,6 +51,8 @@ export interface DatasetEntry {
   id: string;
   formula: string;
   structure: Structure;
+  /** the CIF text as stored in the benchmark CSV */
+  cif?: string;
 }
 
 export interface DatasetPage {

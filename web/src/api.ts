@@ -70,6 +70,17 @@ export const api = {
   cancel: (id: string) => call<JobJson>('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
   trajectory: (id: string, k: number) =>
     call<{ frames: TrajectoryFrameJson[]; species: string[] }>('GET', `/api/jobs/${encodeURIComponent(id)}/samples/${k}/trajectory`),
+  datasets: () => call<{ datasets: { name: string; splits: string[] }[] }>('GET', '/api/datasets'),
+  datasetPage: (name: string, split: string, q: { offset?: number; limit?: number; formula?: string }) => {
+    const p = new URLSearchParams();
+    if (q.offset !== undefined) p.set('offset', String(q.offset));
+    if (q.limit !== undefined) p.set('limit', String(q.limit));
+    if (q.formula) p.set('formula', q.formula);
+    return call<{ total: number; items: { id: string; formula: string; structure: StructureJson; cif: string | null }[] }>(
+      'GET',
+      `/api/datasets/${encodeURIComponent(name)}/${encodeURIComponent(split)}?${p}`,
+    );
+  },
   parse: (cif: string) => call<{ structure: StructureJson }>('POST', '/api/parse', { cif }),
   match: (cifA: string, cifB: string) => call<{ match: boolean; rms: number | null }>('POST', '/api/match', { cif_a: cifA, cif_b: cifB }),
   sampleText: async (id: string, k: number, format: string): Promise<string> => {

@@ -404,6 +404,52 @@ function cifText(): string {
   return t;
 }
 
+// ------------------------------------------------------------------ benchmark datasets
+
+let datasetList: { name: string; splits: string[] }[] = [];
+
+function fillSplits(): void {
+  const name = $<HTMLSelectElement>('ds-name').value;
+  const splits = datasetList.find((d) => d.name === name)?.splits ?? [];
+  $('ds-split').innerHTML = splits.map((s) => `<option value="${escapeHtml(s)}"${s === 'test' ? ' selected' : ''}>${escapeHtml(s)}</option>`).join('');
+}
+
+async function searchDataset(): Promise<void> {
+  const msg = $('ds-msg');
+  const list = $('ds-list');
+  const name = $<HTMLSelectElement>('ds-name').value;
+  const split = $<HTMLSelectElement>('ds-split').value;
+  const formula = $<HTMLInputElement>('ds-formula').value.trim();
+  msg.textContent = 'searching…';
+  msg.className = 'msg';
+  list.innerHTML = '';
+  try {
+    const page = await api.datasetPage(name, split, { limit: 10, ...(formula ? { formula } : {}) });
+    msg.textContent = `${page.total} structure${page.total === 1 ? '' : 's'}${page.total > 10 ? ' (first 10)' : ''}`;
+    for (const it of page.items) {
+      const li = document.createElement('li');
+      li.innerHTML = `<span title="${escapeHtml(it.id)}">${escapeHtml(it.formula)} · ${escapeHtml(it.id)}</span>
+        <button type="button" class="v">View</button><button type="button" class="u" ${it.cif ? '' : 'disabled'}>Use as my CIF</button>`;
+      li.querySelector('.v')!.addEventListener('click', () => {
+        select({ kind: 'upload', structure: it.structure });
+        $('viewer-title').textContent = `${name}/${split} ${it.id} (${it.formula})`;
+        showStructure(it.structure);
+        frames = [];
+        setPlayer();
+      });
+      li.querySelector('.u')!.addEventListener('click', () => {
+        $<HTMLTextAreaElement>('cif-text').value = it.cif ?? '';
+        $('cif-result').textContent = `${it.id} loaded: press "Compare with selected" with a prediction in the viewer`;
+        $('cif-result').className = 'msg';
+      });
+      list.appendChild(li);
+    }
+  } catch (err) {
+    msg.textContent = (err as Error).message;
+    msg.className = 'msg err';
+  }
+}
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
@@ -424,6 +470,11 @@ async function init(): Promise<void> {
     showFrame(Number((e.target as HTMLInputElement).value));
   });
   $('cif-view').addEventListener('click', () => void viewCif());
+  $('ds-name').addEventListener('change', fillSplits);
+  $('ds-search').addEventListener('click', () => void searchDataset());
+  $('ds-formula').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') void searchDataset();
+  });
   $('cif-compare').addEventListener('click', () => void compareCif());
   $<HTMLInputElement>('cif-file').addEventListener('change', async (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];
@@ -438,6 +489,13 @@ async function init(): Promise<void> {
     }
     const steps = $<HTMLInputElement>('steps');
     if (Number(steps.value) > limits.maxSteps) steps.value = String(limits.maxSteps);
+    try {
+      datasetList = (await api.datasets()).datasets;
+      $('ds-name').innerHTML = datasetList.map((d) => `<option value="${escapeHtml(d.name)}">${escapeHtml(d.name)}</option>`).join('');
+      fillSplits();
+    } catch (err) {
+      $('ds-msg').textContent = `datasets unavailable: ${(err as Error).message}`;
+    }
     const { models } = await api.models();
     for (const m of models) {
       const o = document.createElement('option');
