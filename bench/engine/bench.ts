@@ -1,0 +1,110 @@
+/**
+ * `npm run bench:engine`: kldm's engine against the PyTorch reference
+ * (bench/reference/cspvnet.py, official edge-list style, 2 threads) on the two
+ * workloads of issue #3, full spec network (spec §2, H 512, L 6, F 128, D_t 256):
+ *   - median seconds per training step (zeroGrad + forward + backward + AdamW/AMSGrad)
+ *   - median seconds per inference forward (PyTorch under torch.no_grad())
+ *   - ratio PyTorch / kldm, kldm GFLOP/s (FLOPs of the GEMMs actually issued by the split
+ *     formulation of spec §15), peak RSS of each engine's own process.
+ * Each engine and workload runs in its own process so peak RSS is per run.
+ * Options: --quick (small network, 64 crystals, 3 steps), --steps N, --json (last line: one
+ * JSON object with every figure), --no-torch, --workloads perov5,mp20, --gemm auto|openblas|dnnl.
+ * This is a measurement, not a test: the machine's load (uptime) is printed beside it.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PAPER_CONFIG, type CSPVNetConfig } from '../../src/network/config.js';
+import { atomCounts, type WorkloadName } from './workloads.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+const opt = (name: string, dflt: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1]! : dflt;
+};
+const quick = flag('--quick');
+const asJson = flag('--json');
+const steps = Number(opt('--steps', quick ? '3' : '5'));
+const crystals = quick ? 64 : 256;
+const gemm = opt('--gemm', 'auto');
+const workloads = opt('--workloads', 'perov5,mp20').split(',') as WorkloadName[];
+const config: CSPVNetConfig = quick ? { ...PAPER_CONFIG, hidden: 128, timeDim: 64, layers: 2, freqs: 32 } : { ...PAPER_CONFIG };
+const python = '/usr/bin/python3';
+
+interface RunResult {
+  stepMedianS: number;
+  fwdMedianS: number;
+  peakRssMiB: number;
+  atoms: number;
+  edges: number;
+  stepGflops?: number;
+  fwdGflops?: number;
+  flopsStep?: number;
+}
+
+const log = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): RunResult | { error: string } {
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const lines = (r.stdout ?? '').trim().split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) return { error: `${cmd} exited ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+  return JSON.parse(last) as RunResult;
+}
+
+function torchAvailable(): boolean {
+  const r = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+const threadEnv = { OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' };
+const withTorch = !flag('--no-torch') && torchAvailable();
+const loadBefore = loadavg();
+log(`kldm engine bench — ${new Date().toISOString()} — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length} — load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+log(`network: H=${config.hidden} Dt=${config.timeDim} L=${config.layers} F=${config.freqs}; ${crystals} crystals; median of ${steps} steps after 1 warm-up; PyTorch: ${withTorch ? '2 threads, OMP_WAIT_POLICY=PASSIVE' : 'not available (no torch for /usr/bin/python3)'}`);
+
+const results: Record<string, unknown> = {};
+for (const w of workloads) {
+  const counts = atomCounts(w, crystals);
+  const ours = runJson(process.execPath, ['--import', 'tsx', join(here, 'worker.ts'), counts.join(','), String(steps), JSON.stringify(config), 'native', gemm], threadEnv);
+  const theirs = withTorch
+    ? runJson(python, [join(here, '..', 'reference', 'cspvnet.py'), 'bench', '--counts', counts.join(','), '--steps', String(steps), '--threads', '2', '--config', JSON.stringify(config)], threadEnv)
+    : null;
+  const entry: Record<string, unknown> = { counts: { crystals, atoms: counts.reduce((a, b) => a + b, 0) } };
+  if ('error' in ours) {
+    log(`${w}: kldm failed: ${ours.error}`);
+    entry['kldmError'] = ours.error;
+  } else {
+    entry['kldm'] = { stepS: ours.stepMedianS, fwdS: ours.fwdMedianS, stepGflops: ours.stepGflops, fwdGflops: ours.fwdGflops, flopsStep: ours.flopsStep, peakRssMiB: ours.peakRssMiB, atoms: ours.atoms, edges: ours.edges };
+    log(`${w} (${ours.atoms} atoms, ${ours.edges} edges)`);
+    log(`  kldm     step ${ours.stepMedianS.toFixed(3)} s  (${ours.stepGflops!.toFixed(0)} GFLOP/s)   forward ${ours.fwdMedianS.toFixed(3)} s  (${ours.fwdGflops!.toFixed(0)} GFLOP/s)   peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
+  }
+  if (theirs && 'error' in theirs) {
+    log(`  pytorch  failed: ${theirs.error}`);
+    entry['pytorchError'] = theirs.error;
+  } else if (theirs) {
+    entry['pytorch'] = { stepS: theirs.stepMedianS, fwdS: theirs.fwdMedianS, peakRssMiB: theirs.peakRssMiB };
+    log(`  pytorch  step ${theirs.stepMedianS.toFixed(3)} s   forward ${theirs.fwdMedianS.toFixed(3)} s   peak RSS ${theirs.peakRssMiB.toFixed(0)} MiB`);
+    if (!('error' in ours)) {
+      const rs = theirs.stepMedianS / ours.stepMedianS;
+      const rf = theirs.fwdMedianS / ours.fwdMedianS;
+      entry['ratioStep'] = rs;
+      entry['ratioFwd'] = rf;
+      log(`  speed-up step ${rs.toFixed(2)}x   forward ${rf.toFixed(2)}x`);
+    }
+  }
+  results[w] = entry;
+}
+const loadAfter = loadavg();
+log(`load avg after: ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`);
+if (asJson) {
+  process.stdout.write(`${JSON.stringify({
+    date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, loadBefore, loadAfter,
+    config, crystals, steps, gemm, torch: withTorch, workloads: results,
+  })}\n`);
+}
