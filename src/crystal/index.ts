@@ -17,6 +17,7 @@ export {
   isNiggliReduced, preprocessStructure, type NiggliReduction,
 } from './structure.js';
 export { niggliReduceLattice, type NiggliLattice } from './niggli.js';
+export { spaceGroupOperations, type SymmetryOperation, type SpaceGroupQuery } from './spacegroup.js';
 export {
   readCif, writeCif, readPoscar, writePoscar, writeExtxyz, readJson, writeJson, structureToJson, parseCifBlocks, parseSymmetryOperation,
   readStructureFile, parseStructure, formatStructure, formatFromPath, STRUCTURE_FORMATS, type StructureFormat,

@@ -82,6 +82,22 @@ test('symmetry operations expand each site in file order; duplicate images dropp
   assert.equal(r.ok.sites.length, 8);
 });
 
+test('a CIF with only a space-group symbol is expanded from the space-group tables (moyo)', () => {
+  const noOps = NACL.replace(/loop_\n_space_group_symop[\s\S]*?-x,-y,-z\n/, '');
+  const s = readCif(noOps);
+  assert.deepEqual(s.species, ['Na', 'Na', 'Na', 'Na', 'Cl', 'Cl', 'Cl', 'Cl']);
+  const key = (f: Float64Array, i: number) => [0, 1, 2].map((k) => f[3 * i + k]!.toFixed(6)).join(',');
+  const explicit = readCif(NACL);
+  const set = (x: typeof s) => new Set(x.species.map((e, i) => `${e}@${key(x.frac, i)}`));
+  assert.deepEqual(set(s), set(explicit));
+  // number only
+  assert.equal(readCif(noOps.replace("_symmetry_space_group_name_H-M 'F m -3 m'", '_symmetry_Int_Tables_number 225')).species.length, 8);
+  // R groups: rhombohedral cell -> rhombohedral setting (1 site); ":H" forces the hexagonal setting (3 sites)
+  const rhombo = `data_r\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 50\n_cell_angle_beta 50\n_cell_angle_gamma 50\n_symmetry_space_group_name_H-M 'R -3 m'\nloop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nBi 0 0 0\n`;
+  assert.equal(readCif(rhombo).species.length, 1);
+  assert.equal(readCif(rhombo.replace("'R -3 m'", "'R -3 m:H'")).species.length, 3);
+});
+
 test('symmetry-operation parser', () => {
   assert.deepEqual(parseSymmetryOperation('-x+y, 1/2-x, z+0.25'), { rotation: [-1, 1, 0, -1, 0, 0, 0, 0, 1], translation: [0, 0.5, 0.25] });
   assert.deepEqual(parseSymmetryOperation("X,Y,Z"), { rotation: [1, 0, 0, 0, 1, 0, 0, 0, 1], translation: [0, 0, 0] });
@@ -114,7 +130,7 @@ test('disorder and bad input are rejected with messages naming the site / field'
   bad(PEROV.replace('  Os  Os1', '  Qq  Qq1'), /unknown element symbol "Qq"/);
   bad(PEROV.replace('_cell_length_b   4.05632160\n', ''), /missing _cell_length_b/);
   bad(PEROV.replace('90.00000000', 'abc'), /_cell_angle_alpha = "abc" is not a number/);
-  bad(NACL.replace(/loop_\n_space_group_symop[\s\S]*?-x,-y,-z\n/, ''), /space group Fm-3m but lists no symmetry operations/);
+  bad(NACL.replace(/loop_\n_space_group_symop[\s\S]*?-x,-y,-z\n/, '').replace("'F m -3 m'", "'X q 7'"), /unknown space group X q 7 and no symmetry operations listed/);
   bad(PEROV.replace("'P 1'", "'P 1"), /unterminated 'quoted' string/);
   bad(PEROV.replace(/_atom_site_fract/g, '_atom_site_Cartn'), /Cartesian atom sites/);
   bad('hello', /unexpected value "hello"|no data_ block/);

@@ -3,9 +3,10 @@
  *
  * Why a hand-written reader instead of ferrox's `parse_cif`: ferrox ignores
  * `_atom_site_occupancy` (a disordered CIF silently becomes overlapping full
- * sites), accepts unknown element symbols, and ignores a space-group symbol when
- * no symmetry operations are listed; the issue requires a clear rejection in all
- * three cases. It also needs async WASM initialisation per process, whereas
+ * sites) and accepts unknown element symbols, where the issue requires a clear
+ * rejection; it also silently ignores a space-group symbol when no symmetry
+ * operations are listed (we expand it from moyo's tables, ../spacegroup.ts,
+ * as pymatgen does). It also needs async WASM initialisation, whereas
  * dataset preparation and the CLI want a synchronous parser. ferrox is still
  * used in the tests as an independent reader to cross-check this one.
  *
@@ -21,6 +22,7 @@ import type { Matrix3, Structure } from '../types.js';
 import { InputError } from '../../util/errors.js';
 import { isElementSymbol, elementBySymbol } from '../elements.js';
 import { fromParameters, toParameters, validateParameters, wrap01 } from '../lattice.js';
+import { spaceGroupOperations, type SymmetryOperation } from '../spacegroup.js';
 
 // ---------------------------------------------------------------- tokenizer
 
@@ -161,11 +163,7 @@ function elementOf(raw: string): string | null {
 
 // ---------------------------------------------------------------- symmetry operations
 
-export interface SymmetryOperation {
-  /** rotation, row-major: x'_i = Σ_j R_ij x_j + t_i */
-  rotation: Matrix3;
-  translation: [number, number, number];
-}
+export type { SymmetryOperation } from '../spacegroup.js';
 
 /** Parses an operation such as "x, y+1/2, -z" or "-x+y,1/2-x,z+0.25". */
 export function parseSymmetryOperation(text: string, context = 'symmetry operation'): SymmetryOperation {
@@ -266,13 +264,18 @@ export function readCif(text: string, options: ReadCifOptions = {}): Structure &
     }
   }
   if (ops.length === 0) {
-    const hm = (block.items.get('_symmetry_space_group_name_h-m') ?? block.items.get('_space_group_name_h-m_alt') ?? '').replace(/\s+/g, '');
+    const hmRaw = block.items.get('_symmetry_space_group_name_h-m') ?? block.items.get('_space_group_name_h-m_alt') ?? '';
+    const hm = hmRaw === '?' || hmRaw === '.' ? '' : hmRaw.trim();
     const num = cifNumber(block.items.get('_symmetry_int_tables_number') ?? block.items.get('_space_group_it_number'));
-    const isP1 = (hm === '' || hm.toUpperCase() === 'P1') && (num === null || num === 1);
-    if (!isP1) {
-      throw new InputError(`${source}: gives space group ${hm || num} but lists no symmetry operations (_symmetry_equiv_pos_as_xyz); kldm cannot expand it: write the CIF with explicit operations or as P1`);
+    const isP1 = (hm === '' || hm.replace(/\s+/g, '').toUpperCase() === 'P1') && (num === null || num === 1);
+    if (isP1) {
+      ops = [{ rotation: [1, 0, 0, 0, 1, 0, 0, 0, 1], translation: [0, 0, 0] }];
+    } else {
+      // only a space-group symbol/number: take the operations from the space-group tables (spacegroup.ts)
+      const rel = (x: number, y: number) => Math.abs(x - y) <= 1e-4 * Math.max(Math.abs(x), Math.abs(y));
+      const rhombohedralCell = rel(cell.a, cell.b) && rel(cell.b, cell.c) && rel(cell.alpha, cell.beta) && rel(cell.beta, cell.gamma) && Math.abs(cell.alpha - 90) > 1e-3;
+      ops = spaceGroupOperations({ symbol: hm || null, number: num !== null && Number.isFinite(num) ? num : null, rhombohedralCell, source });
     }
-    ops = [{ rotation: [1, 0, 0, 0, 1, 0, 0, 0, 1], translation: [0, 0, 0] }];
   }
   const onlyIdentity = ops.length === 1 && isIdentity(ops[0]!);
 
