@@ -8,6 +8,8 @@
  *   count    := positive integer
  *   multiple := ("x" | "*" | "×") positive integer      e.g. "Fe2O3x2" = Fe4O6
  * Examples: SrTiO3, Li3Co3O6, Ca(OH)2, K4[Fe(CN)6], "Sr Ti O3", Fe2O3x2.
+ *
+ * Browser-safe (no Node imports): the web page bundles this module.
  */
 import { InputError } from '../util/errors.js';
 import { atomicNumber, elementBySymbol, isElementSymbol } from './elements.js';

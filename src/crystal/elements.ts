@@ -7,6 +7,8 @@
  * from the periodic-table data that ships with matterviz-wasm (ferrox, MIT; the
  * same numbers as pymatgen's periodic_table.json) so that kldm needs no WASM
  * call for an element lookup. `null` = the source has no value.
+ *
+ * Browser-safe (no Node imports): the web page bundles this module.
  */
 import { InputError } from '../util/errors.js';
 

@@ -2,6 +2,8 @@
  * Lattice math on row-major 3x3 matrices whose rows are the lattice vectors
  * a, b, c in Å (the `Matrix3` contract of ./types.ts). Fractional coordinates
  * are row vectors: cart = frac · L.
+ *
+ * Browser-safe (no Node imports): the web page bundles this module.
  */
 import type { LatticeParams, Matrix3 } from './types.js';
 import { InputError } from '../util/errors.js';
