@@ -7,10 +7,18 @@ import { evaluateCommand } from './evaluate.js';
 import { matchCommand } from './match.js';
 import { serveCommand } from './serve.js';
 import { dataCommand } from './data.js';
+import { trainCommand } from './train.js';
+import { sampleCommand } from './sample.js';
+import { predictCommand } from './predict.js';
+import { plotCommand } from './plot.js';
 
 export const commands: Command[] = [
   evaluateCommand,
   matchCommand,
   dataCommand,
   serveCommand,
+  trainCommand,
+  sampleCommand,
+  predictCommand,
+  plotCommand,
 ];

@@ -1,0 +1,34 @@
+/**
+ * `kldm plot <run-dir>`: the loss and validation curves of a training run as an SVG.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from '../command.js';
+import { InputError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { curvesSvg, readRunCurves } from '../../training/plot.js';
+
+const usage = `Usage: kldm plot <run-dir> [--out curves.svg]
+
+Reads <run-dir>/log.jsonl (written by kldm train) and writes the training and validation
+loss curves and the validation match rate as an SVG (default <run-dir>/curves.svg).
+`;
+
+export const plotCommand: Command = {
+  name: 'plot',
+  summary: 'plot the loss and validation curves of a training run (SVG)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { out: { type: 'string' } } });
+    if (positionals.length !== 1) throw new InputError('expected one run directory: kldm plot <run-dir>');
+    const runDir = positionals[0]!;
+    const log = join(runDir, 'log.jsonl');
+    if (!existsSync(log)) throw new InputError(`${log} not found (is ${runDir} a kldm train run directory?)`);
+    const curves = readRunCurves(log);
+    const out = values.out ?? join(runDir, 'curves.svg');
+    writeFileAtomic(out, curvesSvg(curves));
+    console.log(`wrote ${out} (${curves.trainLoss.length} train points, ${curves.valLoss.length} validations)`);
+    return 0;
+  },
+};

@@ -1,0 +1,179 @@
+/**
+ * `kldm train`: train a CSP model (spec §6, §8) with a named preset or a JSON config, resumable
+ * across sittings; `kldm train export` turns a checkpoint into a shipped model under models/;
+ * `kldm train --benchmark N` measures seconds per training step of a config.
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import type { Command } from '../command.js';
+import { InputError } from '../../util/errors.js';
+import { parseDuration } from '../../util/progress.js';
+import { getDataset } from '../../data/registry.js';
+import { latticeStatsOnly, loadLatticeStats, loadSplit } from '../../data/prepare.js';
+import { matchStructures } from '../../eval/match.js';
+import { checkValidity } from '../../eval/validity.js';
+import { parseOverrides, presetNames, resolveConfig } from '../../training/config.js';
+import { train } from '../../training/trainer.js';
+import { benchmarkSteps } from '../../training/benchmark.js';
+import type { CspPairScorer } from '../../training/validate.js';
+import { exportModel } from '../../predict/registry.js';
+
+const usage = `Usage:
+  kldm train --dataset <perov_5|mp_20> --config <preset|file.json> [options]
+  kldm train export <checkpoint> --name <model> [--description text] [--rank n]
+  kldm train --benchmark <steps> --dataset <name> --config <preset|file.json>
+
+Trains a KLDM crystal-structure-prediction model (AdamW+AMSGrad, EMA, spec §8).
+Presets: ${presetNames().join(', ')}  (see docs/training.md for sizes and measured step times).
+
+Options:
+  --dataset <name>        training data (train split; validation on the val split)
+  --config <c>            preset name or JSON file ({"base": "cpu-small", "optim": {"lr": 5e-4}, ...})
+  --set key=value         override one config field (repeatable), e.g. --set optim.lr=5e-4
+  --run-dir <dir>         run directory (default runs/<dataset>-<config>): log.jsonl, last.ckpt, best.ckpt
+  --resume                continue the run in --run-dir bit-for-bit from last.ckpt
+  --time-budget <d>       stop cleanly with a checkpoint before d (e.g. 90m, 2h) has passed
+  --max-steps <n>         stop after n optimiser steps in total
+  --seed <n>              seed of a new run (default 42)
+  --no-match              validate the loss only (skip EM sampling + matching)
+  --quiet                 no status line
+
+Ctrl-C stops after the current step and writes a checkpoint (press twice to abort at once).
+Checkpoints are written atomically every checkpoint.everySeconds (default 300 s), so kill -9
+loses at most that much work.
+
+export: writes models/<name>/{weights.kldm, model.json} from a checkpoint (EMA weights when
+present). Write models/<name>/MODEL_CARD.md by hand.
+`;
+
+function intFlag(flag: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new InputError(`${flag} must be an integer >= ${min}, got "${raw}"`);
+  return Number(raw);
+}
+
+/** KLDM validity (spec §9) then StructureMatcher: the validation match of one sample. */
+const kldmScorer: CspPairScorer = (pred, gt) => {
+  if (!checkValidity(pred, 'kldm').valid) return { match: false, rms: null };
+  const r = matchStructures(pred, gt);
+  return { match: r.match, rms: r.rms };
+};
+
+async function runExport(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, description: { type: 'string', default: '' }, rank: { type: 'string', default: '0' } },
+  });
+  if (positionals.length !== 1) throw new InputError('kldm train export <checkpoint> --name <model>');
+  if (!values.name) throw new InputError('--name is required');
+  const rank = Number(values.rank);
+  if (!Number.isFinite(rank)) throw new InputError(`--rank must be a number, got "${values.rank}"`);
+  const entry = exportModel(positionals[0]!, { name: values.name, description: values.description!, rank });
+  console.log(`wrote ${entry.dir} (${entry.manifest.ema ? 'EMA' : 'raw'} weights, ${entry.manifest.training.steps} steps, ${entry.manifest.training.epochs} epochs)`);
+  return 0;
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a CSP model (presets paper, cpu-small, cpu-medium), resumable; export it as a shipped model',
+  usage,
+  async run(argv) {
+    if (argv[0] === 'export') return runExport(argv.slice(1));
+    const { values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        dataset: { type: 'string' },
+        config: { type: 'string' },
+        set: { type: 'string', multiple: true, default: [] },
+        'run-dir': { type: 'string' },
+        resume: { type: 'boolean', default: false },
+        'time-budget': { type: 'string' },
+        'max-steps': { type: 'string' },
+        seed: { type: 'string' },
+        'no-match': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        benchmark: { type: 'string' },
+      },
+    });
+    void positionals;
+    if (!values.dataset) throw new InputError('--dataset is required (perov_5 or mp_20)');
+    if (!values.config) throw new InputError(`--config is required (${presetNames().join(', ')} or a .json file)`);
+    const dataset = getDataset(values.dataset).name;
+    const config = resolveConfig(values.config, parseOverrides(values.set!));
+
+    const benchSteps = intFlag('--benchmark', values.benchmark, 1);
+    if (benchSteps !== undefined) {
+      const r = benchmarkSteps(config, dataset, benchSteps);
+      console.log(
+        `${r.config} on ${r.dataset}-shaped batches of ${r.batchSize} (${r.numParams.toLocaleString('en-US')} parameters, ${r.kernels} engine): ` +
+          `${r.medianStepSeconds.toFixed(3)} s/training step, ${r.medianForwardSeconds.toFixed(3)} s/forward (median of ${r.steps})`,
+      );
+      return 0;
+    }
+
+    let timeBudgetSeconds: number | undefined;
+    if (values['time-budget'] !== undefined) {
+      try {
+        timeBudgetSeconds = parseDuration(values['time-budget']);
+      } catch (err) {
+        throw new InputError(`--time-budget: ${(err as Error).message}`);
+      }
+    }
+    const maxSteps = intFlag('--max-steps', values['max-steps'], 0);
+    const seed = intFlag('--seed', values.seed, 0);
+    if (values.resume && seed !== undefined) throw new InputError('--seed applies to new runs only (a resumed run keeps its seed)');
+    const configTag = values.config.replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '_');
+    const runDir = values['run-dir'] ?? join('runs', `${dataset}-${configTag}`);
+
+    const trainSplit = loadSplit(dataset, 'train');
+    const stats = latticeStatsOnly(loadLatticeStats(dataset));
+    const hasVal = getDataset(dataset).splits.some((s) => s.split === 'val');
+    const val = hasVal && config.validation.everyEpochs > 0 ? loadSplit(dataset, 'val') : undefined;
+    if (!val && config.validation.everyEpochs > 0) process.stderr.write(`kldm train: ${dataset} has no val split here; training without validation\n`);
+
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSignal = (): void => {
+      interrupts++;
+      if (interrupts === 1) {
+        process.stderr.write('\nkldm train: stopping after this step (checkpoint follows); press Ctrl-C again to abort now\n');
+        controller.abort();
+      } else {
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const summary = await train({
+        dataset,
+        config,
+        runDir,
+        resume: values.resume,
+        train: trainSplit,
+        stats,
+        signal: controller.signal,
+        statusStream: values.quiet ? null : process.stderr,
+        ...(val ? { val } : {}),
+        ...(values['no-match'] ? {} : { scorer: kldmScorer }),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(timeBudgetSeconds !== undefined ? { timeBudgetSeconds } : {}),
+        ...(maxSteps !== undefined ? { maxSteps } : {}),
+      });
+      const best = summary.best;
+      console.log(
+        `run ${runDir}: stopped (${summary.stopReason}) at step ${summary.step}, ${summary.meanStepSeconds.toFixed(3)} s/step this sitting; ` +
+          `checkpoint ${summary.lastCheckpoint}` +
+          (best ? `; best ${summary.bestCheckpoint} (epoch ${best.epoch}, val loss ${best.loss.toFixed(4)}${best.matchRate !== null ? `, match ${(100 * best.matchRate).toFixed(1)}%` : ''})` : ''),
+      );
+      return summary.stopReason === 'aborted' ? 130 : 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * Training curves as a self-contained SVG (hand-written, no dependencies): from a run's
+ * log.jsonl, (1) the joint loss (train running mean and validation) against the optimiser step on
+ * a log scale, (2) its velocity and lattice parts, (3) the validation match rate.
+ * Records replayed after a resume (same step logged twice) keep the latest value.
+ */
+import { readJsonl } from '../util/jsonl.js';
+
+export interface CurvePoint {
+  step: number;
+  value: number;
+}
+
+export interface Series {
+  label: string;
+  color: string;
+  points: CurvePoint[];
+  dashed?: boolean;
+}
+
+export interface RunCurves {
+  trainLoss: CurvePoint[];
+  trainV: CurvePoint[];
+  trainL: CurvePoint[];
+  valLoss: CurvePoint[];
+  valV: CurvePoint[];
+  valL: CurvePoint[];
+  /** percent */
+  valMatch: CurvePoint[];
+  title: string;
+}
+
+interface LogRecord {
+  type?: string;
+  step?: number;
+  loss?: number;
+  lossV?: number;
+  lossL?: number;
+  matchRate?: number | null;
+  dataset?: string;
+  config?: string;
+}
+
+/** Reads the curves of a log.jsonl (malformed lines are skipped). */
+export function readRunCurves(logPath: string): RunCurves {
+  const byKey = new Map<string, Map<number, LogRecord>>();
+  let title = logPath;
+  for (const entry of readJsonl(logPath)) {
+    const r = entry.value as LogRecord | undefined;
+    if (!r || typeof r !== 'object') continue;
+    if (r.type === 'start' && r.dataset) title = `${r.dataset}, config ${r.config ?? '?'}`;
+    if ((r.type === 'train' || r.type === 'val') && typeof r.step === 'number') {
+      if (!byKey.has(r.type)) byKey.set(r.type, new Map());
+      byKey.get(r.type)!.set(r.step, r);
+    }
+  }
+  const series = (type: string, pick: (r: LogRecord) => number | null | undefined): CurvePoint[] => {
+    const m = byKey.get(type);
+    if (!m) return [];
+    const out: CurvePoint[] = [];
+    for (const [step, r] of [...m.entries()].sort((a, b) => a[0] - b[0])) {
+      const v = pick(r);
+      if (typeof v === 'number' && Number.isFinite(v)) out.push({ step, value: v });
+    }
+    return out;
+  };
+  return {
+    title,
+    trainLoss: series('train', (r) => r.loss),
+    trainV: series('train', (r) => r.lossV),
+    trainL: series('train', (r) => r.lossL),
+    valLoss: series('val', (r) => r.loss),
+    valV: series('val', (r) => r.lossV),
+    valL: series('val', (r) => r.lossL),
+    valMatch: series('val', (r) => (r.matchRate === null || r.matchRate === undefined ? null : 100 * r.matchRate)),
+  };
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-12 * step; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+function fmt(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(0);
+  return String(Number(v.toPrecision(3)));
+}
+
+/** One panel: series against the step, linear or log10 y axis. */
+function panel(x0: number, y0: number, w: number, h: number, title: string, series: Series[], logY: boolean, yLabel: string): string {
+  const all = series.flatMap((s) => s.points).filter((p) => !logY || p.value > 0);
+  const parts: string[] = [`<g font-family="sans-serif" font-size="11">`, `<text x="${x0 + w / 2}" y="${y0 - 8}" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`];
+  parts.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#888"/>`);
+  if (all.length === 0) {
+    parts.push(`<text x="${x0 + w / 2}" y="${y0 + h / 2}" text-anchor="middle" fill="#888">no data yet</text></g>`);
+    return parts.join('\n');
+  }
+  const xs = all.map((p) => p.step);
+  const xmin = Math.min(...xs);
+  const xmax = Math.max(...xs) > xmin ? Math.max(...xs) : xmin + 1;
+  const tv = (v: number): number => (logY ? Math.log10(v) : v);
+  let ymin = Math.min(...all.map((p) => tv(p.value)));
+  let ymax = Math.max(...all.map((p) => tv(p.value)));
+  if (!(ymax > ymin)) {
+    ymin -= 0.5;
+    ymax += 0.5;
+  }
+  const pad = 0.05 * (ymax - ymin);
+  ymin -= pad;
+  ymax += pad;
+  const X = (s: number): number => x0 + ((s - xmin) / (xmax - xmin)) * w;
+  const Y = (v: number): number => y0 + h - ((tv(v) - ymin) / (ymax - ymin)) * h;
+  for (const t of niceTicks(xmin, xmax)) {
+    parts.push(`<line x1="${X(t)}" y1="${y0 + h}" x2="${X(t)}" y2="${y0 + h + 4}" stroke="#888"/><text x="${X(t)}" y="${y0 + h + 16}" text-anchor="middle">${fmt(t)}</text>`);
+  }
+  const yt = logY
+    ? niceTicks(Math.floor(ymin), Math.ceil(ymax), 4).filter((e) => Number.isInteger(e) && e >= ymin && e <= ymax).map((e) => 10 ** e)
+    : niceTicks(ymin, ymax);
+  for (const t of yt) {
+    const y = Y(t);
+    parts.push(`<line x1="${x0}" y1="${y}" x2="${x0 + w}" y2="${y}" stroke="#eee"/><text x="${x0 - 5}" y="${y + 4}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  parts.push(`<text x="${x0 + w / 2}" y="${y0 + h + 32}" text-anchor="middle">optimiser step</text>`);
+  parts.push(`<text transform="translate(${x0 - 45},${y0 + h / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
+  series.forEach((s, i) => {
+    const pts = s.points.filter((p) => !logY || p.value > 0);
+    if (pts.length === 0) return;
+    const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p.step).toFixed(1)},${Y(p.value).toFixed(1)}`).join(' ');
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>`);
+    if (pts.length <= 60) for (const p of pts) parts.push(`<circle cx="${X(p.step).toFixed(1)}" cy="${Y(p.value).toFixed(1)}" r="2.2" fill="${s.color}"/>`);
+    parts.push(`<line x1="${x0 + 10}" y1="${y0 + 14 + 15 * i}" x2="${x0 + 30}" y2="${y0 + 14 + 15 * i}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/><text x="${x0 + 35}" y="${y0 + 18 + 15 * i}">${esc(s.label)}</text>`);
+  });
+  parts.push('</g>');
+  return parts.join('\n');
+}
+
+/** The three-panel SVG of a run's curves. */
+export function curvesSvg(c: RunCurves): string {
+  const W = 1200;
+  const H = 420;
+  const pw = 320;
+  const ph = 280;
+  const top = 70;
+  const body = [
+    panel(80, top, pw, ph, 'joint loss (spec §6)', [
+      { label: 'train (running mean)', color: '#1f77b4', points: c.trainLoss },
+      { label: 'validation', color: '#d62728', points: c.valLoss },
+    ], true, 'loss (log scale)'),
+    panel(480, top, pw, ph, 'loss parts', [
+      { label: 'train velocity L_v', color: '#2ca02c', points: c.trainV },
+      { label: 'train lattice L_l', color: '#9467bd', points: c.trainL },
+      { label: 'val velocity L_v', color: '#2ca02c', points: c.valV, dashed: true },
+      { label: 'val lattice L_l', color: '#9467bd', points: c.valL, dashed: true },
+    ], true, 'loss (log scale)'),
+    panel(880, top, pw, ph, 'validation match rate', [{ label: 'match rate (EM sampler)', color: '#ff7f0e', points: c.valMatch }], false, 'percent'),
+  ];
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="24" text-anchor="middle" font-family="sans-serif" font-size="16">kldm training: ${esc(c.title)}</text>`,
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}
