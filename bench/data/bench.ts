@@ -8,7 +8,7 @@ import { readSplitSource } from '../../src/data/source.js';
 import { listDatasets } from '../../src/data/registry.js';
 import { loadSplit, prepareSplit } from '../../src/data/prepare.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 interface Row {
   dataset: string;
@@ -58,5 +58,5 @@ for (const d of listDatasets()) {
 }
 const jsonAt = process.argv.indexOf('--json');
 if (jsonAt > 0 && process.argv[jsonAt + 1]) {
-  writeFileAtomic(process.argv[jsonAt + 1]!, JSON.stringify({ node: process.version, cpu: cpus()[0]?.model, rows }, null, 1) + '\n');
+  writeFileAtomic(process.argv[jsonAt + 1]!, JSON.stringify({ node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, loadAverage1m: loadavg()[0], date: new Date().toISOString(), rows }, null, 1) + '\n');
 }
