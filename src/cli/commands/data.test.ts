@@ -47,6 +47,7 @@ test('bad arguments are user errors', async () => {
   await assert.rejects(dataCommand.run(['prepare']), (e: unknown) => e instanceof InputError && /exactly one dataset/.test(e.message));
   await assert.rejects(dataCommand.run(['stats', 'nope']), /unknown dataset "nope"/);
   await assert.rejects(dataCommand.run(['stats', 'mpts_52', '--split', 'train']), /no train split in this repository/);
+  await assert.rejects(dataCommand.run(['prepare', 'all', '--split', 'test']), /cannot be combined with "all"/);
   await assert.rejects(dataCommand.run(['frob']), /unknown data subcommand "frob"/);
   await assert.rejects(dataCommand.run(['list', 'x']), /takes no arguments/);
 });

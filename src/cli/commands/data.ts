@@ -12,7 +12,7 @@ import { statsSvg } from '../../data/plot.js';
 
 const usage = `Usage:
   kldm data list                       datasets, splits, row counts, cache status
-  kldm data prepare <dataset> [--split s] [--force] [--json report.json]
+  kldm data prepare <dataset|all> [--split s] [--force] [--json report.json]
                                        parse + preprocess every CIF (spec §1.2), cache to data/<dataset>/cache/
   kldm data stats <dataset> [--split s] [--json out.json] [--svg out.svg]
                                        atom counts, elements, lattice statistics (+ §1.3 loc/scale for train)
@@ -56,11 +56,12 @@ function runPrepare(argv: string[]): number {
     strict: true,
     options: { split: { type: 'string' }, force: { type: 'boolean', default: false }, json: { type: 'string' } },
   });
-  if (positionals.length !== 1) throw new InputError('data prepare needs exactly one dataset name');
-  const dataset = getDataset(positionals[0]!).name;
+  if (positionals.length !== 1) throw new InputError('data prepare needs exactly one dataset name (or "all")');
+  const datasets = positionals[0] === 'all' ? listDatasets().map((d) => d.name) : [getDataset(positionals[0]!).name];
+  if (positionals[0] === 'all' && values.split) throw new InputError('--split cannot be combined with "all"');
   const reports: unknown[] = [];
   let failedTotal = 0;
-  for (const split of splitsOf(dataset, values.split)) {
+  for (const [dataset, split] of datasets.flatMap((d) => splitsOf(d, values.split).map((s) => [d, s] as const))) {
     const cached = values.force ? { reason: 'forced' } : readSplitCache(dataset, split);
     let rows: number;
     let count: number;
@@ -87,6 +88,10 @@ function runPrepare(argv: string[]): number {
     for (const f of failures.slice(0, 20)) console.log(`  row ${f.row} (${f.materialId}): ${f.reason}`);
     if (failures.length > 20) console.log(`  ... ${failures.length - 20} more (see --json)`);
     reports.push({ dataset, split, rows, prepared: count, atoms, failures, seconds });
+  }
+  if (reports.length > 1) {
+    const r = reports as { rows: number; prepared: number }[];
+    console.log(`total: ${r.length} splits, ${r.reduce((n, x) => n + x.rows, 0)} rows, ${r.reduce((n, x) => n + x.prepared, 0)} prepared, ${failedTotal} failed`);
   }
   if (values.json) {
     writeFileAtomic(values.json, JSON.stringify(reports, null, 1) + '\n');
