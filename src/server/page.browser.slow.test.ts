@@ -153,6 +153,14 @@ test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', 
   await page.keyboard.press('End');
   assert.equal(await page.textContent('#traj-t'), 't = 0.000');
 
+  // the 3D view is keyboard operable: focus it, rotate with an arrow key, reset with R
+  const before = await canvasHash(page);
+  await page.focus('#viewer canvas');
+  await page.keyboard.press('ArrowLeft');
+  assert.notEqual(await canvasHash(page), before, 'ArrowLeft on the focused view must rotate it');
+  await page.keyboard.press('+');
+  await page.keyboard.press('r');
+
   // play runs through the frames
   await page.focus('#traj-slider');
   await page.keyboard.press('Home');
@@ -185,11 +193,22 @@ test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', 
 
   // cancel from the page
   await page.fill('#steps', '2000');
-  await page.fill('#n', '1');
+  await page.fill('#n', '5');
   await page.click('#predict');
-  await page.waitForSelector('#jobs li:first-child .cancel');
+  await page.waitForSelector('#jobs li:first-child .cancel:not([hidden])');
+  // while it runs, the viewer follows sample 0 live from the event stream
+  await page.waitForFunction(() => /live/.test(document.querySelector('#viewer-title')!.textContent ?? ''));
+  await page.waitForFunction(() => /^t = 0\.[0-8]/.test(document.querySelector('#traj-t')!.textContent ?? ''));
+  assert.ok((await canvasStd(page)) > 8);
+  const shotLive = join(ARTIFACTS, 'page-live.png');
+  await page.screenshot({ path: shotLive });
+  console.log(`# screenshot: ${shotLive}`);
   await page.click('#jobs li:first-child .cancel');
-  await page.waitForFunction(() => /cancelled/.test(document.querySelector('#jobs li:first-child .status')!.textContent ?? ''));
+  await page
+    .waitForFunction(() => /cancelled/.test(document.querySelector('#jobs li:first-child .status')!.textContent ?? ''), undefined, { timeout: 10_000 })
+    .catch(async (err: Error) => {
+      throw new Error(`job not shown as cancelled: "${await page.textContent('#jobs li:first-child .status')}" (${err.message})`);
+    });
 
   assert.deepEqual(problems, [], `console errors: ${problems.join(' | ')}`);
   await page.close();

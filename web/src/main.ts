@@ -126,21 +126,34 @@ function addJob(job: JobJson): void {
 
 function renderJob(v: JobView): void {
   const j = v.job;
-  const pct = Math.round(100 * j.progress.fraction);
-  const eta = j.etaSeconds !== null ? ` · ETA ${Math.ceil(j.etaSeconds)} s` : '';
-  const where = j.status === 'queued' ? ` (queue #${j.queuePosition})` : '';
-  const err = j.error && j.status !== 'cancelled' ? `<div class="msg err">${escapeHtml(j.error.message)}</div>` : '';
-  v.li.innerHTML = `<div class="head"><strong>${escapeHtml(j.request.formula)}</strong>
-    <span class="muted small">n=${j.request.n} Z=${j.request.z} ${j.request.sampler} ${j.request.steps} steps</span></div>
-    <progress max="100" value="${pct}" aria-label="progress of ${escapeHtml(j.request.formula)}">${pct}%</progress>
-    <div class="head"><span class="status" data-status="${j.status}">${j.status}${where} · ${pct}%${j.status === 'running' ? eta : ''}</span>
-    ${j.status === 'queued' || j.status === 'running' ? '<button type="button" class="cancel">Cancel</button>' : ''}</div>${err}`;
-  v.li.querySelector<HTMLButtonElement>('.cancel')?.addEventListener('click', () => {
-    void api.cancel(j.id).then((job) => {
-      v.job = job;
-      renderJob(v);
+  // built once, then only updated: replacing the button under the pointer would swallow clicks
+  if (!v.li.firstChild) {
+    v.li.innerHTML = `<div class="head"><strong>${escapeHtml(j.request.formula)}</strong>
+      <span class="muted small">n=${j.request.n} Z=${j.request.z} ${j.request.sampler} ${j.request.steps} steps</span></div>
+      <progress max="100" value="0" aria-label="progress of ${escapeHtml(j.request.formula)}"></progress>
+      <div class="head"><span class="status"></span><button type="button" class="cancel">Cancel</button></div>
+      <div class="msg err" hidden></div>`;
+    v.li.querySelector<HTMLButtonElement>('.cancel')!.addEventListener('click', () => {
+      void api.cancel(v.job.id).then((job) => {
+        // the event stream may already have delivered the final state; never step back from it
+        if (v.job.status === 'queued' || v.job.status === 'running') v.job = job;
+        renderJob(v);
+      });
     });
-  });
+  }
+  const pct = Math.round(100 * j.progress.fraction);
+  const eta = j.status === 'running' && j.etaSeconds !== null ? ` · ETA ${Math.ceil(j.etaSeconds)} s` : '';
+  const where = j.status === 'queued' ? ` (queue #${j.queuePosition})` : '';
+  const progress = v.li.querySelector('progress')!;
+  progress.value = pct;
+  progress.textContent = `${pct}%`;
+  const status = v.li.querySelector<HTMLElement>('.status')!;
+  status.dataset.status = j.status;
+  status.textContent = `${j.status}${where} · ${pct}%${eta}`;
+  v.li.querySelector<HTMLButtonElement>('.cancel')!.hidden = !(j.status === 'queued' || j.status === 'running');
+  const err = v.li.querySelector<HTMLElement>('.msg.err')!;
+  err.hidden = !(j.error && j.status !== 'cancelled');
+  err.textContent = j.error?.message ?? '';
   v.li.classList.toggle('selected', selection !== null && 'jobId' in selection && selection.jobId === j.id);
 }
 
