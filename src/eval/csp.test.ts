@@ -58,7 +58,8 @@ test('evaluateCsp end to end on reference pairs: missing, malformed, unknown ids
   const r = await evaluateCsp(gts, preds, { workers: 0 });
   await loadFerrox();
   // a prediction too close to its neighbours is invalid (KLDM protocol) and so unmatched
-  const validPred = pairs.map((p) => checkValidity(readCifForMatching(p.cifA), 'kldm').valid);
+  const validPred: boolean[] = [];
+  for (const p of pairs) validPred.push(checkValidity(readCifForMatching(p.cifA), 'kldm').valid); // no WASM calls inside Array.map (Node 20)
   assert.ok(validPred.some((v) => !v));
   const expected = pairs.filter((p, i) => i !== 5 && p.match && validPred[i]).length;
   assert.equal(r.k, 2);
