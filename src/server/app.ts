@@ -188,6 +188,10 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
     .add('POST', '/api/predict', async ({ req, res }) => {
       const body = await readJsonBody(req, limits.maxBodyBytes);
       const request = await parsePredictRequest(body, limits, services, () => randomInt(0, 2 ** 31));
+      if (services.precheck) {
+        const field = request.model !== undefined ? 'model' : request.z > 1 ? 'z' : 'formula';
+        await asField(field, services.precheck(request));
+      }
       const job = jobs.submit(request);
       sendJson(res, 202, jobJson(job), { Location: `/api/jobs/${job.id}` });
     })

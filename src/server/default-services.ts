@@ -3,35 +3,23 @@
  * src/crystal, prediction from src/predict (in worker threads), matching from
  * src/eval, datasets from src/data, shipped models from models/.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseFormula } from '../crystal/composition.js';
+import { expandSites, parseFormula } from '../crystal/composition.js';
+import { chooseModel, listModels, modelsRoot } from '../predict/registry.js';
+import { HttpError } from './http-error.js';
 import { formatStructure, readCif } from '../crystal/io/index.js';
 import { initMatching, matchCifs } from '../eval/match.js';
 import type { ModelInfo, Services } from './services.js';
 import { WorkerJobRunner, type WorkerRunnerOptions } from './worker-runner.js';
 import { DatasetBrowser } from './datasets.js';
 
-export function defaultModelsRoot(): string {
-  return fileURLToPath(new URL('../../models/', import.meta.url));
-}
-
-/** models/<name>/model.json (+ MODEL_CARD.md); read from the install folder, never from request data */
-export function readShippedModels(root: string): ModelInfo[] {
-  if (!existsSync(root)) return [];
+/** Shipped models (src/predict/registry) with their model cards; the manifest minus the large network/statistics blocks. */
+export function readShippedModels(root = modelsRoot()): ModelInfo[] {
   const out: ModelInfo[] = [];
-  for (const name of readdirSync(root).sort()) {
-    const dir = join(root, name);
-    const metaPath = join(dir, 'model.json');
-    if (!statSync(dir).isDirectory() || !existsSync(metaPath)) continue;
-    let meta: Record<string, unknown>;
-    try {
-      meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
-    } catch {
-      continue; // a broken model.json is the model's problem, not the listing's
-    }
-    const info: ModelInfo = { name, meta };
+  for (const { manifest, dir } of listModels(root)) {
+    const { netConfig: _net, latticeStats: _stats, trainConfig: _train, ...meta } = manifest;
+    const info: ModelInfo = { name: manifest.name, meta: meta as unknown as Record<string, unknown> };
     const cardPath = join(dir, 'MODEL_CARD.md');
     if (existsSync(cardPath)) info.card = readFileSync(cardPath, 'utf8');
     out.push(info);
@@ -39,12 +27,11 @@ export function readShippedModels(root: string): ModelInfo[] {
   return out;
 }
 
-export interface DefaultServiceOptions extends WorkerRunnerOptions {
-  modelsRoot?: string;
-}
+/** Options of the prediction runner. Models come from $KLDM_MODELS_DIR or the package's models/ (src/predict/registry), in the server and in its worker threads alike. */
+export type DefaultServiceOptions = WorkerRunnerOptions;
 
 export function defaultServices(options: DefaultServiceOptions = {}): Services {
-  const modelsRoot = options.modelsRoot ?? defaultModelsRoot();
+  const root = modelsRoot();
   const datasets = new DatasetBrowser();
   let models: ModelInfo[] | undefined;
   let matcherReady: Promise<void> | undefined;
@@ -67,7 +54,15 @@ export function defaultServices(options: DefaultServiceOptions = {}): Services {
       const m = matchCifs(a, b);
       return { match: m.match, rms: m.rms };
     },
-    listModels: async () => (models ??= readShippedModels(modelsRoot)),
+    // read once: models are installed before the server starts
+    listModels: async () => (models ??= readShippedModels(root)),
+    precheck: async (request) => {
+      if ((models ??= readShippedModels(root)).length === 0) {
+        throw new HttpError(503, 'no_models', `no models are installed in ${root}; train and export one first (docs/training.md)`);
+      }
+      const sites = expandSites(parseFormula(`${request.formula}x${request.z}`, { maxAtoms: 1_000_000 }));
+      chooseModel(sites, request.model, root);
+    },
     listDatasets: async () => datasets.list(),
     datasetPage: async (name, split, q) => datasets.page(name, split, q),
   };

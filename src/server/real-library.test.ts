@@ -17,7 +17,8 @@ describe('kldm serve over the real library', () => {
   before(async () => {
     app = createKldmServer({
       port: 0,
-      services: { ...defaultServices(), runner: new WorkerJobRunner({ predictModule: fakePredictModule() }) },
+      // the fake predictor needs no installed model
+      services: { ...defaultServices(), runner: new WorkerJobRunner({ predictModule: fakePredictModule() }), precheck: async () => {} },
       webRoot: null,
       log: () => {},
     });

@@ -82,6 +82,11 @@ export interface Services {
   /** the CSP evaluator's matcher (spec §9 step 2) on two CIF texts, read as the evaluator reads them */
   matchCifs(cifA: string, cifB: string): Promise<MatchResult>;
   listModels(): Promise<ModelInfo[]>;
+  /**
+   * Optional check at submit time that a model can serve the request (cell size, model name),
+   * so that the client gets a 400 at once instead of a failed job; throws InputError.
+   */
+  precheck?(request: PredictJobRequest): Promise<void>;
   listDatasets(): Promise<DatasetInfo[]>;
   /** throws InputError for an unknown dataset/split */
   datasetPage(name: string, split: string, q: { offset: number; limit: number; formula?: string }): Promise<DatasetPage>;

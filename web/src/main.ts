@@ -516,6 +516,12 @@ async function init(): Promise<void> {
       o.textContent = m.name;
       $('model').appendChild(o);
     }
+    if (models.length === 0) $('server-info').textContent += ' · no models installed';
+    $('model').addEventListener('change', () => {
+      const m = models.find((x) => x.name === $<HTMLSelectElement>('model').value);
+      $('model-card').hidden = !m?.card;
+      $('model-card-text').textContent = m?.card ?? '';
+    });
   } catch (err) {
     $('server-info').textContent = `server unreachable: ${(err as Error).message}`;
   }

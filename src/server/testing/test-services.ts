@@ -32,6 +32,7 @@ export function testServices(overrides: Partial<Services> = {}): Services {
   return {
     ...real,
     runner: new WorkerJobRunner({ predictModule: fakePredictModule(), abortGraceMs: 300, maxHeapMb: 256 }),
+    precheck: undefined, // the fake predictor serves any size
     listModels: async () => [
       { name: 'fake', meta: { description: 'deterministic test double' }, card: '# fake\nNot a model.' },
       { name: 'fake-busy', meta: {} },
