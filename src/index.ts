@@ -12,4 +12,6 @@ export * from './network/index.js';
 export * from './network/types.js';
 export * from './diffusion/index.js';
 export * from './sampling/index.js';
+export * from './training/index.js';
+export * from './predict/index.js';
 export { createKldmServer, defaultServices, defaultLimits, WorkerJobRunner, type KldmServer, type KldmServerOptions, type ServerLimits, type Services } from './server/index.js';

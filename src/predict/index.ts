@@ -1,0 +1,11 @@
+/** Public API of prediction (issue #5): shipped models, predictStructures, split sampling. */
+export type {
+  PredictOptions, PredictResult, PredictedStructure, SamplerName, TrajectoryFrame as PredictTrajectoryFrame,
+} from './types.js';
+export { predictStructures, predictWithNetwork, describeStructure, PREDICT_LIMITS } from './predict.js';
+export {
+  listModels, getModel, chooseModel, loadModelNetwork, exportModel, modelsRoot, rangeWarnings, coversAtomCount,
+  type ModelManifest, type ModelEntry, type ExportModelOptions,
+} from './registry.js';
+export { sampleSplit, type SampleTarget, type SampleSplitOptions, type SampleSplitSummary } from './sampleSplit.js';
+export { trajectoryToExtxyz } from './trajectory.js';
