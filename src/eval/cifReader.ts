@@ -95,6 +95,10 @@ export function readCifForMatching(text: string, context = 'CIF'): Structure {
   for (let i = 0; i < n; i++) {
     const site = sites[i]!;
     if (site.species.length !== 1) throw new InputError(`${context}: site ${i} is disordered (${site.species.length} species)`);
+    const occu = site.species[0]!.occu;
+    // pymatgen would keep a partially occupied site, which then never matches a fully occupied one.
+    // (matterviz-wasm 0.0.10 reports occu = 1 whatever the file says; kept for later versions.)
+    if (typeof occu === 'number' && Math.abs(occu - 1) > 1e-6) throw new InputError(`${context}: site ${i} has occupancy ${occu} (ordered structures only)`);
     const el = site.species[0]!.element;
     if (!isElementSymbol(el)) throw new InputError(`${context}: site ${i} has unknown element "${el}"`);
     species.push(el);
