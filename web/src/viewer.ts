@@ -258,7 +258,10 @@ export class CrystalViewer {
           f.frac[3 * i + 1]! - Math.floor(f.frac[3 * i + 1]!),
           f.frac[3 * i + 2]! - Math.floor(f.frac[3 * i + 2]!),
         );
-        this.arrows.add(new THREE.ArrowHelper(v.normalize(), origin, len, 0xffd000, Math.min(0.35 * len, 0.8), Math.min(0.22 * len, 0.5)));
+        // start at the sphere's surface so that short arrows are not hidden inside the atom
+        const dir = v.normalize();
+        origin.addScaledVector(dir, radiusOf(this.species[i]!));
+        this.arrows.add(new THREE.ArrowHelper(dir, origin, len, 0xffd000, Math.min(0.35 * len, 0.8), Math.min(0.22 * len, 0.5)));
       }
     }
   }
