@@ -9,3 +9,4 @@ export {
 } from './registry.js';
 export { sampleSplit, type SampleTarget, type SampleSplitOptions, type SampleSplitSummary } from './sampleSplit.js';
 export { trajectoryToExtxyz } from './trajectory.js';
+export { modelCardMarkdown, writeModelCard, readCspReport, type CardEvaluation, type CspReportSummary } from './modelCard.js';

@@ -10,6 +10,7 @@ import { predictStructures } from './predict.js';
 import { sampleSplit } from './sampleSplit.js';
 import { InputError } from '../util/errors.js';
 import { readCif } from '../crystal/io/cif.js';
+import { readCspReport, writeModelCard } from './modelCard.js';
 
 const data = miniPerov5();
 const modelsDir = mkdtempSync(join(tmpdir(), 'kldm-models-'));
@@ -95,4 +96,25 @@ test('sampleSplit writes evaluator lines and resumes without redoing pairs', asy
   assert.equal(s.species.length, 5);
   const third = await sampleSplit(common);
   assert.equal(third.written, 0);
+});
+
+test('a model card shows the measured metrics beside the paper and stores them in model.json', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-card-'));
+  const reportPath = join(dir, 'report.json');
+  writeFileSync(reportPath, JSON.stringify({
+    protocol: 'kldm', k: 1, n_materials: 3785, mr_at_1: 0.4321, rmse_at_1: 0.0812, mr_at_k: 0.4321, rmse_at_k: 0.0812,
+    counts: { invalid: 12, missing: 0 }, per_material: [{ material_id: 'x' }],
+  }));
+  const entry = listModels()[0]!;
+  const path = writeModelCard(entry, [{ label: 'PC, full test', report: readCspReport(reportPath), commands: ['kldm sample --model tiny-perov ...'] }], 'trained for a test');
+  const card = readFileSync(path, 'utf8');
+  assert.match(card, /\| PC, full test \| kldm \| 3785 \| 1 \| 43\.21 \| 0\.0812 \| - \| - \| 12 \| 0 \|/);
+  assert.match(card, /PC @1 52\.14 % \/ 0\.0647/);
+  assert.match(card, /7,648 trainable parameters/);
+  assert.match(card, /kldm sample --model tiny-perov/);
+  const manifest = JSON.parse(readFileSync(join(entry.dir, 'model.json'), 'utf8')) as { metrics: Record<string, { mr_at_1: number; per_material?: unknown }> };
+  assert.equal(manifest.metrics['PC, full test']!.mr_at_1, 0.4321);
+  assert.equal(manifest.metrics['PC, full test']!.per_material, undefined);
+  writeFileSync(reportPath, '{"hello": 1}');
+  assert.throws(() => readCspReport(reportPath), /not a kldm evaluate csp --json report/);
 });

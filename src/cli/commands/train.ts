@@ -16,11 +16,14 @@ import { parseOverrides, presetNames, resolveConfig } from '../../training/confi
 import { train } from '../../training/trainer.js';
 import { benchmarkSteps } from '../../training/benchmark.js';
 import type { CspPairScorer } from '../../training/validate.js';
-import { exportModel } from '../../predict/registry.js';
+import { exportModel, getModel } from '../../predict/registry.js';
+import { readCspReport, writeModelCard, type CardEvaluation } from '../../predict/modelCard.js';
+import { readFileSync } from 'node:fs';
 
 const usage = `Usage:
   kldm train --dataset <perov_5|mp_20> --config <preset|file.json> [options]
   kldm train export <checkpoint> --name <model> [--description text] [--rank n]
+  kldm train card <model> --eval "label=report.json" [--eval ...] [--command "label=cmd" ...] [--notes notes.md]
   kldm train --benchmark <steps> --dataset <name> --config <preset|file.json>
 
 Trains a KLDM crystal-structure-prediction model (AdamW+AMSGrad, EMA, spec §8).
@@ -43,7 +46,8 @@ Checkpoints are written atomically every checkpoint.everySeconds (default 300 s)
 loses at most that much work.
 
 export: writes models/<name>/{weights.kldm, model.json} from a checkpoint (EMA weights when
-present). Write models/<name>/MODEL_CARD.md by hand.
+present). card: writes models/<name>/MODEL_CARD.md from model.json and "kldm evaluate csp --json"
+reports (with the paper's numbers beside), and stores the metrics in model.json.
 `;
 
 function intFlag(flag: string, raw: string | undefined, min: number): number | undefined {
@@ -75,12 +79,46 @@ async function runExport(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Splits "label=value" at the last "=" (labels may contain spaces and commas). */
+function labelled(flag: string, item: string): [string, string] {
+  const eq = item.indexOf('=');
+  if (eq <= 0) throw new InputError(`${flag} "${item}": expected label=value`);
+  return [item.slice(0, eq).trim(), item.slice(eq + 1).trim()];
+}
+
+async function runCard(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: { eval: { type: 'string', multiple: true, default: [] }, command: { type: 'string', multiple: true, default: [] }, notes: { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new InputError('kldm train card <model> --eval "label=report.json" ...');
+  const entry = getModel(positionals[0]!);
+  const commands = new Map<string, string[]>();
+  for (const c of values.command!) {
+    const [label, cmd] = labelled('--command', c);
+    commands.set(label, [...(commands.get(label) ?? []), cmd]);
+  }
+  const evaluations: CardEvaluation[] = values.eval!.map((e) => {
+    const [label, path] = labelled('--eval', e);
+    return { label, report: readCspReport(path), commands: commands.get(label) ?? [] };
+  });
+  for (const label of commands.keys()) {
+    if (!evaluations.some((e) => e.label === label)) throw new InputError(`--command "${label}=...": no --eval with that label`);
+  }
+  const notes = values.notes ? readFileSync(values.notes, 'utf8') : '';
+  console.log(`wrote ${writeModelCard(entry, evaluations, notes)}`);
+  return 0;
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a CSP model (presets paper, cpu-small, cpu-medium), resumable; export it as a shipped model',
   usage,
   async run(argv) {
     if (argv[0] === 'export') return runExport(argv.slice(1));
+    if (argv[0] === 'card') return runCard(argv.slice(1));
     const { values, positionals } = parseArgs({
       args: argv,
       strict: true,
