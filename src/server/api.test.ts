@@ -139,6 +139,14 @@ describe('kldm serve API', () => {
     assert.equal(m.body.rms, 0);
   });
 
+  test('a formula with its own multiple combines with z', async () => {
+    const sub = await call(url, 'POST', '/api/predict', { formula: 'NaClx2', z: 2, steps: 3, trajectory: false });
+    assert.equal(sub.status, 202, sub.text);
+    const r = await waitFor(url, sub.body.id, finished);
+    assert.equal(r.body.status, 'done', r.text);
+    assert.deepEqual(r.body.result.samples[0].structure.species, ['Na', 'Na', 'Na', 'Na', 'Cl', 'Cl', 'Cl', 'Cl']);
+  });
+
   test('same seed gives the same structures; the job list shows the jobs', async () => {
     const a = await call(url, 'POST', '/api/predict', { formula: 'LiF', steps: 10, seed: 3, trajectory: false });
     const b = await call(url, 'POST', '/api/predict', { formula: 'LiF', steps: 10, seed: 3, trajectory: false });

@@ -60,7 +60,9 @@ export function defaultServices(options: DefaultServiceOptions = {}): Services {
       if ((models ??= readShippedModels(root)).length === 0) {
         throw new HttpError(503, 'no_models', `no models are installed in ${root}; train and export one first (docs/training.md)`);
       }
-      const sites = expandSites(parseFormula(`${request.formula}x${request.z}`, { maxAtoms: 1_000_000 }));
+      // as predictStructures: the formula's counts times z (the formula may carry its own "x2" multiple)
+      const c = parseFormula(request.formula, { maxAtoms: 1_000_000 });
+      const sites = expandSites({ elements: c.elements, counts: c.counts.map((n) => n * request.z) });
       chooseModel(sites, request.model, root);
     },
     listDatasets: async () => datasets.list(),

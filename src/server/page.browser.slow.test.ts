@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Browser test of the web page: Debian's Chromium driven by playwright-core
  * (a test tool's own browser download does not work here). Types a formula,

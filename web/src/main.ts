@@ -42,7 +42,9 @@ let viewer: CrystalViewer;
 // ------------------------------------------------------------------ formula validation
 
 function siteSpecies(formula: string, z: number): string[] {
-  return expandSites(parseFormula(`${formula}x${z}`, { maxAtoms: 1e6 })).map((Z) => elementSymbol(Z));
+  // the predictor's site order: the formula's counts times z, each element's sites contiguous
+  const c = parseFormula(formula, { maxAtoms: 1e6 });
+  return expandSites({ elements: c.elements, counts: c.counts.map((n) => n * z) }).map((Z) => elementSymbol(Z));
 }
 
 /** validates as the user types; returns an error message or null */

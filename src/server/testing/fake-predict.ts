@@ -42,7 +42,8 @@ export async function predictStructures(formula: string, options: PredictOptions
     }
   }
   // site order as the real predictor: each element's sites contiguous, in formula order (expandSites)
-  const comp = parseFormula(`${formula}x${z}`, { maxAtoms: 100_000 });
+  const base = parseFormula(formula, { maxAtoms: 100_000 });
+  const comp = { elements: base.elements, counts: base.counts.map((c) => c * z) };
   const species = expandSites(comp).map((Z) => elementSymbol(Z));
   const atoms = species.length;
   if (atoms !== totalAtoms(comp)) throw new Error('fake predictor: site expansion mismatch');
