@@ -45,6 +45,14 @@ Napi::Value SiluBackward(const Napi::CallbackInfo& info) {
   kldm::silu_backward(F(info, 0), F(info, 1), L(info, 2), F(info, 3));
   return info.Env().Undefined();
 }
+Napi::Value BiasSiluSegmentMean(const Napi::CallbackInfo& info) {
+  kldm::bias_silu_segment_mean(F(info, 0), F(info, 1), I(info, 2), L(info, 3), L(info, 4), F(info, 5));
+  return info.Env().Undefined();
+}
+Napi::Value SiluSegmentMeanBackward(const Napi::CallbackInfo& info) {
+  kldm::silu_segment_mean_backward(F(info, 0), F(info, 1), I(info, 2), L(info, 3), L(info, 4), F(info, 5), F(info, 6));
+  return info.Env().Undefined();
+}
 Napi::Value AddBias(const Napi::CallbackInfo& info) {
   kldm::add_bias(F(info, 0), F(info, 1), L(info, 2), L(info, 3));
   return info.Env().Undefined();
@@ -157,11 +165,17 @@ Napi::Value SetGemmBackend(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Bumped whenever a binding's signature changes; src/engine/native.ts refuses a stale build.
+constexpr int kAbiVersion = 3;
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("biasSilu", Napi::Function::New(env, BiasSilu));
   exports.Set("siluBackward", Napi::Function::New(env, SiluBackward));
   exports.Set("addBias", Napi::Function::New(env, AddBias));
+  exports.Set("biasSiluSegmentMean", Napi::Function::New(env, BiasSiluSegmentMean));
+  exports.Set("siluSegmentMeanBackward", Napi::Function::New(env, SiluSegmentMeanBackward));
   exports.Set("colSumAdd", Napi::Function::New(env, ColSumAdd));
   exports.Set("addInto", Napi::Function::New(env, AddInto));
   exports.Set("layerNormForward", Napi::Function::New(env, LayerNormForward));

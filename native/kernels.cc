@@ -90,6 +90,56 @@ void silu_backward(const float* dout, const float* z, int64_t n, float* dz) {
   }
 }
 
+void bias_silu_segment_mean(float* z, const float* bias, const int32_t* off, int64_t S, int64_t cols, float* out) {
+#pragma omp parallel for schedule(dynamic, 16) if ((int64_t)off[S] * cols > kParallelMin)
+  for (int64_t s = 0; s < S; s++) {
+    float* o = out + s * cols;
+    std::fill(o, o + cols, 0.0f);
+    const int64_t r0 = off[s], r1 = off[s + 1];
+    if (r1 <= r0) continue;
+    for (int64_t r = r0; r < r1; r++) {
+      float* zr = z + r * cols;
+      for (int64_t c = 0; c < cols; c++) {
+        const float v = zr[c] + bias[c];
+        zr[c] = v;
+        o[c] += v * sigmoidf(v);
+      }
+    }
+    const float inv = 1.0f / (float)(r1 - r0);
+    for (int64_t c = 0; c < cols; c++) o[c] *= inv;
+  }
+}
+
+void silu_segment_mean_backward(const float* dout, const float* z, const int32_t* off, int64_t S, int64_t cols,
+                                float* dz, float* dbias) {
+  const int nt = (int64_t)off[S] * cols > kParallelMin ? nthreads() : 1;
+  std::vector<float> part((size_t)nt * cols, 0.0f);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    float* pb = part.data() + (size_t)thread_id() * cols;
+#pragma omp for schedule(dynamic, 16)
+    for (int64_t s = 0; s < S; s++) {
+      const int64_t r0 = off[s], r1 = off[s + 1];
+      if (r1 <= r0) continue;
+      const float inv = 1.0f / (float)(r1 - r0);
+      const float* d = dout + s * cols;
+      for (int64_t r = r0; r < r1; r++) {
+        const float* zr = z + r * cols;
+        float* o = dz + r * cols;
+        for (int64_t c = 0; c < cols; c++) {
+          const float v = zr[c];
+          const float sg = sigmoidf(v);
+          const float g = d[c] * inv * sg * (1.0f + v * (1.0f - sg));
+          o[c] = g;
+          pb[c] += g;
+        }
+      }
+    }
+  }
+  for (int t = 0; t < nt; t++)
+    for (int64_t c = 0; c < cols; c++) dbias[c] += part[(size_t)t * cols + c];
+}
+
 void add_bias(float* x, const float* bias, int64_t rows, int64_t cols) {
 #pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
   for (int64_t r = 0; r < rows; r++) {

@@ -5,6 +5,9 @@
 namespace kldm {
 void bias_silu(float* z, const float* bias, int64_t rows, int64_t cols, float* out);
 void silu_backward(const float* dout, const float* z, int64_t n, float* dz);
+void bias_silu_segment_mean(float* z, const float* bias, const int32_t* off, int64_t S, int64_t cols, float* out);
+void silu_segment_mean_backward(const float* dout, const float* z, const int32_t* off, int64_t S, int64_t cols,
+                                float* dz, float* dbias);
 void add_bias(float* x, const float* bias, int64_t rows, int64_t cols);
 void col_sum_add(const float* src, int64_t rows, int64_t cols, float* dst);
 void add_into(float* dst, const float* src, int64_t n);

@@ -65,6 +65,16 @@ export interface Kernels {
   biasSilu(z: FloatArray, bias: FloatArray | null, rows: number, cols: number, out: FloatArray): void;
   /** dz = dout · silu'(z) over n elements; dz may alias dout or z. */
   siluBackward(dout: FloatArray, z: FloatArray, n: number, dz: FloatArray): void;
+  /**
+   * Fused edge-message aggregation (spec §2.2 steps 2-3): z[r] += bias (kept, it is the stored
+   * pre-activation), out[s] = mean over rows r of segment s of silu(z[r]) (zero if empty).
+   */
+  biasSiluSegmentMean(z: FloatArray, bias: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void;
+  /**
+   * Backward of biasSiluSegmentMean: dz[r] = dout[s]/|s| · silu'(z[r]) for every row r of segment s
+   * (overwrites; dz may alias z), and dbias[c] += Σ_r dz[r,c] (accumulates).
+   */
+  siluSegmentMeanBackward(dout: FloatArray, z: FloatArray, offsets: Int32Array, segments: number, cols: number, dz: FloatArray, dbias: FloatArray): void;
   /** x[r,c] += bias[c] */
   addBias(x: FloatArray, bias: FloatArray, rows: number, cols: number): void;
   /** dst[c] += Σ_r src[r,c] (accumulates) */

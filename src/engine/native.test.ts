@@ -81,6 +81,10 @@ test('native kernels equal the reference kernels', { skip }, () => {
     kk.segmentBroadcastAdd(y!, layout.atomOffsets, G, H, sum!);
     kk.segmentCentre(y!, layout.atomOffsets, G, H);
   });
+  same('fused silu segment mean', [rnd(rng, E * H), rnd(rng, H), new Float32Array(N * H), rnd(rng, N * H), new Float32Array(E * H), rnd(rng, H)], (kk, [z, b, mb, dmb, dz, db]) => {
+    kk.biasSiluSegmentMean(z!, b!, edges.nodeEdgeOffsets, N, H, mb!);
+    kk.siluSegmentMeanBackward(dmb!, z!, edges.nodeEdgeOffsets, N, H, dz!, db!);
+  });
   same('edgeCombine', [rnd(rng, E * H), rnd(rng, N * H), rnd(rng, N * H), rnd(rng, G * H), rnd(rng, 3 * H), rnd(rng, H), rnd(rng, 3 * E),
     new Float32Array(N * H), new Float32Array(N * H), new Float32Array(G * H), rnd(rng, 3 * H)], (kk, [z, a, b, c, wv, bias, dv, da, db, dc, dwv]) => {
     kk.edgeCombine(z!, a!, b!, c!, wv!, bias!, dv!, edges, H);

@@ -14,12 +14,18 @@ import type { AdamWHyper, EdgeLayout, FloatArray, Kernels } from './kernels.js';
 export type GemmBackendName = 'auto' | 'openblas' | 'dnnl';
 const BACKEND_CODE: Record<GemmBackendName, number> = { auto: 0, openblas: 1, dnnl: 2 };
 
+/** Must equal kAbiVersion in native/addon.cc; a stale build/ (older sources) is not used. */
+const NATIVE_ABI_VERSION = 3;
+
 interface Addon {
+  abiVersion?: number;
   gemm(tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, aOff: number, lda: number,
     b: Float32Array, bOff: number, ldb: number, beta: number, c: Float32Array, cOff: number, ldc: number, backend: number): void;
   biasSilu(z: Float32Array, bias: Float32Array | null, rows: number, cols: number, out: Float32Array): void;
   siluBackward(dout: Float32Array, z: Float32Array, n: number, dz: Float32Array): void;
   addBias(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
+  biasSiluSegmentMean(z: Float32Array, bias: Float32Array, off: Int32Array, S: number, cols: number, out: Float32Array): void;
+  siluSegmentMeanBackward(dout: Float32Array, z: Float32Array, off: Int32Array, S: number, cols: number, dz: Float32Array, dbias: Float32Array): void;
   colSumAdd(src: Float32Array, rows: number, cols: number, dst: Float32Array): void;
   addInto(dst: Float32Array, src: Float32Array, n: number): void;
   layerNormForward(x: Float32Array, g: Float32Array, b: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
@@ -94,6 +100,15 @@ export class NativeKernels implements Kernels {
 
   siluBackward(dout: FloatArray, z: FloatArray, n: number, dz: FloatArray): void {
     this.addon.siluBackward(f32(dout, n, 'dout'), f32(z, n, 'z'), n, f32(dz, n, 'dz'));
+  }
+
+  biasSiluSegmentMean(z: FloatArray, bias: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void {
+    this.addon.biasSiluSegmentMean(f32(z, offsets[segments]! * cols, 'z'), f32(bias, cols, 'bias'), offsets, segments, cols, f32(out, segments * cols, 'out'));
+  }
+
+  siluSegmentMeanBackward(dout: FloatArray, z: FloatArray, offsets: Int32Array, segments: number, cols: number, dz: FloatArray, dbias: FloatArray): void {
+    const n = offsets[segments]! * cols;
+    this.addon.siluSegmentMeanBackward(f32(dout, segments * cols, 'dout'), f32(z, n, 'z'), offsets, segments, cols, f32(dz, n, 'dz'), f32(dbias, cols, 'dbias'));
   }
 
   addBias(x: FloatArray, bias: FloatArray, rows: number, cols: number): void {
@@ -224,6 +239,11 @@ export function loadNativeKernels(): NativeInfo | null {
     process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
     const require = createRequire(import.meta.url);
     const addon = require(path) as Addon;
+    if (addon.abiVersion !== NATIVE_ABI_VERSION) {
+      loadNativeKernels.lastError = `${path} is stale (ABI ${String(addon.abiVersion)}, need ${NATIVE_ABI_VERSION}); run npm run build:native`;
+      cached = null;
+      return cached;
+    }
     cached = { kernels: new NativeKernels(addon), backends: addon.backends(), threads: addon.threads() };
   } catch (err) {
     loadNativeKernels.lastError = `failed to load ${path}: ${err instanceof Error ? err.message : String(err)}`;

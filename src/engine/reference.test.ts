@@ -57,3 +57,32 @@ test('segment mean, centring and empty segments', () => {
   k.segmentCentre(x, off, 3, 2);
   assert.deepEqual([...x], [-1, -1, 1, 1, 0, 0]);
 });
+
+test('fused silu segment mean and its backward equal the unfused kernels', () => {
+  const rng = new Rng(4);
+  const off = Int32Array.of(0, 3, 3, 4, 8);
+  const rows = 8, cols = 5, S = 4;
+  const z = rand(rng, rows * cols);
+  const bias = rand(rng, cols);
+  const z1 = Float64Array.from(z);
+  const out1 = new Float64Array(S * cols);
+  k.biasSiluSegmentMean(z1, bias, off, S, cols, out1);
+  const z2 = Float64Array.from(z);
+  const act = new Float64Array(rows * cols);
+  k.biasSilu(z2, bias, rows, cols, act);
+  const out2 = new Float64Array(S * cols);
+  k.segmentMean(act, off, S, cols, out2);
+  for (let i = 0; i < out1.length; i++) assert.ok(Math.abs(out1[i]! - out2[i]!) < 1e-12);
+  const dout = rand(rng, S * cols);
+  const dz1 = new Float64Array(rows * cols);
+  const db1 = new Float64Array(cols);
+  k.siluSegmentMeanBackward(dout, z1, off, S, cols, dz1, db1);
+  const dm = new Float64Array(rows * cols);
+  k.segmentMeanBackward(dout, off, S, cols, dm);
+  const dz2 = new Float64Array(rows * cols);
+  k.siluBackward(dm, z2, rows * cols, dz2);
+  const db2 = new Float64Array(cols);
+  k.colSumAdd(dz2, rows, cols, db2);
+  for (let i = 0; i < dz1.length; i++) assert.ok(Math.abs(dz1[i]! - dz2[i]!) < 1e-12);
+  for (let i = 0; i < cols; i++) assert.ok(Math.abs(db1[i]! - db2[i]!) < 1e-12);
+});

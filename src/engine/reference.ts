@@ -62,6 +62,47 @@ class ReferenceKernels implements Kernels {
     }
   }
 
+  biasSiluSegmentMean(z: FloatArray, bias: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void {
+    const r0 = offsets[0]!;
+    const rows = offsets[segments]! - r0;
+    const act = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const i = (r0 + r) * cols + c;
+        const v = z[i]! + bias[c]!;
+        z[i] = v;
+        act[r * cols + c] = z[i]! * sigmoid(z[i]!);
+      }
+    }
+    for (let s = 0; s < segments; s++) {
+      const a = offsets[s]!;
+      const b = offsets[s + 1]!;
+      for (let c = 0; c < cols; c++) {
+        let acc = 0;
+        for (let r = a; r < b; r++) acc += act[(r - r0) * cols + c]!;
+        out[s * cols + c] = b > a ? acc / (b - a) : 0;
+      }
+    }
+  }
+
+  siluSegmentMeanBackward(dout: FloatArray, z: FloatArray, offsets: Int32Array, segments: number, cols: number, dz: FloatArray, dbias: FloatArray): void {
+    for (let s = 0; s < segments; s++) {
+      const a = offsets[s]!;
+      const b = offsets[s + 1]!;
+      if (b <= a) continue;
+      const inv = 1 / (b - a);
+      for (let r = a; r < b; r++) {
+        for (let c = 0; c < cols; c++) {
+          const v = z[r * cols + c]!;
+          const sg = sigmoid(v);
+          const d = dout[s * cols + c]! * inv * sg * (1 + v * (1 - sg));
+          dz[r * cols + c] = d;
+          dbias[c]! += d;
+        }
+      }
+    }
+  }
+
   addBias(x: FloatArray, bias: FloatArray, rows: number, cols: number): void {
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) x[r * cols + c]! += bias[c]!;
   }

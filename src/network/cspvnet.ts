@@ -252,10 +252,9 @@ export class CSPVNetCore {
       k.biasSilu(z1, null, E, H, T);
       const z2 = train ? this.buf(`Z2_${l}`, E * H) : this.buf('Z2', E * H);
       this.linear(T, E, H, P.e2W.data, 0, H, H, z2);
-      k.biasSilu(z2, P.e2B.data, E, H, T); // T = m_ij
-      // §2.2.3 mean over outgoing edges (zero if none)
+      // m_ij = silu(z2 + b2) and §2.2.3 its mean over outgoing edges (zero if none), fused
       const mb = train ? this.buf(`Mb${l}`, N * H) : this.buf('Mb', N * H);
-      k.segmentMean(T, edges.nodeEdgeOffsets, N, H, mb);
+      k.biasSiluSegmentMean(z2, P.e2B.data, edges.nodeEdgeOffsets, N, H, mb);
       // §2.2.4 node MLP on [y_i; m̄_i], residual on the un-normalised x
       const u1 = train ? this.buf(`U1_${l}`, N * H) : this.buf('U1', N * H);
       this.linear(y, N, H, P.n0W.data, 0, 2 * H, H, u1);
@@ -398,23 +397,22 @@ export class CSPVNetCore {
       k.gemm(false, false, N, H, H, 1, t2, 0, H, P.n0W.data, 0, 2 * H, 0, dY, 0, H);
       k.gemm(false, false, N, H, H, 1, t2, 0, H, P.n0W.data, H, 2 * H, 0, t1, 0, H); // t1 = dM̄
       // edge MLP
-      k.segmentMeanBackward(t1, edges.nodeEdgeOffsets, N, H, T); // T = dm
-      k.siluBackward(T, z2, E * H, z2); // z2 = dZ2 (activation no longer needed)
+      k.siluSegmentMeanBackward(t1, z2, edges.nodeEdgeOffsets, N, H, z2, P.e2B.grad); // z2 = dZ2 (activation no longer needed)
       k.biasSilu(z1, null, E, H, T); // T = h1 (recomputed)
       k.gemm(true, false, H, H, E, 1, z2, 0, H, T, 0, H, 1, P.e2W.grad, 0, H);
-      k.colSumAdd(z2, E, H, P.e2B.grad);
       k.gemm(false, false, E, H, H, 1, z2, 0, H, P.e2W.data, 0, H, 0, T, 0, H); // T = dH1
       k.siluBackward(T, z1, E * H, z1); // z1 = dZ1
       const w1 = P.e0W.data;
       const dw1 = P.e0W.grad;
       k.gemm(true, false, H, D6, E, 1, z1, 0, H, psi, 0, D6, 1, dw1, 2 * H + 6 + D6, K);
       if (dpsi) k.gemm(false, false, E, D6, H, 1, z1, 0, H, w1, 2 * H + 6 + D6, K, 1, dpsi, 0, D6);
-      dzSum.fill(0, 0, H);
-      k.colSumAdd(z1, E, H, dzSum);
-      k.addInto(P.e0B.grad, dzSum, H);
       // dWv = dZ1ᵀ·dv (H×3) inside edgeCombineBackward; d(dv) = dZ1·Wv (E×3) only for input gradients
       dwv.fill(0, 0, H * 3);
       k.edgeCombineBackward(z1, dv, edges, H, N, G, dA, dB, dC, dwv);
+      // Σ_e dz1_e = Σ_g dC_g: the bias gradient from the G×H crystal sums, not another pass over E×H
+      dzSum.fill(0, 0, H);
+      k.colSumAdd(dC, G, H, dzSum);
+      k.addInto(P.e0B.grad, dzSum, H);
       if (ddv) k.gemm(false, false, E, 3, H, 1, z1, 0, H, this.buf(`wv${l}`, H * 3), 0, 3, 1, ddv, 0, 3);
       k.gemm(true, false, H, H, N, 1, dA, 0, H, y, 0, H, 1, dw1, 0, K);
       k.gemm(true, false, H, H, N, 1, dB, 0, H, y, 0, H, 1, dw1, H, K);

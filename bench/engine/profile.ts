@@ -1,0 +1,65 @@
+/**
+ * Per-kernel time profile of one kldm training step (after one warm-up step).
+ * Usage: tsx bench/engine/profile.ts [perov5|mp20] [auto|openblas|dnnl] [quick]
+ */
+import { CSPVNet } from '../../src/network/cspvnet.js';
+import { initParams } from '../../src/network/params.js';
+import { AdamW } from '../../src/network/optim.js';
+import { PAPER_CONFIG } from '../../src/network/config.js';
+import { loadNativeKernels, type GemmBackendName } from '../../src/engine/native.js';
+import type { Kernels } from '../../src/engine/kernels.js';
+import { Rng } from '../../src/util/rng.js';
+import { atomCounts, randomInput, type WorkloadName } from './workloads.js';
+
+const [workload = 'mp20', backend = 'auto', size = 'full'] = process.argv.slice(2);
+const native = loadNativeKernels();
+if (!native) throw new Error(`native engine unavailable: ${loadNativeKernels.lastError}`);
+native.kernels.setGemmBackend(backend as GemmBackendName);
+const times = new Map<string, [number, number, number]>();
+const timed = new Proxy(native.kernels as Kernels, {
+  get(target, prop, recv) {
+    const v = Reflect.get(target, prop, recv) as unknown;
+    if (typeof v !== 'function') return v;
+    return (...a: number[]) => {
+      let key = String(prop);
+      let flops = 0;
+      if (prop === 'gemm') {
+        key = `gemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} m=${a[2]} n=${a[3]} k=${a[4]}`;
+        flops = 2 * a[2]! * a[3]! * a[4]!;
+      }
+      const t0 = performance.now();
+      const res = (v as (...x: unknown[]) => unknown).apply(target, a);
+      const e = times.get(key) ?? [0, 0, 0];
+      e[0] += performance.now() - t0;
+      e[1]++;
+      e[2] += flops;
+      times.set(key, e);
+      return res;
+    };
+  },
+});
+const cfg = size === 'quick' ? { ...PAPER_CONFIG, hidden: 128, layers: 2, freqs: 32, timeDim: 64 } : PAPER_CONFIG;
+const params = initParams(cfg, new Rng(1));
+const input = randomInput(atomCounts(workload as WorkloadName, 256));
+const net = new CSPVNet(cfg, params, timed);
+const opt = new AdamW(params, {}, timed);
+const gv = new Float32Array(3 * input.layout.numAtoms).fill(1e-3);
+const gl = new Float32Array(6 * input.layout.numCrystals).fill(1e-3);
+const step = (): void => {
+  params.zeroGrad();
+  net.forward(input);
+  net.backward({ v: gv, l: gl });
+  opt.step();
+};
+step();
+times.clear();
+const t0 = performance.now();
+step();
+const total = performance.now() - t0;
+const rows = [...times.entries()].sort((a, b) => b[1][0] - a[1][0]);
+let inKernels = 0;
+for (const [, v] of rows) inKernels += v[0];
+console.log(`total ${total.toFixed(0)} ms, in kernels ${inKernels.toFixed(0)} ms`);
+for (const [k, v] of rows.slice(0, 30)) {
+  console.log(`${v[0].toFixed(1).padStart(8)} ms  x${v[1]}  ${v[2] ? `${(v[2] / v[0] / 1e6).toFixed(0)} GF/s` : ''}  ${k}`);
+}
