@@ -31,6 +31,8 @@ export interface ModelConfig {
 
 export interface OptimConfig {
   batchSize: number;
+  /** crystals per forward/backward pass, gradients accumulated over the batch (0 = whole batch); see step.ts */
+  microBatch: number;
   lr: number;
   beta1: number;
   beta2: number;
@@ -79,7 +81,7 @@ export interface TrainConfig {
 const PAPER: TrainConfig = {
   name: 'paper',
   model: { hidden: 512, timeDim: 256, layers: 6, frequencies: 128 },
-  optim: { batchSize: 256, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-12, amsgrad: true },
+  optim: { batchSize: 256, microBatch: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-12, amsgrad: true },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 500 },
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 1024, sampler: 'em', samplerSteps: 1000, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
@@ -232,6 +234,7 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
   checkNumber(m.frequencies, 'model.frequencies', source, { int: true, min: 1 });
   const o = c.optim;
   checkNumber(o.batchSize, 'optim.batchSize', source, { int: true, min: 1 });
+  checkNumber(o.microBatch, 'optim.microBatch', source, { int: true, min: 0 });
   checkNumber(o.lr, 'optim.lr', source, { min: 0, minExclusive: true });
   checkNumber(o.beta1, 'optim.beta1', source, { min: 0, max: 1 });
   checkNumber(o.beta2, 'optim.beta2', source, { min: 0, max: 1 });

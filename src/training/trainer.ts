@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { LatticeStats, PreparedSplit } from '../data/types.js';
 import type { Kernels } from '../engine/kernels.js';
-import { cspLoss, makeNoisyCspBatch } from '../diffusion/loss.js';
+import { makeNoisyCspBatch } from '../diffusion/loss.js';
+import { accumulateGradients } from './step.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { KldmError } from '../util/errors.js';
 import { JsonlLog } from '../util/jsonl.js';
@@ -364,10 +365,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const batch = batcher.next()!;
     const noisy = makeNoisyCspBatch(batch, noiseRng);
     model.params.zeroGrad();
-    const out = model.net.forward(noisy.input);
-    const loss = cspLoss(out, noisy);
-    if (!Number.isFinite(loss.total)) fail(`non-finite loss (${loss.total}; velocity ${loss.lossV}, lattice ${loss.lossL})`);
-    model.net.backward(loss.grad);
+    const loss = accumulateGradients(model.net, noisy, config.optim.microBatch, (l) => {
+      if (!Number.isFinite(l.total)) fail(`non-finite loss (${l.total}; velocity ${l.lossV}, lattice ${l.lossL})`);
+    });
     const badGrad = gradsFinite(model);
     if (badGrad !== null) fail(`non-finite gradient in ${badGrad}`);
     model.optimizer.step();
