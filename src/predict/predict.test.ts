@@ -118,3 +118,12 @@ test('a model card shows the measured metrics beside the paper and stores them i
   writeFileSync(reportPath, '{"hello": 1}');
   assert.throws(() => readCspReport(reportPath), /not a kldm evaluate csp --json report/);
 });
+
+test('the default sampling batch holds about 5120 edges: 256 Perov-5 crystals, fewer large ones', async () => {
+  const { defaultSamplingBatchSize } = await import('./sampleSplit.js');
+  const cell = (n: number) => ({ materialId: `m${n}`, atomicNumbers: new Array<number>(n).fill(8) });
+  assert.equal(defaultSamplingBatchSize([cell(5)]), 256);
+  assert.equal(defaultSamplingBatchSize([cell(12)]), Math.floor(5120 / 132));
+  assert.equal(defaultSamplingBatchSize([cell(20)]), 16);
+  assert.equal(defaultSamplingBatchSize([cell(1)]), 256);
+});
