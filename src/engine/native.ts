@@ -244,6 +244,9 @@ export function loadNativeKernels(): NativeInfo | null {
       cached = null;
       return cached;
     }
+    // KLDM_THREADS caps BLAS and OpenMP threads (e.g. 1 per process when two jobs share 2 cores)
+    const want = Number(process.env['KLDM_THREADS'] ?? '');
+    if (Number.isInteger(want) && want > 0) addon.setThreads(want);
     cached = { kernels: new NativeKernels(addon), backends: addon.backends(), threads: addon.threads() };
   } catch (err) {
     loadNativeKernels.lastError = `failed to load ${path}: ${err instanceof Error ? err.message : String(err)}`;

@@ -228,3 +228,17 @@ test('input validation names the bad field', () => {
   assert.throws(() => net.predict({ ...inp, types: Int32Array.of(0, 9) }), /type id 9/);
   assert.throws(() => new CSPVNet({ ...TINY, hidden: 16 }, initParams(TINY, rng), referenceKernels), /shape/);
 });
+
+test('a BatchLayout object mutated between calls gets a fresh graph', () => {
+  const rng = new Rng(13);
+  const net = new CSPVNet(TINY, initParams(TINY, rng), referenceKernels);
+  const a = tinyInput(rng, [2, 3], TINY.numTypes);
+  const b = tinyInput(rng, [4, 1], TINY.numTypes);
+  const want = net.predict(b);
+  const shared = a.layout;
+  net.predict(a);
+  shared.atomOffsets.set(b.layout.atomOffsets);
+  shared.crystalOfAtom.set(b.layout.crystalOfAtom);
+  const got = net.predict({ ...b, layout: shared });
+  assert.deepEqual([...got.v], [...want.v]);
+});

@@ -77,7 +77,7 @@ export class CSPVNetCore {
   private readonly lp: LayerParams[] = [];
   private readonly p: (name: string) => ParamTensor<FloatArray>;
   private state: ForwardState | null = null;
-  private edgeCache: { layout: BatchLayout; edges: EdgeLayout } | null = null;
+  private edgeCache: { edges: EdgeLayout } | null = null;
   /** gradients w.r.t. the inputs of the last backward({ inputGrads: true }) */
   inputGrads: InputGrads | null = null;
 
@@ -129,9 +129,16 @@ export class CSPVNetCore {
   }
 
   private edgesFor(layout: BatchLayout): EdgeLayout {
-    if (this.edgeCache && this.edgeCache.layout === layout) return this.edgeCache.edges;
+    // reuse the last graph when the layout has the same atom offsets (O(G) check: callers may reuse
+    // and mutate one BatchLayout object between calls)
+    const cached = this.edgeCache;
+    if (cached && cached.edges.atomOffsets.length === layout.atomOffsets.length) {
+      let same = true;
+      for (let g = 0; g < layout.atomOffsets.length && same; g++) same = cached.edges.atomOffsets[g] === layout.atomOffsets[g];
+      if (same) return cached.edges;
+    }
     const edges = buildEdges(layout);
-    this.edgeCache = { layout, edges };
+    this.edgeCache = { edges };
     return edges;
   }
 
