@@ -127,3 +127,14 @@ test('the default sampling batch holds about 5120 edges: 256 Perov-5 crystals, f
   assert.equal(defaultSamplingBatchSize([cell(20)]), 16);
   assert.equal(defaultSamplingBatchSize([cell(1)]), 256);
 });
+
+test('a random subset is fixed by its seed, in split order, without repeats', async () => {
+  const { randomSubset } = await import('./sampleSplit.js');
+  const items = Array.from({ length: 100 }, (_, i) => i);
+  const a = randomSubset(items, 10, 0);
+  assert.deepEqual(randomSubset(items, 10, 0), a);
+  assert.notDeepEqual(randomSubset(items, 10, 1), a);
+  assert.equal(new Set(a).size, 10);
+  assert.deepEqual([...a].sort((x, y) => x - y), a);
+  assert.deepEqual(randomSubset(items, 200, 0), items);
+});

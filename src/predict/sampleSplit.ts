@@ -172,6 +172,16 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
   return { total, alreadyDone, written, nonFinite, seconds: (Date.now() - t0) / 1000, aborted };
 }
 
+/**
+ * A documented fixed random subset: the first `n` indices of Rng(seed).permutation(M), returned in
+ * the original (split) order, so the same (n, seed) always picks the same materials.
+ */
+export function randomSubset<T>(items: readonly T[], n: number, seed: number): T[] {
+  if (n >= items.length) return [...items];
+  const chosen = Array.from(new Rng(seed).permutation(items.length).subarray(0, n)).sort((a, b) => a - b);
+  return chosen.map((i) => items[i]!);
+}
+
 /** Size of an output file in lines (for messages). */
 export function countLines(path: string): number {
   if (!existsSync(path) || statSync(path).size === 0) return 0;

@@ -18,7 +18,7 @@ import type { LatticeStats } from '../../data/types.js';
 import { paramsFromTensors } from '../../training/model.js';
 import { readCheckpoint } from '../../training/trainer.js';
 import { getModel, loadModelNetwork } from '../../predict/registry.js';
-import { sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
+import { randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
 import type { SamplerMethod } from '../../sampling/sampler.js';
 
 const usage = `Usage: kldm sample (--checkpoint <file> | --model <name>)
@@ -36,6 +36,8 @@ Options:
   --dataset-csv <file>        any CSV (optionally .gz) with material_id and cif columns
   --samples-per-material <k>  default 1 (@1); 20 for @20
   --limit <n>                 only the first n materials
+  --subset <n>                a fixed random subset of n materials (kept in split order; see --subset-seed)
+  --subset-seed <s>           seed of the subset (default 0): the first n of Rng(s).permutation(materials)
   --sampler <pc|em>           default pc (spec §7.4 test setting)
   --steps <n>                 default 1000
   --t-final <t>               final time t_f (default 0.001; the reference's test command uses 0)
@@ -98,6 +100,8 @@ export const sampleCommand: Command = {
         'dataset-csv': { type: 'string' },
         'samples-per-material': { type: 'string' },
         limit: { type: 'string' },
+        subset: { type: 'string' },
+        'subset-seed': { type: 'string' },
         sampler: { type: 'string', default: 'pc' },
         steps: { type: 'string' },
         't-final': { type: 'string' },
@@ -140,6 +144,10 @@ export const sampleCommand: Command = {
     }
     let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!) : targetsFromCsv(values['dataset-csv']!);
     if (limit !== undefined) targets = targets.slice(0, limit);
+    if (values.subset !== undefined) {
+      const n = intFlag('--subset', values.subset, 1, 1);
+      targets = randomSubset(targets, n, intFlag('--subset-seed', values['subset-seed'], 0, 0));
+    }
 
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();
