@@ -186,6 +186,17 @@ test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', 
   await page.waitForFunction(() => document.querySelector('#viewer-title')!.textContent === 'Uploaded CIF');
   assert.match((await page.textContent('#cif-result')) ?? '', /10 atoms/);
 
+  // a reload restores the jobs the server keeps, with their results and download links
+  await page.reload();
+  await page.waitForSelector('body[data-ready=true]');
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 2);
+  const allCif = await page.getAttribute('#jobs li .dl.all a', 'href');
+  assert.match(allCif ?? '', /^\/api\/jobs\/[0-9a-f-]+\/download\?format=cif$/);
+  const multi = await page.evaluate(async (href) => (await fetch(href)).text(), allCif!);
+  assert.equal((multi.match(/^data_/gm) ?? []).length, 2, 'two CIF blocks for two samples');
+  await page.click('#gallery .card .view');
+  await page.waitForFunction(() => !document.querySelector<HTMLInputElement>('#traj-slider')!.disabled);
+
   // browse the benchmark structures (the test doubles' toy dataset) and view one
   await page.fill('#ds-formula', 'CsCl');
   await page.click('#ds-search');
@@ -197,6 +208,7 @@ test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', 
   await page.waitForFunction(() => /\(221\)/.test(document.querySelector('#p-sg')!.textContent ?? ''));
 
   // cancel from the page
+  await page.fill('#formula', 'SrTiO3'); // the form was reset by the reload
   await page.fill('#steps', '2000');
   await page.fill('#n', '5');
   await page.click('#predict');

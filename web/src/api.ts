@@ -66,6 +66,7 @@ export const api = {
   health: () => call<{ status: string; version: string; limits: Limits }>('GET', '/api/health'),
   models: () => call<{ models: { name: string; meta: Record<string, unknown>; card?: string }[] }>('GET', '/api/models'),
   predict: (body: Record<string, unknown>) => call<JobJson>('POST', '/api/predict', body),
+  jobs: () => call<{ jobs: { id: string; status: string; formula: string; createdAt: string }[] }>('GET', '/api/jobs'),
   job: (id: string) => call<JobJson>('GET', `/api/jobs/${encodeURIComponent(id)}`),
   cancel: (id: string) => call<JobJson>('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
   trajectory: (id: string, k: number) =>
@@ -92,4 +93,8 @@ export const api = {
 
 export function downloadUrl(id: string, k: number, format: string): string {
   return `/api/jobs/${encodeURIComponent(id)}/samples/${k}/download?format=${format}`;
+}
+
+export function jobDownloadUrl(id: string, format: string): string {
+  return `/api/jobs/${encodeURIComponent(id)}/download?format=${format}`;
 }

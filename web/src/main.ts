@@ -3,7 +3,7 @@
  * Events), browse the results, view structures in 3D, play the denoising
  * trajectory, and view/compare an uploaded CIF.
  */
-import { api, ApiError, downloadUrl, type JobJson, type Limits, type StructureJson, type TrajectoryFrameJson } from './api.js';
+import { api, ApiError, downloadUrl, jobDownloadUrl, type JobJson, type Limits, type StructureJson, type TrajectoryFrameJson } from './api.js';
 import { analyse, spaceGroup } from './analysis.js';
 import { CrystalViewer } from './viewer.js';
 import { expandSites, parseFormula, totalAtoms } from '../../src/crystal/composition.js';
@@ -116,14 +116,28 @@ async function submit(e: Event): Promise<void> {
   }
 }
 
-function addJob(job: JobJson): void {
+function addJob(job: JobJson, watch = true): void {
   const li = document.createElement('li');
   const view: JobView = { job, li, events: null, live: [], species: siteSpecies(job.request.formula, job.request.z) };
   jobs.set(job.id, view);
   $('jobs').prepend(li);
   renderJob(view);
-  follow(view);
-  select({ kind: 'live', jobId: job.id });
+  if (job.status === 'queued' || job.status === 'running') follow(view);
+  if (watch) select({ kind: 'live', jobId: job.id });
+}
+
+/** jobs the server still keeps (e.g. after a page reload) */
+async function restoreJobs(): Promise<void> {
+  const { jobs: list } = await api.jobs();
+  for (const item of list) {
+    if (jobs.has(item.id)) continue;
+    try {
+      addJob(await api.job(item.id), false);
+    } catch {
+      // evicted meanwhile
+    }
+  }
+  renderGallery();
 }
 
 function renderJob(v: JobView): void {
@@ -134,6 +148,9 @@ function renderJob(v: JobView): void {
       <span class="muted small">n=${j.request.n} Z=${j.request.z} ${j.request.sampler} ${j.request.steps} steps</span></div>
       <progress max="100" value="0" aria-label="progress of ${escapeHtml(j.request.formula)}"></progress>
       <div class="head"><span class="status"></span><button type="button" class="cancel">Cancel</button></div>
+      <div class="dl all" hidden>all samples: <a href="${jobDownloadUrl(j.id, 'cif')}" download>CIF</a>
+        <a href="${jobDownloadUrl(j.id, 'extxyz')}" download>extXYZ</a>
+        <a href="${jobDownloadUrl(j.id, 'json')}" download title="with trajectories">JSON</a></div>
       <div class="msg err" hidden></div>`;
     v.li.querySelector<HTMLButtonElement>('.cancel')!.addEventListener('click', () => {
       void api.cancel(v.job.id).then((job) => {
@@ -153,6 +170,7 @@ function renderJob(v: JobView): void {
   status.dataset.status = j.status;
   status.textContent = `${j.status}${where} · ${pct}%${eta}`;
   v.li.querySelector<HTMLButtonElement>('.cancel')!.hidden = !(j.status === 'queued' || j.status === 'running');
+  v.li.querySelector<HTMLElement>('.dl.all')!.hidden = j.status !== 'done';
   const err = v.li.querySelector<HTMLElement>('.msg.err')!;
   err.hidden = !(j.error && j.status !== 'cancelled');
   err.textContent = j.error?.message ?? '';
@@ -266,6 +284,7 @@ function showLiveFrame(v: JobView, f: TrajectoryFrameJson): void {
   viewer.setStructure(v.species, f, first);
   if (first) renderLegend();
   $('traj-t').textContent = `t = ${f.t.toFixed(3)}`;
+  $('traj-info').textContent = 'live: the player opens when the job is done';
   showProps({ lattice: f.lattice, species: v.species, frac: f.frac });
 }
 
@@ -527,6 +546,7 @@ async function init(): Promise<void> {
   } catch (err) {
     $('server-info').textContent = `server unreachable: ${(err as Error).message}`;
   }
+  await restoreJobs().catch(() => undefined);
   document.body.dataset.ready = 'true';
 }
 
