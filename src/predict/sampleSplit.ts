@@ -20,6 +20,7 @@ import { statsForAtomCount } from '../diffusion/latticeFeatures.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
+import { edgeBudgetBatchSize } from '../training/batches.js';
 
 export interface SampleTarget {
   materialId: string;
@@ -74,21 +75,9 @@ function existingPairs(path: string): Set<string> {
   return done;
 }
 
-/** Directed edges per sampler batch that the default batch size aims at (256 Perov-5 crystals). */
-export const SAMPLING_EDGE_BUDGET = 256 * 20;
-
-/**
- * Default crystals per sampler batch: about SAMPLING_EDGE_BUDGET edges (n(n−1) per crystal, spec
- * §1.6), between 16 and 256. Per-crystal network cost grows for larger batches once their edge
- * buffers leave the cache (measured: MP-20 forward 0.56 ms/crystal at 64 crystals, 1.16 at 256;
- * Perov-5 0.12 ms at 256), so Perov-5 gets 256 and MP-20 about 40.
- */
+/** Default crystals per sampler batch for these targets (about 5,120 edges; see edgeBudgetBatchSize). */
 export function defaultSamplingBatchSize(targets: readonly SampleTarget[]): number {
-  if (targets.length === 0) return 256;
-  let edges = 0;
-  for (const t of targets) edges += t.atomicNumbers.length * (t.atomicNumbers.length - 1);
-  const mean = Math.max(1, edges / targets.length);
-  return Math.max(16, Math.min(256, Math.floor(SAMPLING_EDGE_BUDGET / mean)));
+  return edgeBudgetBatchSize(targets.map((t) => t.atomicNumbers.length));
 }
 
 export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplitSummary> {

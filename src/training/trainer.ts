@@ -286,7 +286,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     let rmse: number | null = null;
     let matchCrystals = 0;
     if (opts.scorer && config.validation.matchSubset > 0) {
-      const mr = validationMatchRate(net, valSource, opts.stats, config.validation, config.optim.batchSize, opts.scorer, seed + 2_000_003);
+      const mr = validationMatchRate(net, valSource, opts.stats, config.validation, opts.scorer, seed + 2_000_003);
       matchRate = mr.matchRate;
       rmse = mr.rmse;
       matchCrystals = mr.crystals;

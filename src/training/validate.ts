@@ -12,7 +12,7 @@ import { cspLoss, makeNoisyCspBatch } from '../diffusion/loss.js';
 import { sampleCspSync } from '../sampling/sampler.js';
 import { decodeSamplerResult } from '../sampling/decode.js';
 import { Rng } from '../util/rng.js';
-import type { BatchSource } from './batches.js';
+import { edgeBudgetBatchSize, type BatchSource } from './batches.js';
 import type { ValidationConfig } from './config.js';
 
 /** Compares one prediction with its ground truth (CSP evaluator: validity + StructureMatcher, spec §9). */
@@ -62,13 +62,12 @@ export function validationLoss(net: ScoreNetwork, source: BatchSource, limit: nu
   return crystals === 0 ? { loss: NaN, lossV: NaN, lossL: NaN, crystals } : { loss: sum / crystals, lossV: sumV / crystals, lossL: sumL / crystals, crystals };
 }
 
-/** Samples the first `limit` crystals' compositions and scores them against the ground truth. */
+/** Samples the first `matchSubset` crystals' compositions (batches of ~5,120 edges) and scores them against the ground truth. */
 export function validationMatchRate(
   net: ScoreNetwork,
   source: BatchSource,
   stats: LatticeStats,
   cfg: ValidationConfig,
-  batchSize: number,
   scorer: CspPairScorer,
   seed: number,
 ): { matchRate: number; rmse: number | null; crystals: number } {
@@ -76,7 +75,10 @@ export function validationMatchRate(
   let matched = 0;
   let rmsSum = 0;
   let crystals = 0;
-  for (const batch of source.fixedBatches(cfg.matchSubset, batchSize)) {
+  const n = Math.min(cfg.matchSubset, source.numCrystals);
+  const counts: number[] = [];
+  for (let k = 0; k < n; k++) counts.push(source.atomCount(k));
+  for (const batch of source.fixedBatches(n, edgeBudgetBatchSize(counts))) {
     const result = sampleCspSync(net, { layout: batch.layout, types: batch.types }, rng, {
       method: cfg.sampler,
       nSteps: cfg.samplerSteps,
