@@ -304,6 +304,36 @@ describe('kldm serve API', () => {
   });
 });
 
+describe('kldm serve errors from the library', () => {
+  test('a KldmError (installation problem) is a 500 with its message; other errors a generic 500', async () => {
+    const { KldmError } = await import('../util/errors.js');
+    const services = testServices({
+      listModels: async () => {
+        throw new KldmError('models/x/model.json: not a kldm model manifest');
+      },
+      listDatasets: async () => {
+        throw new TypeError('secret internals');
+      },
+    });
+    const logged: string[] = [];
+    const app = createKldmServer({ port: 0, services, webRoot: null, log: (l) => logged.push(l) });
+    const url = await app.listen();
+    try {
+      const m = await call(url, 'GET', '/api/models');
+      assert.equal(m.status, 500);
+      assert.equal(m.body.error.code, 'server_error');
+      assert.match(m.body.error.message, /not a kldm model manifest/);
+      const d = await call(url, 'GET', '/api/datasets');
+      assert.equal(d.status, 500);
+      assert.equal(d.body.error.message, 'internal server error');
+      assert.ok(!d.text.includes('secret'));
+      assert.ok(logged.some((l) => l.includes('secret internals')), 'the bug is logged on the server');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('kldm serve limits', () => {
   test('queue full gives 429 with Retry-After; cancelling a queued job frees its place', async () => {
     const { app, url } = await start({ concurrency: 1, maxQueued: 1 });

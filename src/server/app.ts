@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { InputError, errorMessage } from '../util/errors.js';
+import { InputError, KldmError, errorMessage } from '../util/errors.js';
 import { HttpError, badField, notFound } from './http-error.js';
 import { defaultLimits, type ServerLimits } from './limits.js';
 import { Router, type RouteContext } from './router.js';
@@ -395,6 +395,12 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
       if (err instanceof HttpError) {
         sendJson(res, err.status, err.toJSON(), err.headers);
         if (err.status === 413) res.once('finish', () => req.destroy());
+        return;
+      }
+      if (err instanceof KldmError) {
+        // a configuration problem of this installation (e.g. a broken model manifest): say what it is
+        log(`kldm serve: ${req.method} ${req.url}: ${err.message}`);
+        sendJson(res, 500, { error: { status: 500, code: 'server_error', message: err.message } });
         return;
       }
       log(`kldm serve: internal error on ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
