@@ -177,6 +177,22 @@ describe('kldm serve API', () => {
     assert.equal([...again.matchAll(/^event: frame$/gm)].length, 31);
   });
 
+  test('an event stream opened mid-run replays the frames so far, then follows live, without gaps or repeats', async () => {
+    const sub = await call(url, 'POST', '/api/predict', { formula: 'KBr', steps: 150, seed: 2 });
+    await waitFor(url, sub.body.id, (s) => s === 'running');
+    for (;;) {
+      const r = await call(url, 'GET', `/api/jobs/${sub.body.id}`);
+      if (r.body.progress.step >= 20) break;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    const text = await (await fetch(`${url}/api/jobs/${sub.body.id}/events`)).text();
+    const frames = [...text.matchAll(/^event: frame\ndata: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { sample: number; index: number });
+    assert.deepEqual(frames.map((f) => f.index), [...Array(151).keys()]);
+    const progress = [...text.matchAll(/^event: progress\ndata: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { step: number });
+    assert.ok(progress[0]!.step >= 20, 'the first progress event is the state at connect time');
+    assert.ok(progress.every((p, i) => i === 0 || p.step >= progress[i - 1]!.step), 'progress never goes back');
+  });
+
   test('malformed and out-of-limit predict requests name the bad field', async () => {
     const bad: [unknown, string][] = [
       [{ formula: 'Xx2O' }, 'formula'],

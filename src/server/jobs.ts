@@ -87,7 +87,7 @@ export class JobManager {
         { 'Retry-After': '5' },
       );
     }
-    this.evict();
+    this.evict(1); // make room for this job under the count cap
     const job: Job = {
       id: randomUUID(),
       request,
@@ -220,8 +220,8 @@ export class JobManager {
     this.evict();
   }
 
-  /** drops finished jobs past their time-to-live, then the oldest ones while over the memory or count budget */
-  evict(): void {
+  /** drops finished jobs past their time-to-live, then the oldest ones while over the memory or count budget (keeping `reserve` places free) */
+  evict(reserve = 0): void {
     const now = this.now();
     const finished = [...this.jobs.values()]
       .filter(isFinished)
@@ -230,7 +230,7 @@ export class JobManager {
     let count = this.jobs.size;
     for (const job of finished) {
       const expired = now - (job.finishedAt ?? now) > this.limits.resultTtlMs;
-      if (!expired && bytes <= this.limits.maxResultBytes && count <= this.limits.maxJobsKept) break;
+      if (!expired && bytes <= this.limits.maxResultBytes && count + reserve <= this.limits.maxJobsKept) break;
       this.jobs.delete(job.id);
       job.events.removeAllListeners();
       bytes -= job.bytes;
