@@ -97,8 +97,30 @@ function fmt(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
-/** One panel: series against the step, linear or log10 y axis. */
-function panel(x0: number, y0: number, w: number, h: number, title: string, series: Series[], logY: boolean, yLabel: string): string {
+/** Ticks for a log10 axis spanning [lo, hi] (in log10 units): 1-2-5 per decade, thinned if many. */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (Math.log10(v) >= lo && Math.log10(v) <= hi) out.push(v);
+    }
+  }
+  return out.length > 8 ? out.filter((v) => Number.isInteger(Math.log10(v))) : out;
+}
+
+interface PanelOptions {
+  logY: boolean;
+  yLabel: string;
+  /** shared x range across panels */
+  xRange: [number, number];
+  /** fixed y range (linear axes only) */
+  yRange?: [number, number];
+}
+
+/** One panel: series against the step, linear or log10 y axis; legend in the top-right corner. */
+function panel(x0: number, y0: number, w: number, h: number, title: string, series: Series[], o: PanelOptions): string {
+  const { logY, yLabel } = o;
   const all = series.flatMap((s) => s.points).filter((p) => !logY || p.value > 0);
   const parts: string[] = [`<g font-family="sans-serif" font-size="11">`, `<text x="${x0 + w / 2}" y="${y0 - 8}" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`];
   parts.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#888"/>`);
@@ -106,27 +128,29 @@ function panel(x0: number, y0: number, w: number, h: number, title: string, seri
     parts.push(`<text x="${x0 + w / 2}" y="${y0 + h / 2}" text-anchor="middle" fill="#888">no data yet</text></g>`);
     return parts.join('\n');
   }
-  const xs = all.map((p) => p.step);
-  const xmin = Math.min(...xs);
-  const xmax = Math.max(...xs) > xmin ? Math.max(...xs) : xmin + 1;
+  const [xmin, xmax] = o.xRange;
   const tv = (v: number): number => (logY ? Math.log10(v) : v);
-  let ymin = Math.min(...all.map((p) => tv(p.value)));
-  let ymax = Math.max(...all.map((p) => tv(p.value)));
-  if (!(ymax > ymin)) {
-    ymin -= 0.5;
-    ymax += 0.5;
+  let ymin: number;
+  let ymax: number;
+  if (o.yRange && !logY) {
+    [ymin, ymax] = o.yRange;
+  } else {
+    ymin = Math.min(...all.map((p) => tv(p.value)));
+    ymax = Math.max(...all.map((p) => tv(p.value)));
+    if (!(ymax > ymin)) {
+      ymin -= 0.5;
+      ymax += 0.5;
+    }
+    const pad = 0.05 * (ymax - ymin);
+    ymin -= pad;
+    ymax += pad;
   }
-  const pad = 0.05 * (ymax - ymin);
-  ymin -= pad;
-  ymax += pad;
   const X = (s: number): number => x0 + ((s - xmin) / (xmax - xmin)) * w;
   const Y = (v: number): number => y0 + h - ((tv(v) - ymin) / (ymax - ymin)) * h;
   for (const t of niceTicks(xmin, xmax)) {
     parts.push(`<line x1="${X(t)}" y1="${y0 + h}" x2="${X(t)}" y2="${y0 + h + 4}" stroke="#888"/><text x="${X(t)}" y="${y0 + h + 16}" text-anchor="middle">${fmt(t)}</text>`);
   }
-  const yt = logY
-    ? niceTicks(Math.floor(ymin), Math.ceil(ymax), 4).filter((e) => Number.isInteger(e) && e >= ymin && e <= ymax).map((e) => 10 ** e)
-    : niceTicks(ymin, ymax);
+  const yt = logY ? logTicks(ymin, ymax) : niceTicks(ymin, ymax);
   for (const t of yt) {
     const y = Y(t);
     parts.push(`<line x1="${x0}" y1="${y}" x2="${x0 + w}" y2="${y}" stroke="#eee"/><text x="${x0 - 5}" y="${y + 4}" text-anchor="end">${fmt(t)}</text>`);
@@ -139,7 +163,8 @@ function panel(x0: number, y0: number, w: number, h: number, title: string, seri
     const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p.step).toFixed(1)},${Y(p.value).toFixed(1)}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>`);
     if (pts.length <= 60) for (const p of pts) parts.push(`<circle cx="${X(p.step).toFixed(1)}" cy="${Y(p.value).toFixed(1)}" r="2.2" fill="${s.color}"/>`);
-    parts.push(`<line x1="${x0 + 10}" y1="${y0 + 14 + 15 * i}" x2="${x0 + 30}" y2="${y0 + 14 + 15 * i}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/><text x="${x0 + 35}" y="${y0 + 18 + 15 * i}">${esc(s.label)}</text>`);
+    const lx = x0 + w - 150;
+    parts.push(`<line x1="${lx}" y1="${y0 + 14 + 15 * i}" x2="${lx + 20}" y2="${y0 + 14 + 15 * i}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/><text x="${lx + 25}" y="${y0 + 18 + 15 * i}">${esc(s.label)}</text>`);
   });
   parts.push('</g>');
   return parts.join('\n');
@@ -147,6 +172,10 @@ function panel(x0: number, y0: number, w: number, h: number, title: string, seri
 
 /** The three-panel SVG of a run's curves. */
 export function curvesSvg(c: RunCurves): string {
+  const steps = [c.trainLoss, c.valLoss, c.valMatch].flatMap((pts) => pts.map((p) => p.step));
+  const xlo = steps.length ? Math.min(...steps) : 0;
+  const xhi = steps.length && Math.max(...steps) > xlo ? Math.max(...steps) : xlo + 1;
+  const xRange: [number, number] = [xlo, xhi];
   const W = 1200;
   const H = 420;
   const pw = 320;
@@ -156,14 +185,16 @@ export function curvesSvg(c: RunCurves): string {
     panel(80, top, pw, ph, 'joint loss (spec §6)', [
       { label: 'train (running mean)', color: '#1f77b4', points: c.trainLoss },
       { label: 'validation', color: '#d62728', points: c.valLoss },
-    ], true, 'loss (log scale)'),
+    ], { logY: true, yLabel: 'loss (log scale)', xRange }),
     panel(480, top, pw, ph, 'loss parts', [
       { label: 'train velocity L_v', color: '#2ca02c', points: c.trainV },
       { label: 'train lattice L_l', color: '#9467bd', points: c.trainL },
       { label: 'val velocity L_v', color: '#2ca02c', points: c.valV, dashed: true },
       { label: 'val lattice L_l', color: '#9467bd', points: c.valL, dashed: true },
-    ], true, 'loss (log scale)'),
-    panel(880, top, pw, ph, 'validation match rate', [{ label: 'match rate (EM sampler)', color: '#ff7f0e', points: c.valMatch }], false, 'percent'),
+    ], { logY: true, yLabel: 'loss (log scale)', xRange }),
+    panel(880, top, pw, ph, 'validation match rate', [{ label: 'match rate (EM sampler)', color: '#ff7f0e', points: c.valMatch }], {
+      logY: false, yLabel: 'percent', xRange, yRange: [0, 100],
+    }),
   ];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`,

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { curvesSvg, readRunCurves } from './plot.js';
+
+test('curves keep the latest record of a step replayed after a resume and skip bad lines', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'kldm-plot-')), 'log.jsonl');
+  const lines = [
+    { type: 'start', dataset: 'perov_5', config: 'cpu-small' },
+    { type: 'train', step: 20, loss: 0.5, lossV: 0.7, lossL: 0.3 },
+    { type: 'train', step: 40, loss: 0.4, lossV: 0.6, lossL: 0.2 },
+    { type: 'train', step: 40, loss: 0.41, lossV: 0.61, lossL: 0.21 }, // replayed after kill -9 + resume
+    { type: 'val', step: 45, loss: 0.38, lossV: 0.5, lossL: 0.26, matchRate: 0.25 },
+    { type: 'val', step: 90, loss: 0.3, lossV: 0.4, lossL: 0.2, matchRate: null },
+  ].map((r) => JSON.stringify(r));
+  writeFileSync(path, lines.join('\n') + '\n{"type": "train", "step": 6\n');
+  const c = readRunCurves(path);
+  assert.equal(c.title, 'perov_5, config cpu-small');
+  assert.deepEqual(c.trainLoss, [{ step: 20, value: 0.5 }, { step: 40, value: 0.41 }]);
+  assert.deepEqual(c.valLoss.map((p) => p.step), [45, 90]);
+  assert.deepEqual(c.valMatch, [{ step: 45, value: 25 }]);
+  const svg = curvesSvg(c);
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.equal((svg.match(/<path /g) ?? []).length, 7); // 2 + 4 loss series, 1 match-rate series
+  assert.match(svg, />0\.5</); // a 1-2-5 log tick
+});
+
+test('an empty log gives panels that say so', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'kldm-plot-')), 'log.jsonl');
+  writeFileSync(path, '');
+  assert.equal((curvesSvg(readRunCurves(path)).match(/no data yet/g) ?? []).length, 3);
+});
