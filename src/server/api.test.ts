@@ -320,6 +320,40 @@ describe('kldm serve API', () => {
   });
 });
 
+describe('kldm serve static page', () => {
+  test('serves only the files of the web root, from memory, with a CSP; no traversal', async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const root = mkdtempSync(join(tmpdir(), 'kldm-web-test-'));
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>t</title>');
+    writeFileSync(join(root, 'app.js'), 'console.log(1)');
+    mkdirSync(join(root, 'sub'));
+    writeFileSync(join(root, 'sub', 'x.css'), 'body{}');
+    writeFileSync(join(root, 'secret.key'), 'not served: unknown type');
+    const app = createKldmServer({ port: 0, services: testServices(), webRoot: root, log: () => {} });
+    const url = await app.listen();
+    try {
+      const index = await fetch(url + '/');
+      assert.equal(index.status, 200);
+      assert.equal(index.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.match(index.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+      assert.equal(await index.text(), '<!doctype html><title>t</title>');
+      assert.equal((await fetch(url + '/app.js')).headers.get('content-type'), 'text/javascript; charset=utf-8');
+      assert.equal((await fetch(url + '/sub/x.css')).status, 200);
+      assert.equal((await fetch(url + '/secret.key')).status, 404);
+      writeFileSync(join(root, 'late.js'), 'added after start: not served');
+      assert.equal((await fetch(url + '/late.js')).status, 404);
+      for (const p of ['/..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/etc/passwd', '/sub/../../package.json', '//etc/passwd']) {
+        assert.equal((await fetch(url + p)).status, 404, p);
+      }
+      assert.equal((await call(url, 'POST', '/', { a: 1 })).status, 405);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('kldm serve errors from the library', () => {
   test('a KldmError (installation problem) is a 500 with its message; other errors a generic 500', async () => {
     const { KldmError } = await import('../util/errors.js');
