@@ -85,6 +85,10 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
         `${typeof fv.matchRate === 'number' ? `, EM match rate ${pct(fv.matchRate)} % on the validation subset` : ''} |`,
     );
   }
+  const ft = t.finalTrainLoss as { loss?: number; lossV?: number; lossL?: number; epoch?: number } | null | undefined;
+  if (ft && typeof ft.loss === 'number') {
+    lines.push(`| last training epoch (${ft.epoch}) | mean loss ${ft.loss.toFixed(4)} (velocity ${ft.lossV?.toFixed(4)}, lattice ${ft.lossL?.toFixed(4)}) |`);
+  }
   lines.push(`| elements seen | ${m.trainingRange.elements.map((z) => elementSymbol(z)).join(' ')} |`);
   lines.push('');
   lines.push('## CSP metrics (measured)', '');

@@ -111,6 +111,7 @@ test('a model card shows the measured metrics beside the paper and stores them i
   assert.match(card, /\| PC, full test \| kldm \| 3785 \| 1 \| 43\.21 \| 0\.0812 \| - \| - \| 12 \| 0 \|/);
   assert.match(card, /PC @1 52\.14 % \/ 0\.0647/);
   assert.match(card, /7,648 trainable parameters/);
+  assert.match(card, /\| last training epoch \(10\) \| mean loss \d\.\d{4} \(velocity/);
   assert.match(card, /kldm sample --model tiny-perov/);
   const manifest = JSON.parse(readFileSync(join(entry.dir, 'model.json'), 'utf8')) as { metrics: Record<string, { mr_at_1: number; per_material?: unknown }> };
   assert.equal(manifest.metrics['PC, full test']!.mr_at_1, 0.4321);

@@ -39,7 +39,7 @@ export interface ModelManifest {
   trainingRange: TrainingRange;
   /** whether weights.kldm holds EMA weights */
   ema: boolean;
-  training: { epochs: number; steps: number; wallClockHours: number; cpuCores: number; seed: number; finalValidation: unknown };
+  training: { epochs: number; steps: number; wallClockHours: number; cpuCores: number; seed: number; finalValidation: unknown; finalTrainLoss: unknown };
   /** measured metrics (free-form; see MODEL_CARD.md) */
   metrics: Record<string, unknown>;
   weights: string;
@@ -187,7 +187,7 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
     latticeStats: meta.latticeStats,
     trainingRange: meta.trainingRange,
     ema: usedEma,
-    training: { epochs: meta.epochsCompleted, steps: meta.step, wallClockHours: meta.trainSeconds / 3600, cpuCores: meta.cpuCores, seed: meta.seed, finalValidation: meta.lastValidation },
+    training: { epochs: meta.epochsCompleted, steps: meta.step, wallClockHours: meta.trainSeconds / 3600, cpuCores: meta.cpuCores, seed: meta.seed, finalValidation: meta.lastValidation, finalTrainLoss: meta.lastEpochLoss ?? null },
     metrics: opts.metrics ?? {},
     weights: WEIGHTS_FILE,
   };

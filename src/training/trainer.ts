@@ -72,6 +72,8 @@ export interface CheckpointMeta {
   lastValidatedEpoch: number;
   best: BestRecord | null;
   lastValidation: (ValidationResult & { epoch: number; step: number }) | null;
+  /** mean training loss of the last completed epoch (over the steps of the sitting that finished it; null before the first) */
+  lastEpochLoss: { epoch: number; step: number; loss: number; lossV: number; lossL: number } | null;
   /** epochs fully done (batcher.epoch, plus 1 when the current epoch has no batches left) */
   epochsCompleted: number;
   /** cumulative wall-clock seconds spent in this run across sittings */
@@ -199,6 +201,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let lastValidatedEpoch = 0;
   let best: BestRecord | null = null;
   let lastValidation: CheckpointMeta['lastValidation'] = null;
+  let lastEpochLoss: CheckpointMeta['lastEpochLoss'] = null;
   let priorSeconds = 0;
 
   if (opts.resume) {
@@ -219,6 +222,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     lastValidatedEpoch = meta.lastValidatedEpoch;
     best = meta.best;
     lastValidation = meta.lastValidation;
+    lastEpochLoss = meta.lastEpochLoss ?? null;
     priorSeconds = meta.trainSeconds;
   } else {
     if (existsSync(paths.last)) throw new KldmError(`${runDir} already holds a run (last.ckpt); use --resume to continue it or choose another --run-dir`);
@@ -251,7 +255,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const meta = (): CheckpointMeta => ({
     kind: CHECKPOINT_KIND, version: CHECKPOINT_VERSION, dataset: opts.dataset, seed, config, netConfig,
     latticeStats: opts.stats, trainingRange, step, batcher: batcher.snapshot(), noiseRng: noiseRng.state(),
-    emaUpdates: model.ema.numUpdates, lastValidatedEpoch, best, lastValidation,
+    emaUpdates: model.ema.numUpdates, lastValidatedEpoch, best, lastValidation, lastEpochLoss,
     epochsCompleted: batcher.epoch + (batcher.epochDone ? 1 : 0), trainSeconds: priorSeconds + elapsed(), cpuCores: availableParallelism(), savedAt: new Date().toISOString(),
   });
   const saveCheckpoint = (path: string): void => {
@@ -326,7 +330,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     if (batcher.epochDone) {
       const epochsDone = batcher.epoch + 1;
       if (epSteps > 0) {
-        log.write({ type: 'epoch', epoch: epochsDone, step, loss: epLoss / epSteps, lossV: epV / epSteps, lossL: epL / epSteps, steps: epSteps });
+        lastEpochLoss = { epoch: epochsDone, step, loss: epLoss / epSteps, lossV: epV / epSteps, lossL: epL / epSteps };
+        log.write({ type: 'epoch', ...lastEpochLoss, steps: epSteps });
         epLoss = epV = epL = 0;
         epSteps = 0;
       }
