@@ -186,15 +186,25 @@ test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', 
   await page.waitForFunction(() => document.querySelector('#viewer-title')!.textContent === 'Uploaded CIF');
   assert.match((await page.textContent('#cif-result')) ?? '', /10 atoms/);
 
+  // more running jobs than event streams: the extra ones are polled, the page stays usable
+  await page.fill('#n', '1');
+  await page.fill('#steps', '300');
+  await page.fill('#z', '1');
+  for (let i = 0; i < 5; i++) await page.click('#predict');
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 7, undefined, { timeout: 60_000 });
+  assert.equal(await page.locator('#jobs li [data-status=done]').count(), 6);
+  await page.fill('#z', '2');
+  await page.fill('#steps', '80');
+
   // a reload restores the jobs the server keeps, with their results and download links
   await page.reload();
   await page.waitForSelector('body[data-ready=true]');
-  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 2);
-  const allCif = await page.getAttribute('#jobs li .dl.all a', 'href');
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 7);
+  const allCif = await page.getAttribute('#jobs li:last-child .dl.all a', 'href');
   assert.match(allCif ?? '', /^\/api\/jobs\/[0-9a-f-]+\/download\?format=cif$/);
   const multi = await page.evaluate(async (href) => (await fetch(href)).text(), allCif!);
   assert.equal((multi.match(/^data_/gm) ?? []).length, 2, 'two CIF blocks for two samples');
-  await page.click('#gallery .card .view');
+  await page.click('#gallery .card:last-child .view');
   await page.waitForFunction(() => !document.querySelector<HTMLInputElement>('#traj-slider')!.disabled);
 
   // browse the benchmark structures (the test doubles' toy dataset) and view one

@@ -177,7 +177,17 @@ function renderJob(v: JobView): void {
   v.li.classList.toggle('selected', selection !== null && 'jobId' in selection && selection.jobId === j.id);
 }
 
+/**
+ * Browsers allow ~6 HTTP/1.1 connections per server and each event stream holds one, so only
+ * a few jobs are followed live; the others are polled.
+ */
+const MAX_STREAMS = 3;
+
 function follow(v: JobView): void {
+  if ([...jobs.values()].filter((x) => x.events !== null).length >= MAX_STREAMS) {
+    void poll(v);
+    return;
+  }
   const es = new EventSource(`/api/jobs/${encodeURIComponent(v.job.id)}/events`);
   v.events = es;
   es.addEventListener('progress', (e) => {
@@ -228,6 +238,7 @@ async function poll(v: JobView): Promise<void> {
     renderJob(v);
     if (v.job.status !== 'queued' && v.job.status !== 'running') {
       renderGallery();
+      if (v.job.status === 'done' && selection?.kind === 'live' && selection.jobId === v.job.id) void selectSample(v.job.id, 0);
       return;
     }
     await new Promise((r) => setTimeout(r, 1000));
