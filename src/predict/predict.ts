@@ -8,10 +8,9 @@
  */
 import type { Structure } from '../crystal/types.js';
 import { expandSites, formatFormula, parseFormula } from '../crystal/composition.js';
-import { minInteratomicDistance, volume } from '../crystal/lattice.js';
+import { fromParameters, minInteratomicDistance, volume } from '../crystal/lattice.js';
 import { elementSymbol } from '../crystal/elements.js';
-import { fromParameters } from '../crystal/lattice.js';
-import { featuresToLattice } from '../diffusion/latticeFeatures.js';
+import { featuresToLattice, statsForAtomCount } from '../diffusion/latticeFeatures.js';
 import { mod1 } from '../diffusion/wrap.js';
 import { checkValidity } from '../eval/validity.js';
 import { makeLayout, type ScoreNetwork } from '../network/types.js';
@@ -82,6 +81,8 @@ export async function predictWithNetwork(
   const wantFrames = Boolean(options.trajectory) || options.onFrame !== undefined;
 
   const N = atomicNumbers.length;
+  if (N === 0) throw new InputError('the composition has no atoms');
+  statsForAtomCount(stats, N); // InputError before sampling if the lattice cannot be decoded (§13.13)
   const layout = makeLayout(new Array<number>(n).fill(N));
   const types = new Int32Array(n * N);
   for (let g = 0; g < n; g++) types.set(atomicNumbers, g * N);

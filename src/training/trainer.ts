@@ -31,7 +31,7 @@ import { Rng, type RngState } from '../util/rng.js';
 import { BatchSource, EpochBatcher, type EpochBatcherState } from './batches.js';
 import type { TrainConfig } from './config.js';
 import { netConfigOf, TrainableModel } from './model.js';
-import { loadTensors, saveTensors } from './tensorFile.js';
+import { loadTensors, saveTensors, type NamedTensor } from './tensorFile.js';
 import { validationLoss, validationMatchRate, type CspPairScorer, type ValidationResult } from './validate.js';
 import type { CSPVNetConfig } from '../network/config.js';
 
@@ -139,7 +139,7 @@ export function trainingRangeOf(split: PreparedSplit): TrainingRange {
 }
 
 /** Reads a training checkpoint and checks its kind/version. */
-export function readCheckpoint(path: string): { meta: CheckpointMeta; tensors: Map<string, import('./tensorFile.js').NamedTensor> } {
+export function readCheckpoint(path: string): { meta: CheckpointMeta; tensors: Map<string, NamedTensor> } {
   const { tensors, metadata } = loadTensors(path);
   const meta = metadata as CheckpointMeta;
   if (meta?.kind !== CHECKPOINT_KIND) throw new KldmError(`${path}: not a kldm training checkpoint`);

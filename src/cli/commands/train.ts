@@ -119,7 +119,7 @@ export const trainCommand: Command = {
   async run(argv) {
     if (argv[0] === 'export') return runExport(argv.slice(1));
     if (argv[0] === 'card') return runCard(argv.slice(1));
-    const { values, positionals } = parseArgs({
+    const { values } = parseArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
@@ -137,7 +137,6 @@ export const trainCommand: Command = {
         benchmark: { type: 'string' },
       },
     });
-    void positionals;
     if (!values.dataset) throw new InputError('--dataset is required (perov_5 or mp_20)');
     if (!values.config) throw new InputError(`--config is required (${presetNames().join(', ')} or a .json file)`);
     const dataset = getDataset(values.dataset).name;
