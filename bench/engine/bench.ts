@@ -37,6 +37,9 @@ const python = '/usr/bin/python3';
 interface RunResult {
   stepMedianS: number;
   fwdMedianS: number;
+  /** CPU seconds (user + system, all threads) per step: less sensitive than wall time to other jobs */
+  stepCpuMedianS: number;
+  fwdCpuMedianS: number;
   peakRssMiB: number;
   atoms: number;
   edges: number;
@@ -66,7 +69,7 @@ const threadEnv = { OMP_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' };
 const withTorch = !flag('--no-torch') && torchAvailable();
 const loadBefore = loadavg();
 log(`kldm engine bench — ${new Date().toISOString()} — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length} — load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
-log(`network: H=${config.hidden} Dt=${config.timeDim} L=${config.layers} F=${config.freqs}; ${crystals} crystals; median of ${steps} steps after 1 warm-up; PyTorch: ${withTorch ? '2 threads, OMP_WAIT_POLICY=PASSIVE' : 'not available (no torch for /usr/bin/python3)'}`);
+log(`network: H=${config.hidden} Dt=${config.timeDim} L=${config.layers} F=${config.freqs}; ${crystals} crystals; median of ${steps} steps after 1 warm-up; PyTorch: ${withTorch ? '2 threads, OMP_WAIT_POLICY=PASSIVE' : flag('--no-torch') ? 'skipped (--no-torch)' : 'not available (no torch for /usr/bin/python3)'}`);
 
 const results: Record<string, unknown> = {};
 for (const w of workloads) {
@@ -80,22 +83,24 @@ for (const w of workloads) {
     log(`${w}: kldm failed: ${ours.error}`);
     entry['kldmError'] = ours.error;
   } else {
-    entry['kldm'] = { stepS: ours.stepMedianS, fwdS: ours.fwdMedianS, stepGflops: ours.stepGflops, fwdGflops: ours.fwdGflops, flopsStep: ours.flopsStep, peakRssMiB: ours.peakRssMiB, atoms: ours.atoms, edges: ours.edges };
+    entry['kldm'] = { stepS: ours.stepMedianS, fwdS: ours.fwdMedianS, stepCpuS: ours.stepCpuMedianS, fwdCpuS: ours.fwdCpuMedianS, stepGflops: ours.stepGflops, fwdGflops: ours.fwdGflops, flopsStep: ours.flopsStep, peakRssMiB: ours.peakRssMiB, atoms: ours.atoms, edges: ours.edges };
     log(`${w} (${ours.atoms} atoms, ${ours.edges} edges)`);
-    log(`  kldm     step ${ours.stepMedianS.toFixed(3)} s  (${ours.stepGflops!.toFixed(0)} GFLOP/s)   forward ${ours.fwdMedianS.toFixed(3)} s  (${ours.fwdGflops!.toFixed(0)} GFLOP/s)   peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
+    log(`  kldm     step ${ours.stepMedianS.toFixed(3)} s  (${ours.stepGflops!.toFixed(0)} GFLOP/s, ${ours.stepCpuMedianS.toFixed(3)} CPU-s)   forward ${ours.fwdMedianS.toFixed(3)} s  (${ours.fwdGflops!.toFixed(0)} GFLOP/s, ${ours.fwdCpuMedianS.toFixed(3)} CPU-s)   peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
   }
   if (theirs && 'error' in theirs) {
     log(`  pytorch  failed: ${theirs.error}`);
     entry['pytorchError'] = theirs.error;
   } else if (theirs) {
-    entry['pytorch'] = { stepS: theirs.stepMedianS, fwdS: theirs.fwdMedianS, peakRssMiB: theirs.peakRssMiB };
-    log(`  pytorch  step ${theirs.stepMedianS.toFixed(3)} s   forward ${theirs.fwdMedianS.toFixed(3)} s   peak RSS ${theirs.peakRssMiB.toFixed(0)} MiB`);
+    entry['pytorch'] = { stepS: theirs.stepMedianS, fwdS: theirs.fwdMedianS, stepCpuS: theirs.stepCpuMedianS, fwdCpuS: theirs.fwdCpuMedianS, peakRssMiB: theirs.peakRssMiB };
+    log(`  pytorch  step ${theirs.stepMedianS.toFixed(3)} s  (${theirs.stepCpuMedianS.toFixed(3)} CPU-s)   forward ${theirs.fwdMedianS.toFixed(3)} s  (${theirs.fwdCpuMedianS.toFixed(3)} CPU-s)   peak RSS ${theirs.peakRssMiB.toFixed(0)} MiB`);
     if (!('error' in ours)) {
       const rs = theirs.stepMedianS / ours.stepMedianS;
       const rf = theirs.fwdMedianS / ours.fwdMedianS;
       entry['ratioStep'] = rs;
       entry['ratioFwd'] = rf;
-      log(`  speed-up step ${rs.toFixed(2)}x   forward ${rf.toFixed(2)}x`);
+      entry['ratioStepCpu'] = theirs.stepCpuMedianS / ours.stepCpuMedianS;
+      entry['ratioFwdCpu'] = theirs.fwdCpuMedianS / ours.fwdCpuMedianS;
+      log(`  speed-up step ${rs.toFixed(2)}x   forward ${rf.toFixed(2)}x   (CPU time: step ${(entry['ratioStepCpu'] as number).toFixed(2)}x, forward ${(entry['ratioFwdCpu'] as number).toFixed(2)}x)`);
     }
   }
   results[w] = entry;

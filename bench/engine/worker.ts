@@ -72,25 +72,34 @@ ctr.reset();
 trainStep(); // warm-up (allocations, BLAS thread start) and FLOP count
 const flopsStep = ctr.flops();
 const stepTimes: number[] = [];
+const stepCpu: number[] = [];
 for (let s = 0; s < steps; s++) {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   trainStep();
   stepTimes.push((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  stepCpu.push((c.user + c.system) / 1e6);
 }
 ctr.reset();
 net.predict(input);
 const flopsFwd = ctr.flops();
 const fwdTimes: number[] = [];
+const fwdCpu: number[] = [];
 for (let s = 0; s < steps; s++) {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   net.predict(input);
   fwdTimes.push((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  fwdCpu.push((c.user + c.system) / 1e6);
 }
 const stepMedian = median(stepTimes);
 const fwdMedian = median(fwdTimes);
 process.stdout.write(`${JSON.stringify({
   engine: kernels.name, gemm: backendArg, crystals: counts.length, atoms: input.layout.numAtoms, edges: buildEdges(input.layout).numEdges,
   stepMedianS: stepMedian, stepTimesS: stepTimes, fwdMedianS: fwdMedian, fwdTimesS: fwdTimes,
+  stepCpuMedianS: median(stepCpu), fwdCpuMedianS: median(fwdCpu),
   flopsStep, flopsFwd, stepGflops: flopsStep / stepMedian / 1e9, fwdGflops: flopsFwd / fwdMedian / 1e9,
   peakRssMiB: process.resourceUsage().maxRSS / 1024,
 })}\n`);

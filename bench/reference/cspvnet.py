@@ -202,23 +202,26 @@ def bench(counts, steps, threads, config):
         opt.step()
 
     step()  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    fwd = []
+        cpu.append(time.process_time() - c0)
+    fwd, fwd_cpu = [], []
     with torch.no_grad():
         net(*args)
         for _ in range(steps):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             net(*args)
             fwd.append(time.perf_counter() - t0)
+            fwd_cpu.append(time.process_time() - c0)
     print(json.dumps({
         "engine": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
         "crystals": len(counts), "atoms": sum(counts), "edges": int(src.shape[0]),
         "stepMedianS": statistics.median(times), "stepTimesS": times,
         "fwdMedianS": statistics.median(fwd), "fwdTimesS": fwd,
+        "stepCpuMedianS": statistics.median(cpu), "fwdCpuMedianS": statistics.median(fwd_cpu),
         "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
