@@ -17,6 +17,13 @@ export interface CSPVNetConfig {
   layerNorm: boolean;
   /** centre the velocity output per crystal (spec §2.3) */
   zeroCog: boolean;
+  /**
+   * DNG `smooth = true` (spec §2.1.2, §2.4): types enter as real features (NetInput.typeFeatures,
+   * N × numTypes) through Linear(numTypes → H, no bias) instead of the embedding table.
+   */
+  smoothTypes?: boolean;
+  /** DNG `pred_h` (spec §2.3): width of the type head Linear(H → typeOutputs) with bias; 0/absent = none */
+  typeOutputs?: number;
 }
 
 /** The published MP-20 CSP configuration (spec §2). */
@@ -49,6 +56,7 @@ export function validateConfig(c: CSPVNetConfig): void {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`CSPVNetConfig.${k} must be a positive integer, got ${String(v)}`);
   }
+  if (c.typeOutputs !== undefined && (!Number.isInteger(c.typeOutputs) || c.typeOutputs < 0)) throw new Error(`CSPVNetConfig.typeOutputs must be a non-negative integer, got ${String(c.typeOutputs)}`);
   if (c.timeDim % 2 !== 0) throw new Error(`CSPVNetConfig.timeDim must be even (cos and sin halves), got ${c.timeDim}`);
 }
 
@@ -67,7 +75,8 @@ export function paramSpecs(c: CSPVNetConfig): ParamSpec[] {
     out.push({ name: `${prefix}.weight`, shape: [H], trainable: true, init: { kind: 'const', value: 1 } });
     out.push({ name: `${prefix}.bias`, shape: [H], trainable: true, init: { kind: 'const', value: 0 } });
   };
-  out.push({ name: 'net.node_embedding.weight', shape: [c.numTypes, H], trainable: true, init: { kind: 'normal' } });
+  if (c.smoothTypes) linear('net.node_embedding', H, c.numTypes, false); // spec §2.1.2 smooth: Linear(h_dim → H, no bias)
+  else out.push({ name: 'net.node_embedding.weight', shape: [c.numTypes, H], trainable: true, init: { kind: 'normal' } });
   linear('net.atom_latent_emb', H, H + c.timeDim, true);
   // frozen random Fourier time features W_t (spec §2.1 item 1): a buffer
   out.push({ name: 'net.time_emb.weight', shape: [c.timeDim / 2, 1], trainable: false, init: { kind: 'normal' } });
@@ -84,6 +93,7 @@ export function paramSpecs(c: CSPVNetConfig): ParamSpec[] {
   linear('net.out_v.0', H, H, true);
   linear('net.out_v.2', 3, H, false);
   linear('net.out_l', 6, H, false);
+  if (c.typeOutputs) linear('net.out_h', c.typeOutputs, H, true); // spec §2.3 pred_h (DNG)
   return out;
 }
 

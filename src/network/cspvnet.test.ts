@@ -29,19 +29,26 @@ function tinyInput(rng: Rng, counts: number[], numTypes: number): NetInput {
 }
 
 function toF64(inp: NetInput): NetInputAny {
-  return { ...inp, t: Float64Array.from(inp.t), pos: Float64Array.from(inp.pos), vel: Float64Array.from(inp.vel), lattice: Float64Array.from(inp.lattice) };
+  const out: NetInputAny = { ...inp, t: Float64Array.from(inp.t), pos: Float64Array.from(inp.pos), vel: Float64Array.from(inp.vel), lattice: Float64Array.from(inp.lattice) };
+  if (inp.typeFeatures) out.typeFeatures = Float64Array.from(inp.typeFeatures);
+  return out;
 }
 
-/** Scalar loss Σ rv·v + Σ rl·l with fixed random weights (its gradient w.r.t. the outputs is (rv, rl)). */
-function lossOf(out: { v: FloatArray; l: FloatArray }, rv: Float64Array, rl: Float64Array): number {
+/** Scalar loss Σ rv·v + Σ rl·l (+ Σ rh·h) with fixed random weights (its output gradient is (rv, rl, rh)). */
+function lossOf(out: { v: FloatArray; l: FloatArray; h?: FloatArray }, rv: Float64Array, rl: Float64Array, rh?: Float64Array): number {
   let s = 0;
   for (let i = 0; i < rv.length; i++) s += rv[i]! * out.v[i]!;
   for (let i = 0; i < rl.length; i++) s += rl[i]! * out.l[i]!;
+  if (rh) for (let i = 0; i < rh.length; i++) s += rh[i]! * out.h![i]!;
   return s;
 }
 
 test('parameter counts match spec §14.9', () => {
   assert.equal(countTrainableParams(PAPER_CONFIG), 14_924_800);
+  // DNG variants (spec §2.4, §14.9): C one-hot K = 100, C-AB 7 analog bits, D masking K = 100 (+ mask row)
+  assert.equal(countTrainableParams({ ...PAPER_CONFIG, smoothTypes: true, numTypes: 100, typeOutputs: 100 }), 14_975_588);
+  assert.equal(countTrainableParams({ ...PAPER_CONFIG, smoothTypes: true, numTypes: 7, typeOutputs: 7 }), 14_880_263);
+  assert.equal(countTrainableParams({ ...PAPER_CONFIG, numTypes: 101, typeOutputs: 100 }), 14_976_100);
   const oneLayer = countTrainableParams({ ...PAPER_CONFIG, layers: 1 });
   assert.equal(countTrainableParams({ ...PAPER_CONFIG, layers: 2 }) - oneLayer, 2_368_512);
   const store = initParams(TINY, new Rng(1));
@@ -71,8 +78,14 @@ test('graph: ordered pairs within crystals, row-major, 1-atom crystals edgeless 
   assert.deepEqual([...e.crystalEdgeOffsets], [0, 0, 2, 8]);
 });
 
-for (const variant of [TINY, { ...TINY, layerNorm: false, zeroCog: false }]) {
-  test(`float64 finite differences for every parameter tensor and the inputs (ln=${variant.layerNorm}, zeroCog=${variant.zeroCog})`, () => {
+const FD_VARIANTS: CSPVNetConfig[] = [
+  TINY,
+  { ...TINY, layerNorm: false, zeroCog: false },
+  { ...TINY, smoothTypes: true, numTypes: 4, typeOutputs: 4 }, // DNG continuous types
+  { ...TINY, typeOutputs: 4 }, // DNG masking: embedding table with a mask row, K logits
+];
+for (const variant of FD_VARIANTS) {
+  test(`float64 finite differences for every parameter tensor and the inputs (ln=${variant.layerNorm}, zeroCog=${variant.zeroCog}, smooth=${variant.smoothTypes ?? false}, typeOutputs=${variant.typeOutputs ?? 0})`, () => {
     const rng = new Rng(7);
     const params = initParams(variant, rng).toFloat64();
     // non-trivial LayerNorm affine parameters so their gradients are exercised
@@ -81,20 +94,23 @@ for (const variant of [TINY, { ...TINY, layerNorm: false, zeroCog: false }]) {
     const inp = toF64(tinyInput(rng, [1, 2, 4], variant.numTypes));
     const N = inp.layout.numAtoms;
     const G = inp.layout.numCrystals;
+    if (variant.smoothTypes) inp.typeFeatures = Float64Array.from({ length: N * variant.numTypes }, () => rng.normal());
     const rv = new Float64Array(3 * N);
     const rl = new Float64Array(6 * G);
     for (let i = 0; i < rv.length; i++) rv[i] = rng.normal();
     for (let i = 0; i < rl.length; i++) rl[i] = rng.normal();
+    const rh = variant.typeOutputs ? Float64Array.from({ length: N * variant.typeOutputs }, () => rng.normal()) : undefined;
     params.zeroGrad();
-    net.forward(inp);
-    net.backward({ v: rv, l: rl }, { inputGrads: true });
+    const out0 = net.forward(inp);
+    assert.equal(out0.h?.length, rh?.length);
+    net.backward(rh ? { v: rv, l: rl, h: rh } : { v: rv, l: rl }, { inputGrads: true });
     const h = 1e-6;
     const check = (label: string, arr: FloatArray, idx: number, analytic: number): void => {
       const old = arr[idx]!;
       arr[idx] = old + h;
-      const lp = lossOf(net.predict(inp), rv, rl);
+      const lp = lossOf(net.predict(inp), rv, rl, rh);
       arr[idx] = old - h;
-      const lm = lossOf(net.predict(inp), rv, rl);
+      const lm = lossOf(net.predict(inp), rv, rl, rh);
       arr[idx] = old;
       const fd = (lp - lm) / (2 * h);
       const err = Math.abs(fd - analytic);
@@ -116,6 +132,7 @@ for (const variant of [TINY, { ...TINY, layerNorm: false, zeroCog: false }]) {
     for (let i = 0; i < 3 * N; i++) check('vel', inp.vel, i, g.vel[i]!);
     for (let i = 0; i < 6 * G; i++) check('lattice', inp.lattice, i, g.lattice[i]!);
     for (let i = 0; i < G; i++) check('t', inp.t, i, g.t[i]!);
+    if (inp.typeFeatures) for (let i = 0; i < inp.typeFeatures.length; i++) check('typeFeatures', inp.typeFeatures, i, g.typeFeatures![i]!);
   });
 }
 

@@ -28,11 +28,13 @@ export interface NetInputAny {
   vel: FloatArray;
   types: Int32Array;
   lattice: FloatArray;
+  typeFeatures?: FloatArray;
 }
 
 export interface NetOutputAny {
   v: FloatArray;
   l: FloatArray;
+  h?: FloatArray;
 }
 
 /** Gradients of the loss with respect to the real-valued inputs (optional output of backward). */
@@ -41,6 +43,8 @@ export interface InputGrads {
   pos: FloatArray;
   vel: FloatArray;
   lattice: FloatArray;
+  /** only for smoothTypes networks */
+  typeFeatures?: FloatArray;
 }
 
 interface LayerParams {
@@ -147,11 +151,18 @@ export class CSPVNetCore {
     if (atomOffsets.length !== G + 1 || atomOffsets[G] !== N) throw new Error('CSPVNet: BatchLayout atomOffsets inconsistent with numAtoms');
     const need: Array<[string, number, number]> = [
       ['t', inp.t.length, G], ['pos', inp.pos.length, 3 * N], ['vel', inp.vel.length, 3 * N],
-      ['types', inp.types.length, N], ['lattice', inp.lattice.length, 6 * G],
+      ['lattice', inp.lattice.length, 6 * G],
     ];
+    if (this.config.smoothTypes) {
+      if (!inp.typeFeatures) throw new Error('CSPVNet: this network (smoothTypes) needs input typeFeatures');
+      need.push(['typeFeatures', inp.typeFeatures.length, N * this.config.numTypes]);
+    } else {
+      need.push(['types', inp.types.length, N]);
+    }
     for (const [name, got, want] of need) {
       if (got !== want) throw new Error(`CSPVNet: input ${name} has length ${got}, expected ${want}`);
     }
+    if (this.config.smoothTypes) return;
     for (let i = 0; i < N; i++) {
       const z = inp.types[i]!;
       if (z < 0 || z >= this.config.numTypes) throw new Error(`CSPVNet: atom ${i} has type id ${z}, outside 0..${this.config.numTypes - 1}`);
@@ -206,7 +217,14 @@ export class CSPVNetCore {
 
     // §2.1.2-3 x_i = A·[emb(h_i); τ(t_g)] + a, split into a per-atom and a per-crystal GEMM
     const emb = this.buf('emb', N * H);
-    k.gatherRows(this.p('net.node_embedding.weight').data, inp.types, H, emb);
+    if (c.smoothTypes) {
+      // spec §2.1.2 smooth: Linear(h_dim → H, no bias) on the real type features
+      const tf = this.buf('in.tf', N * c.numTypes);
+      tf.set(inp.typeFeatures!);
+      this.linear(tf, N, c.numTypes, this.p('net.node_embedding.weight').data, 0, c.numTypes, H, emb);
+    } else {
+      k.gatherRows(this.p('net.node_embedding.weight').data, inp.types, H, emb);
+    }
     const wa = this.p('net.atom_latent_emb.weight').data;
     let x = train ? this.buf('X0', N * H) : this.buf('X', N * H);
     this.linear(emb, N, H, wa, 0, H + Dt, H, x);
@@ -296,9 +314,16 @@ export class CSPVNetCore {
     k.segmentMean(zf, layout.atomOffsets, G, H, zbar);
     const outL = this.alloc(G * 6);
     this.linear(zbar, G, H, this.p('net.out_l.weight').data, 0, H, 6, outL);
+    let outH: FloatArray | undefined;
+    if (c.typeOutputs) {
+      // spec §2.3 pred_h: Linear(H → h_dim) with bias on z_i
+      outH = this.alloc(N * c.typeOutputs);
+      this.linear(zf, N, H, this.p('net.out_h.weight').data, 0, H, c.typeOutputs, outH);
+      k.addBias(outH, this.p('net.out_h.bias').data, N, c.typeOutputs);
+    }
 
     if (train) this.state = { layout, edges, types: Int32Array.from(inp.types) };
-    return { v: outV, l: outL };
+    return outH ? { v: outV, l: outL, h: outH } : { v: outV, l: outL };
   }
 
   /**
@@ -362,6 +387,16 @@ export class CSPVNetCore {
     k.gemm(true, false, H, H, N, 1, dq, 0, H, zf, 0, H, 1, o0W.grad, 0, H);
     k.colSumAdd(dq, N, H, this.p('net.out_v.0.bias').grad);
     k.gemm(false, false, N, H, H, 1, dq, 0, H, o0W.data, 0, H, 1, dzf, 0, H);
+    if (c.typeOutputs && gradOut.h) {
+      const Kh = c.typeOutputs;
+      if (gradOut.h.length !== N * Kh) throw new Error('CSPVNet.backward: gradient h does not match the last forward');
+      const dh = this.buf('dH', N * Kh);
+      dh.set(gradOut.h);
+      const ohW = this.p('net.out_h.weight');
+      k.gemm(true, false, Kh, H, N, 1, dh, 0, Kh, zf, 0, H, 1, ohW.grad, 0, H);
+      k.colSumAdd(dh, N, Kh, this.p('net.out_h.bias').grad);
+      k.gemm(false, false, N, H, Kh, 1, dh, 0, Kh, ohW.data, 0, H, 1, dzf, 0, H);
+    }
     const dX = this.buf('dX', N * H);
     if (c.layerNorm) {
       dX.fill(0, 0, N * H);
@@ -449,7 +484,17 @@ export class CSPVNetCore {
     k.segmentSum(dX, layout.atomOffsets, G, H, dtp);
     k.gemm(true, false, H, Dt, G, 1, dtp, 0, H, tau, 0, Dt, 1, wa.grad, H, H + Dt);
     k.gemm(false, false, N, H, H, 1, dX, 0, H, wa.data, 0, H + Dt, 0, emb, 0, H); // emb = d emb
-    k.scatterAddRows(emb, st.types, H, this.p('net.node_embedding.weight').grad);
+    const embW = this.p('net.node_embedding.weight');
+    if (c.smoothTypes) {
+      const tf = this.buf('in.tf', N * c.numTypes);
+      k.gemm(true, false, H, c.numTypes, N, 1, emb, 0, H, tf, 0, c.numTypes, 1, embW.grad, 0, c.numTypes);
+      if (gIn) {
+        gIn.typeFeatures = this.alloc(N * c.numTypes);
+        k.gemm(false, false, N, c.numTypes, H, 1, emb, 0, H, embW.data, 0, c.numTypes, 0, gIn.typeFeatures, 0, c.numTypes);
+      }
+    } else {
+      k.scatterAddRows(emb, st.types, H, embW.grad);
+    }
 
     if (gIn && dpsi) {
       const dtau = this.alloc(G * Dt);
@@ -485,6 +530,7 @@ export class CSPVNet extends CSPVNetCore implements ScoreNetwork {
     return super.forward(input) as NetOutput;
   }
 
+  /** For DNG networks (typeOutputs), NetOutput.h is the type head and gradOut.h its gradient (absent = zero). */
   override backward(gradOut: NetOutput, opts: { inputGrads?: boolean } = {}): void {
     super.backward(gradOut, opts);
   }

@@ -40,6 +40,11 @@ export interface NetInput {
   types: Int32Array;
   /** lattice features l (spec §1.4), G*6 */
   lattice: Float32Array;
+  /**
+   * DNG with continuous types (spec §2.1.2 `smooth = true`, §5.1-5.2): real type features,
+   * N*h_dim (noisy one-hot or analog bits); then `types` is ignored. Absent for CSP.
+   */
+  typeFeatures?: Float32Array;
 }
 
 /** Outputs of one network call (spec §2.3). */
@@ -48,6 +53,8 @@ export interface NetOutput {
   v: Float32Array;
   /** lattice head, G*6 */
   l: Float32Array;
+  /** type head (spec §2.3 `pred_h`, DNG only), N*h_dim; absent for CSP networks */
+  h?: Float32Array;
 }
 
 /** Anything that maps a noisy state to the heads' outputs (inference only). */
