@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadFerrox, readCifForMatching } from './cifReader.js';
+import { readCifForMatching } from './cifReader.js';
 import { InputError } from '../util/errors.js';
 
 const cif = (rows: string[], a = 4): string => `data_test
@@ -27,8 +27,7 @@ loop_
 ${rows.join('\n')}
 `;
 
-test('CIF reading as pymatgen: electronegativity order (stable), 1/3-2/3 snapping, wrapping', async () => {
-  await loadFerrox();
+test('CIF reading as pymatgen: electronegativity order (stable), 1/3-2/3 snapping, wrapping', () => {
   const s = readCifForMatching(
     cif([
       '  O  O0  1  0.5 0.5 0.0  1',
@@ -45,7 +44,13 @@ test('CIF reading as pymatgen: electronegativity order (stable), 1/3-2/3 snappin
   assert.ok(Math.abs(s.lattice[0] - 4) < 1e-12 && Math.abs(s.lattice[4] - 4) < 1e-12);
 });
 
-test('CIF reading rejects unreadable text with an InputError naming the source', async () => {
-  await loadFerrox();
+test('CIF reading rejects unreadable text with an InputError naming the source', () => {
   assert.throws(() => readCifForMatching('not a cif', 'pred.cif'), (e: unknown) => e instanceof InputError && /pred\.cif/.test(e.message));
+});
+
+test('CIF reading rejects partially occupied and unknown-element sites (pymatgen keeps them disordered: never a match)', () => {
+  assert.throws(() => readCifForMatching(cif(['  Na  Na0  1  0 0 0  0.5']), 'pred.cif'), (e: unknown) => e instanceof InputError && /pred\.cif.*occupancy/.test(e.message));
+  assert.throws(() => readCifForMatching(cif(['  Xx  Xx0  1  0 0 0  1']), 'pred.cif'), (e: unknown) => e instanceof InputError && /pred\.cif/.test(e.message));
+  // an occupancy within 1e-6 of 1 is a full site
+  assert.deepEqual(readCifForMatching(cif(['  Na  Na0  1  0 0 0  0.9999999'])).species, ['Na']);
 });

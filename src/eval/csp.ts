@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { Structure } from '../crystal/types.js';
 import { Progress } from '../util/progress.js';
 import { InputError } from '../util/errors.js';
-import { loadFerrox, readCifForMatching } from './cifReader.js';
+import { readCifForMatching } from './cifReader.js';
 import { runCspJob, type CspJob, type CspJobResult, type SampleStatus } from './cspJob.js';
 import { checkValidity, type ValidityProtocol } from './validity.js';
 import type { MatcherOptions } from './match.js';
@@ -203,7 +203,6 @@ async function runJobs(
   onResult: (r: CspJobResult) => void,
 ): Promise<void> {
   if (workers <= 1 || jobs.length < 64) {
-    await loadFerrox();
     for (let i = 0; i < jobs.length; i++) onResult(runCspJob(jobs[i]!, gts, protocol, matcher));
     return;
   }
@@ -258,7 +257,6 @@ export async function evaluateCsp(groundTruths: readonly CspGroundTruth[], predi
   const protocol = opts.protocol ?? 'kldm';
   if (protocol !== 'kldm' && protocol !== 'diffcsp') throw new InputError(`unknown protocol "${String(protocol)}" (kldm or diffcsp)`);
   const matcher = opts.matcher ?? {};
-  await loadFerrox();
   const messages: string[] = [];
   const note = (m: string): void => {
     if (messages.length < MAX_MESSAGES) messages.push(m);

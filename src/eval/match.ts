@@ -5,7 +5,7 @@
  */
 import type { Structure } from '../crystal/types.js';
 import { getRmsDist, type MatcherOptions } from './matcher/structureMatcher.js';
-import { loadFerrox, readCifForMatching, sortSitesLikePymatgen } from './cifReader.js';
+import { readCifForMatching, sortSitesLikePymatgen } from './cifReader.js';
 
 export type { MatcherOptions } from './matcher/structureMatcher.js';
 
@@ -36,12 +36,15 @@ export function matchStructures(pred: Structure, gt: Structure, opts: MatchOptio
   return r === null ? { match: false, rms: null, maxDist: null } : { match: true, rms: r.rms, maxDist: r.maxDist };
 }
 
-/** Makes CIF parsing available (instantiates the WASM CIF parser once). */
+/**
+ * Kept for API compatibility: CIF reading for matching is pure TypeScript now
+ * (no WASM module to instantiate), so there is nothing to wait for.
+ */
 export async function initMatching(): Promise<void> {
-  await loadFerrox();
+  await Promise.resolve();
 }
 
-/** Matches two CIF texts (call `await initMatching()` first). Throws InputError for a malformed CIF. */
+/** Matches two CIF texts. Throws InputError for a malformed CIF. */
 export function matchCifs(predCif: string, gtCif: string, opts: MatchOptions = {}): MatchResult {
   const pred = readCifForMatching(predCif, 'prediction CIF');
   const gt = readCifForMatching(gtCif, 'ground-truth CIF');
