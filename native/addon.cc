@@ -75,13 +75,15 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
                             F(info, 7), F(info, 8), F(info, 9));
   return info.Env().Undefined();
 }
+// fourierFeatures(pos, src, dst, pairFwd, P, F, out)
 Napi::Value FourierFeatures(const Napi::CallbackInfo& info) {
-  kldm::fourier_features(F(info, 0), I(info, 1), I(info, 2), L(info, 3), L(info, 4), F(info, 5));
+  kldm::fourier_features(F(info, 0), I(info, 1), I(info, 2), I(info, 3), L(info, 4), L(info, 5), F(info, 6));
   return info.Env().Undefined();
 }
+// fourierBackward(pos, src, dst, pairFwd, crystalPairOffsets, G, F, dpsi, dpos)
 Napi::Value FourierBackward(const Napi::CallbackInfo& info) {
-  kldm::fourier_backward(F(info, 0), I(info, 1), I(info, 2), I(info, 3), L(info, 4), L(info, 5), F(info, 6),
-                         F(info, 7));
+  kldm::fourier_backward(F(info, 0), I(info, 1), I(info, 2), I(info, 3), I(info, 4), L(info, 5), L(info, 6),
+                         F(info, 7), F(info, 8));
   return info.Env().Undefined();
 }
 Napi::Value SegmentMean(const Napi::CallbackInfo& info) {
@@ -112,14 +114,16 @@ Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
   kldm::scatter_add_rows(F(info, 0), I(info, 1), L(info, 2), L(info, 3), F(info, 4));
   return info.Env().Undefined();
 }
+// edgeCombine(z, pq, a, b, c, wv, bias, dv, src, dst, crystalOfEdge, pairOfEdge, E, cols)
 Napi::Value EdgeCombine(const Napi::CallbackInfo& info) {
-  kldm::edge_combine(F(info, 0), F(info, 1), F(info, 2), F(info, 3), F(info, 4), F(info, 5), F(info, 6), I(info, 7),
-                     I(info, 8), I(info, 9), L(info, 10), L(info, 11));
+  kldm::edge_combine(F(info, 0), F(info, 1), F(info, 2), F(info, 3), F(info, 4), F(info, 5), F(info, 6), F(info, 7),
+                     I(info, 8), I(info, 9), I(info, 10), I(info, 11), L(info, 12), L(info, 13));
   return info.Env().Undefined();
 }
+// edgeCombineBackward(dz, dv, dst, nodeEdgeOffsets, atomOffsets, pairOfEdge, crystalPairOffsets, G, cols, da, db, dc, dwv, dpq)
 Napi::Value EdgeCombineBackward(const Napi::CallbackInfo& info) {
-  kldm::edge_combine_backward(F(info, 0), F(info, 1), I(info, 2), I(info, 3), I(info, 4), L(info, 5), L(info, 6),
-                              F(info, 7), F(info, 8), F(info, 9), F(info, 10));
+  kldm::edge_combine_backward(F(info, 0), F(info, 1), I(info, 2), I(info, 3), I(info, 4), I(info, 5), I(info, 6),
+                              L(info, 7), L(info, 8), F(info, 9), F(info, 10), F(info, 11), F(info, 12), F(info, 13));
   return info.Env().Undefined();
 }
 Napi::Value AdamW(const Napi::CallbackInfo& info) {
@@ -166,7 +170,7 @@ Napi::Value SetGemmBackend(const Napi::CallbackInfo& info) {
 }
 
 // Bumped whenever a binding's signature changes; src/engine/native.ts refuses a stale build.
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 4;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));

@@ -237,12 +237,15 @@ void layer_norm_backward(const float* dy, const float* x, const float* gamma, co
 
 // sin/cos(kθ) for k = 0..F-1 by the angle-addition recurrence in double
 // (exact to ~1e-14 over 128 steps, and much cheaper than 2F libm calls).
-void fourier_features(const float* pos, const int32_t* src, const int32_t* dst, int64_t E, int64_t F, float* out) {
+// One row per pair p (its forward edge i→j, i < j).
+void fourier_features(const float* pos, const int32_t* src, const int32_t* dst, const int32_t* pair_fwd, int64_t P,
+                      int64_t F, float* out) {
   const double two_pi = 6.283185307179586476925286766559;
-#pragma omp parallel for schedule(static) if (E * F > 4096)
-  for (int64_t e = 0; e < E; e++) {
-    int32_t i = src[e], j = dst[e];
-    float* o = out + e * 6 * F;
+#pragma omp parallel for schedule(static) if (P * F > 4096)
+  for (int64_t p = 0; p < P; p++) {
+    const int32_t e = pair_fwd[p];
+    const int32_t i = src[e], j = dst[e];
+    float* o = out + p * 6 * F;
     for (int d = 0; d < 3; d++) {
       double delta = (double)pos[j * 3 + d] - (double)pos[i * 3 + d];
       double th = two_pi * delta;
@@ -261,15 +264,16 @@ void fourier_features(const float* pos, const int32_t* src, const int32_t* dst, 
   }
 }
 
-void fourier_backward(const float* pos, const int32_t* src, const int32_t* dst, const int32_t* crystal_edge_offsets,
-                      int64_t G, int64_t F, const float* dpsi, float* dpos) {
+void fourier_backward(const float* pos, const int32_t* src, const int32_t* dst, const int32_t* pair_fwd,
+                      const int32_t* crystal_pair_offsets, int64_t G, int64_t F, const float* dpsi, float* dpos) {
   const double two_pi = 6.283185307179586476925286766559;
-  // edges of a crystal only touch that crystal's atoms: parallel over crystals is race-free
+  // pairs of a crystal only touch that crystal's atoms: parallel over crystals is race-free
 #pragma omp parallel for schedule(dynamic, 4)
   for (int64_t g = 0; g < G; g++) {
-    for (int64_t e = crystal_edge_offsets[g]; e < crystal_edge_offsets[g + 1]; e++) {
-      int32_t i = src[e], j = dst[e];
-      const float* dp = dpsi + e * 6 * F;
+    for (int64_t p = crystal_pair_offsets[g]; p < crystal_pair_offsets[g + 1]; p++) {
+      const int32_t e = pair_fwd[p];
+      const int32_t i = src[e], j = dst[e];
+      const float* dp = dpsi + p * 6 * F;
       for (int d = 0; d < 3; d++) {
         double delta = (double)pos[j * 3 + d] - (double)pos[i * 3 + d];
         double th = two_pi * delta;
@@ -366,29 +370,34 @@ void scatter_add_rows(const float* dout, const int32_t* ids, int64_t rows, int64
   }
 }
 
-void edge_combine(float* z, const float* a, const float* b, const float* c, const float* wv, const float* bias,
-                  const float* dv, const int32_t* src, const int32_t* dst, const int32_t* crystal_of_edge, int64_t E,
-                  int64_t cols) {
+void edge_combine(float* z, const float* pq, const float* a, const float* b, const float* c, const float* wv,
+                  const float* bias, const float* dv, const int32_t* src, const int32_t* dst,
+                  const int32_t* crystal_of_edge, const int32_t* pair_of_edge, int64_t E, int64_t cols) {
 #pragma omp parallel for schedule(static) if (E * cols > kParallelMin)
   for (int64_t e = 0; e < E; e++) {
-    int32_t i = src[e], j = dst[e], g = crystal_of_edge[e];
+    const int32_t i = src[e], j = dst[e], g = crystal_of_edge[e], q = pair_of_edge[e];
+    const int64_t p = q >= 0 ? q : -(int64_t)q - 1;
+    const float sign = q >= 0 ? 1.0f : -1.0f;
     const float dv0 = dv[e * 3], dv1 = dv[e * 3 + 1], dv2 = dv[e * 3 + 2];
     float* ze = z + e * cols;
+    const float* ps = pq + p * 2 * cols;
+    const float* pc = ps + cols;
     const float* ai = a + (int64_t)i * cols;
     const float* bj = b + (int64_t)j * cols;
     const float* cg = c + (int64_t)g * cols;
     for (int64_t h = 0; h < cols; h++)
-      ze[h] += ai[h] + bj[h] + cg[h] + wv[h * 3] * dv0 + wv[h * 3 + 1] * dv1 + wv[h * 3 + 2] * dv2 + bias[h];
+      ze[h] = sign * ps[h] + pc[h] + ai[h] + bj[h] + cg[h] + wv[h * 3] * dv0 + wv[h * 3 + 1] * dv1 +
+              wv[h * 3 + 2] * dv2 + bias[h];
   }
 }
 
 void edge_combine_backward(const float* dz, const float* dv, const int32_t* dst, const int32_t* node_edge_offsets,
-                           const int32_t* atom_offsets, int64_t G, int64_t cols, float* da, float* db, float* dc,
-                           float* dwv) {
+                           const int32_t* atom_offsets, const int32_t* pair_of_edge, const int32_t* crystal_pair_offsets,
+                           int64_t G, int64_t cols, float* da, float* db, float* dc, float* dwv, float* dpq) {
   const int nt = nthreads();
   // per-thread partial sums of dwv, one contiguous row per velocity component (vectorises)
   std::vector<float> part((size_t)nt * 3 * cols, 0.0f);
-  // crystals are independent: every row of da/db/dc is written by one thread
+  // crystals are independent: every row of da/db/dc/dpq is written by one thread
 #pragma omp parallel num_threads(nt)
   {
     float* p0 = part.data() + (size_t)thread_id() * 3 * cols;
@@ -396,8 +405,10 @@ void edge_combine_backward(const float* dz, const float* dv, const int32_t* dst,
     float* p2 = p1 + cols;
 #pragma omp for schedule(dynamic, 4)
     for (int64_t g = 0; g < G; g++) {
-      int64_t a0 = atom_offsets[g], a1 = atom_offsets[g + 1];
+      const int64_t a0 = atom_offsets[g], a1 = atom_offsets[g + 1];
       std::fill(db + a0 * cols, db + a1 * cols, 0.0f);
+      std::fill(dpq + (int64_t)crystal_pair_offsets[g] * 2 * cols, dpq + (int64_t)crystal_pair_offsets[g + 1] * 2 * cols,
+                0.0f);
       float* dcg = dc + g * cols;
       std::fill(dcg, dcg + cols, 0.0f);
       for (int64_t i = a0; i < a1; i++) {
@@ -406,11 +417,18 @@ void edge_combine_backward(const float* dz, const float* dv, const int32_t* dst,
         for (int64_t e = node_edge_offsets[i]; e < node_edge_offsets[i + 1]; e++) {
           const float* d = dz + e * cols;
           float* dbj = db + (int64_t)dst[e] * cols;
+          const int32_t q = pair_of_edge[e];
+          const int64_t p = q >= 0 ? q : -(int64_t)q - 1;
+          const float sign = q >= 0 ? 1.0f : -1.0f;
+          float* ps = dpq + p * 2 * cols;
+          float* pc = ps + cols;
           const float v0 = dv[e * 3], v1 = dv[e * 3 + 1], v2 = dv[e * 3 + 2];
           for (int64_t h = 0; h < cols; h++) {
             const float x = d[h];
             dai[h] += x;
             dbj[h] += x;
+            ps[h] += sign * x;
+            pc[h] += x;
             p0[h] += x * v0;
             p1[h] += x * v1;
             p2[h] += x * v2;

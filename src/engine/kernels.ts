@@ -31,6 +31,16 @@ export interface EdgeLayout {
   crystalEdgeOffsets: Int32Array;
   /** length G+1: the atoms of crystal g are [atomOffsets[g], atomOffsets[g+1]) (as in BatchLayout) */
   atomOffsets: Int32Array;
+  /** unordered pairs {i < j} within crystals, n(n−1)/2 per crystal, row-major, contiguous per crystal */
+  numPairs: number;
+  /** edge i→j (i < j) of pair p */
+  pairFwd: Int32Array;
+  /** edge j→i of pair p */
+  pairRev: Int32Array;
+  /** pair of edge e: p if e = pairFwd[p], −p−1 if e = pairRev[p] */
+  pairOfEdge: Int32Array;
+  /** length G+1: the pairs of crystal g are [crystalPairOffsets[g], crystalPairOffsets[g+1]) */
+  crystalPairOffsets: Int32Array;
 }
 
 /** Hyper-parameters of one AdamW step (torch.optim.AdamW semantics). */
@@ -94,11 +104,12 @@ export interface Kernels {
   ): void;
 
   /**
-   * Edge position features ψ(p_j − p_i) of spec §2.1 item 4: z_{d·F+k} = Δ_d·2πk,
-   * out[e] = [sin(z_0..z_{3F−1}), cos(z_0..z_{3F−1})] (6F wide).
+   * Edge position features ψ(p_j − p_i) of spec §2.1 item 4 for the forward edge i→j (i < j) of
+   * every pair p: z_{d·F+k} = Δ_d·2πk, out[p] = [sin(z_0..z_{3F−1}), cos(z_0..z_{3F−1})] (6F wide).
+   * The reverse edge has ψ = [−sin, cos] (Δ → −Δ), which the network exploits (spec §15 note).
    */
   fourierFeatures(pos: FloatArray, edges: EdgeLayout, freqs: number, out: FloatArray): void;
-  /** dpos += ∂/∂pos of Σ dpsi·ψ (accumulates). */
+  /** dpos += ∂/∂pos of Σ_p dpsi[p]·ψ_p (per pair, accumulates). */
   fourierBackward(pos: FloatArray, edges: EdgeLayout, freqs: number, dpsi: FloatArray, dpos: FloatArray): void;
 
   /** out[s] = mean of rows of segment s (zero row if the segment is empty). */
@@ -118,22 +129,24 @@ export interface Kernels {
   scatterAddRows(dout: FloatArray, ids: Int32Array, cols: number, dtable: FloatArray): void;
 
   /**
-   * The split first edge-MLP linear (spec §15), accumulated onto the ψ block's product already in z:
-   * z[e] += a[src] + b[dst] + c[g(e)] + wv·dv[e] + bias, with dv[e] = v_dst − v_src (E×3) and
-   * wv H×3 (= W_P-block·P.weight).
+   * The split first edge-MLP linear (spec §15), written (overwrite) for every edge e of pair p:
+   * z[e] = ±pq[p, 0:cols] + pq[p, cols:2cols] + a[src] + b[dst] + c[g(e)] + wv·dv[e] + bias,
+   * + for the forward edge (i < j), − for the reverse one. pq (P × 2cols) holds the ψ block's
+   * products with the sine and cosine halves of ψ per pair; dv[e] = v_dst − v_src (E×3); wv H×3.
    */
   edgeCombine(
-    z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray,
+    z: FloatArray, pq: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray,
     dv: FloatArray, edges: EdgeLayout, cols: number,
   ): void;
   /**
-   * Backward of edgeCombine: da[i] = Σ_{e from i} dz[e], db[j] = Σ_{e to j} dz[e] (N×cols),
-   * dc[g] = Σ_{e in g} dz[e] (G×cols) are overwritten; dwv[h,d] += Σ_e dz[e,h]·dv[e,d] accumulates.
+   * Backward of edgeCombine (overwrites da, db (N×cols), dc (G×cols), dpq (P×2cols)):
+   * da[i] = Σ_{e from i} dz[e], db[j] = Σ_{e to j} dz[e], dc[g] = Σ_{e in g} dz[e],
+   * dpq[p] = [dz[fwd] − dz[rev], dz[fwd] + dz[rev]]; dwv[h,d] += Σ_e dz[e,h]·dv[e,d] accumulates.
    * (The gradient w.r.t. dv, dz·wv, is a GEMM left to the caller.)
    */
   edgeCombineBackward(
     dz: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
-    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray,
+    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray, dpq: FloatArray,
   ): void;
 
   /**

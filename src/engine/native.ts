@@ -15,7 +15,7 @@ export type GemmBackendName = 'auto' | 'openblas' | 'dnnl';
 const BACKEND_CODE: Record<GemmBackendName, number> = { auto: 0, openblas: 1, dnnl: 2 };
 
 /** Must equal kAbiVersion in native/addon.cc; a stale build/ (older sources) is not used. */
-const NATIVE_ABI_VERSION = 3;
+const NATIVE_ABI_VERSION = 4;
 
 interface Addon {
   abiVersion?: number;
@@ -30,8 +30,8 @@ interface Addon {
   addInto(dst: Float32Array, src: Float32Array, n: number): void;
   layerNormForward(x: Float32Array, g: Float32Array, b: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
   layerNormBackward(dy: Float32Array, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, dx: Float32Array, dg: Float32Array, db: Float32Array): void;
-  fourierFeatures(pos: Float32Array, src: Int32Array, dst: Int32Array, E: number, F: number, out: Float32Array): void;
-  fourierBackward(pos: Float32Array, src: Int32Array, dst: Int32Array, crystalEdgeOffsets: Int32Array, G: number, F: number, dpsi: Float32Array, dpos: Float32Array): void;
+  fourierFeatures(pos: Float32Array, src: Int32Array, dst: Int32Array, pairFwd: Int32Array, P: number, F: number, out: Float32Array): void;
+  fourierBackward(pos: Float32Array, src: Int32Array, dst: Int32Array, pairFwd: Int32Array, crystalPairOffsets: Int32Array, G: number, F: number, dpsi: Float32Array, dpos: Float32Array): void;
   segmentMean(x: Float32Array, off: Int32Array, S: number, cols: number, out: Float32Array): void;
   segmentMeanBackward(dout: Float32Array, off: Int32Array, S: number, cols: number, dx: Float32Array): void;
   segmentSum(x: Float32Array, off: Int32Array, S: number, cols: number, out: Float32Array): void;
@@ -39,10 +39,11 @@ interface Addon {
   segmentBroadcastAdd(x: Float32Array, off: Int32Array, S: number, cols: number, src: Float32Array): void;
   gatherRows(table: Float32Array, ids: Int32Array, rows: number, cols: number, out: Float32Array): void;
   scatterAddRows(dout: Float32Array, ids: Int32Array, rows: number, cols: number, dtable: Float32Array): void;
-  edgeCombine(z: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, wv: Float32Array, bias: Float32Array, dv: Float32Array,
-    src: Int32Array, dst: Int32Array, crystalOfEdge: Int32Array, E: number, cols: number): void;
-  edgeCombineBackward(dz: Float32Array, dv: Float32Array, dst: Int32Array, nodeEdgeOffsets: Int32Array, atomOffsets: Int32Array, G: number, cols: number,
-    da: Float32Array, db: Float32Array, dc: Float32Array, dwv: Float32Array): void;
+  edgeCombine(z: Float32Array, pq: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, wv: Float32Array, bias: Float32Array, dv: Float32Array,
+    src: Int32Array, dst: Int32Array, crystalOfEdge: Int32Array, pairOfEdge: Int32Array, E: number, cols: number): void;
+  edgeCombineBackward(dz: Float32Array, dv: Float32Array, dst: Int32Array, nodeEdgeOffsets: Int32Array, atomOffsets: Int32Array,
+    pairOfEdge: Int32Array, crystalPairOffsets: Int32Array, G: number, cols: number,
+    da: Float32Array, db: Float32Array, dc: Float32Array, dwv: Float32Array, dpq: Float32Array): void;
   adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, n: number,
     lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
   emaUpdate(ema: Float32Array, p: Float32Array, n: number, decay: number): void;
@@ -59,7 +60,8 @@ function f32(a: FloatArray, need: number, what: string): Float32Array {
 }
 
 function checkEdges(e: EdgeLayout, numAtoms: number): void {
-  if (e.src.length < e.numEdges || e.dst.length < e.numEdges || e.crystalOfEdge.length < e.numEdges) throw new RangeError('native kernels: EdgeLayout arrays shorter than numEdges');
+  if (e.src.length < e.numEdges || e.dst.length < e.numEdges || e.crystalOfEdge.length < e.numEdges || e.pairOfEdge.length < e.numEdges) throw new RangeError('native kernels: EdgeLayout arrays shorter than numEdges');
+  if (2 * e.numPairs !== e.numEdges || e.pairFwd.length < e.numPairs || e.pairRev.length < e.numPairs) throw new RangeError('native kernels: EdgeLayout pair arrays inconsistent');
   if (e.nodeEdgeOffsets.length < numAtoms + 1) throw new RangeError('native kernels: EdgeLayout.nodeEdgeOffsets too short');
 }
 
@@ -137,15 +139,15 @@ export class NativeKernels implements Kernels {
   fourierFeatures(pos: FloatArray, edges: EdgeLayout, freqs: number, out: FloatArray): void {
     const N = edges.nodeEdgeOffsets.length - 1;
     checkEdges(edges, N);
-    this.addon.fourierFeatures(f32(pos, 3 * N, 'pos'), edges.src, edges.dst, edges.numEdges, freqs, f32(out, edges.numEdges * 6 * freqs, 'psi'));
+    this.addon.fourierFeatures(f32(pos, 3 * N, 'pos'), edges.src, edges.dst, edges.pairFwd, edges.numPairs, freqs, f32(out, edges.numPairs * 6 * freqs, 'psi'));
   }
 
   fourierBackward(pos: FloatArray, edges: EdgeLayout, freqs: number, dpsi: FloatArray, dpos: FloatArray): void {
     const N = edges.nodeEdgeOffsets.length - 1;
     checkEdges(edges, N);
-    const G = edges.crystalEdgeOffsets.length - 1;
-    this.addon.fourierBackward(f32(pos, 3 * N, 'pos'), edges.src, edges.dst, edges.crystalEdgeOffsets, G, freqs,
-      f32(dpsi, edges.numEdges * 6 * freqs, 'dpsi'), f32(dpos, 3 * N, 'dpos'));
+    const G = edges.crystalPairOffsets.length - 1;
+    this.addon.fourierBackward(f32(pos, 3 * N, 'pos'), edges.src, edges.dst, edges.pairFwd, edges.crystalPairOffsets, G, freqs,
+      f32(dpsi, edges.numPairs * 6 * freqs, 'dpsi'), f32(dpos, 3 * N, 'dpos'));
   }
 
   segmentMean(x: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void {
@@ -180,20 +182,22 @@ export class NativeKernels implements Kernels {
     this.addon.scatterAddRows(f32(dout, ids.length * cols, 'dout'), ids, ids.length, cols, f32(dtable, 0, 'dtable'));
   }
 
-  edgeCombine(z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number): void {
+  edgeCombine(z: FloatArray, pq: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number): void {
     const N = edges.nodeEdgeOffsets.length - 1;
     const G = edges.crystalEdgeOffsets.length - 1;
     checkEdges(edges, N);
-    this.addon.edgeCombine(f32(z, edges.numEdges * cols, 'z'), f32(a, N * cols, 'a'), f32(b, N * cols, 'b'), f32(c, G * cols, 'c'),
-      f32(wv, 3 * cols, 'wv'), f32(bias, cols, 'bias'), f32(dv, 3 * edges.numEdges, 'dv'), edges.src, edges.dst, edges.crystalOfEdge, edges.numEdges, cols);
+    this.addon.edgeCombine(f32(z, edges.numEdges * cols, 'z'), f32(pq, edges.numPairs * 2 * cols, 'pq'), f32(a, N * cols, 'a'), f32(b, N * cols, 'b'),
+      f32(c, G * cols, 'c'), f32(wv, 3 * cols, 'wv'), f32(bias, cols, 'bias'), f32(dv, 3 * edges.numEdges, 'dv'),
+      edges.src, edges.dst, edges.crystalOfEdge, edges.pairOfEdge, edges.numEdges, cols);
   }
 
   edgeCombineBackward(dz: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
-    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray): void {
+    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray, dpq: FloatArray): void {
     checkEdges(edges, numAtoms);
-    if (edges.atomOffsets.length < numCrystals + 1) throw new RangeError('native kernels: EdgeLayout.atomOffsets too short');
+    if (edges.atomOffsets.length < numCrystals + 1 || edges.crystalPairOffsets.length < numCrystals + 1) throw new RangeError('native kernels: EdgeLayout offsets too short');
     this.addon.edgeCombineBackward(f32(dz, edges.numEdges * cols, 'dz'), f32(dv, 3 * edges.numEdges, 'dv'), edges.dst, edges.nodeEdgeOffsets, edges.atomOffsets,
-      numCrystals, cols, f32(da, numAtoms * cols, 'da'), f32(db, numAtoms * cols, 'db'), f32(dc, numCrystals * cols, 'dc'), f32(dwv, 3 * cols, 'dwv'));
+      edges.pairOfEdge, edges.crystalPairOffsets, numCrystals, cols, f32(da, numAtoms * cols, 'da'), f32(db, numAtoms * cols, 'db'),
+      f32(dc, numCrystals * cols, 'dc'), f32(dwv, 3 * cols, 'dwv'), f32(dpq, edges.numPairs * 2 * cols, 'dpq'));
   }
 
   adamw(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null, n: number, hp: AdamWHyper): void {

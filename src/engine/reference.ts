@@ -168,10 +168,11 @@ class ReferenceKernels implements Kernels {
 
   fourierFeatures(pos: FloatArray, edges: EdgeLayout, freqs: number, out: FloatArray): void {
     const w = 6 * freqs;
-    for (let e = 0; e < edges.numEdges; e++) {
+    for (let p = 0; p < edges.numPairs; p++) {
+      const e = edges.pairFwd[p]!;
       const i = edges.src[e]!;
       const j = edges.dst[e]!;
-      const o = e * w;
+      const o = p * w;
       for (let d = 0; d < 3; d++) {
         const delta = pos[j * 3 + d]! - pos[i * 3 + d]!;
         for (let k = 0; k < freqs; k++) {
@@ -185,10 +186,11 @@ class ReferenceKernels implements Kernels {
 
   fourierBackward(pos: FloatArray, edges: EdgeLayout, freqs: number, dpsi: FloatArray, dpos: FloatArray): void {
     const w = 6 * freqs;
-    for (let e = 0; e < edges.numEdges; e++) {
+    for (let p = 0; p < edges.numPairs; p++) {
+      const e = edges.pairFwd[p]!;
       const i = edges.src[e]!;
       const j = edges.dst[e]!;
-      const o = e * w;
+      const o = p * w;
       for (let d = 0; d < 3; d++) {
         const delta = pos[j * 3 + d]! - pos[i * 3 + d]!;
         let g = 0;
@@ -273,18 +275,22 @@ class ReferenceKernels implements Kernels {
   }
 
   edgeCombine(
-    z: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray,
+    z: FloatArray, pq: FloatArray, a: FloatArray, b: FloatArray, c: FloatArray, wv: FloatArray, bias: FloatArray,
     dv: FloatArray, edges: EdgeLayout, cols: number,
   ): void {
     for (let e = 0; e < edges.numEdges; e++) {
       const i = edges.src[e]!;
       const j = edges.dst[e]!;
       const g = edges.crystalOfEdge[e]!;
+      const q = edges.pairOfEdge[e]!;
+      const p = q >= 0 ? q : -q - 1;
+      const sign = q >= 0 ? 1 : -1;
       const dv0 = dv[e * 3]!;
       const dv1 = dv[e * 3 + 1]!;
       const dv2 = dv[e * 3 + 2]!;
       for (let h = 0; h < cols; h++) {
-        z[e * cols + h]! +=
+        z[e * cols + h] =
+          sign * pq[p * 2 * cols + h]! + pq[p * 2 * cols + cols + h]! +
           a[i * cols + h]! + b[j * cols + h]! + c[g * cols + h]! +
           wv[h * 3]! * dv0 + wv[h * 3 + 1]! * dv1 + wv[h * 3 + 2]! * dv2 + bias[h]!;
       }
@@ -293,15 +299,19 @@ class ReferenceKernels implements Kernels {
 
   edgeCombineBackward(
     dz: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
-    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray,
+    da: FloatArray, db: FloatArray, dc: FloatArray, dwv: FloatArray, dpq: FloatArray,
   ): void {
     da.fill(0, 0, numAtoms * cols);
     db.fill(0, 0, numAtoms * cols);
     dc.fill(0, 0, numCrystals * cols);
+    dpq.fill(0, 0, edges.numPairs * 2 * cols);
     for (let e = 0; e < edges.numEdges; e++) {
       const i = edges.src[e]!;
       const j = edges.dst[e]!;
       const g = edges.crystalOfEdge[e]!;
+      const q = edges.pairOfEdge[e]!;
+      const p = q >= 0 ? q : -q - 1;
+      const sign = q >= 0 ? 1 : -1;
       const dv0 = dv[e * 3]!;
       const dv1 = dv[e * 3 + 1]!;
       const dv2 = dv[e * 3 + 2]!;
@@ -313,6 +323,8 @@ class ReferenceKernels implements Kernels {
         dwv[h * 3]! += d * dv0;
         dwv[h * 3 + 1]! += d * dv1;
         dwv[h * 3 + 2]! += d * dv2;
+        dpq[p * 2 * cols + h]! += sign * d;
+        dpq[p * 2 * cols + cols + h]! += d;
       }
     }
   }

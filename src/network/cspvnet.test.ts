@@ -259,3 +259,18 @@ test('a BatchLayout object mutated between calls gets a fresh graph', () => {
   const got = net.predict({ ...b, layout: shared });
   assert.deepEqual([...got.v], [...want.v]);
 });
+
+test('graph pairs: each unordered pair links its two directed edges (ψ antisymmetry used by the network)', () => {
+  const e = buildEdges(makeLayout([3, 1, 2]));
+  assert.equal(e.numPairs, 3 + 0 + 1);
+  assert.deepEqual([...e.crystalPairOffsets], [0, 3, 3, 4]);
+  for (let p = 0; p < e.numPairs; p++) {
+    const f = e.pairFwd[p]!;
+    const r = e.pairRev[p]!;
+    assert.ok(e.src[f]! < e.dst[f]!);
+    assert.equal(e.src[f], e.dst[r]);
+    assert.equal(e.dst[f], e.src[r]);
+    assert.equal(e.pairOfEdge[f], p);
+    assert.equal(e.pairOfEdge[r], -p - 1);
+  }
+});

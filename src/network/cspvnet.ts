@@ -234,7 +234,9 @@ export class CSPVNetCore {
     k.addBias(x, this.p('net.atom_latent_emb.bias').data, N, H);
 
     // §2.1.4 edge features, shared by all layers
-    const psi = this.buf('psi', E * D6);
+    // ψ per unordered pair (its forward edge i→j, i < j); the reverse edge has ψ = [−sin, cos]
+    const P2 = edges.numPairs;
+    const psi = this.buf('psi', P2 * D6);
     k.fourierFeatures(pos, edges, F, psi);
     // v_j − v_i per edge (E×3), shared by all layers: velocities enter only through it (spec §2.2)
     const dv = this.buf('dv', E * 3);
@@ -271,9 +273,13 @@ export class CSPVNetCore {
       const bv = this.buf('bv', H);
       k.gemm(false, false, H, 1, D6, 1, w1, 2 * H + 6, K, P.vpB.data, 0, 1, 0, bv, 0, 1);
       k.addInto(bv, P.e0B.data, H);
+      // ψ block per pair: W1ψ·ψ = W1s·sin + W1c·cos, so the two directed edges of a pair get
+      // ±(sin part) + (cos part): half the FLOPs of one GEMM over all edges, same function
+      const pq = this.buf('pq', P2 * 2 * H);
+      k.gemm(false, true, P2, H, 3 * F, 1, psi, 0, D6, w1, 2 * H + 6 + D6, K, 0, pq, 0, 2 * H);
+      k.gemm(false, true, P2, H, 3 * F, 1, psi, 3 * F, D6, w1, 2 * H + 6 + D6 + 3 * F, K, 0, pq, H, 2 * H);
       const z1 = train ? this.buf(`Z1_${l}`, E * H) : this.buf('Z1', E * H);
-      this.linear(psi, E, D6, w1, 2 * H + 6 + D6, K, H, z1);
-      k.edgeCombine(z1, A, B, C, wv, bv, dv, edges, H);
+      k.edgeCombine(z1, pq, A, B, C, wv, bv, dv, edges, H);
       k.biasSilu(z1, null, E, H, T);
       const z2 = train ? this.buf(`Z2_${l}`, E * H) : this.buf('Z2', E * H);
       this.linear(T, E, H, P.e2W.data, 0, H, H, z2);
@@ -353,11 +359,13 @@ export class CSPVNetCore {
     const lat = this.buf('in.lat', 6 * G);
     const tt = this.buf('in.t', G);
     const tau = this.buf('tau', G * Dt);
-    const psi = this.buf('psi', E * D6);
+    const P2 = edges.numPairs;
+    const psi = this.buf('psi', P2 * D6);
+    const dpq = this.buf('pq', P2 * 2 * H);
     const gIn: InputGrads | null = wantIn
       ? { t: this.alloc(G), pos: this.alloc(3 * N), vel: this.alloc(3 * N), lattice: this.alloc(6 * G) }
       : null;
-    const dpsi = wantIn ? this.alloc(E * D6) : null;
+    const dpsi = wantIn ? this.alloc(P2 * D6) : null;
     const ddv = wantIn ? this.alloc(E * 3) : null;
     const dv = this.buf('dv', E * 3);
 
@@ -446,16 +454,21 @@ export class CSPVNetCore {
       k.siluBackward(T, z1, E * H, z1); // z1 = dZ1
       const w1 = P.e0W.data;
       const dw1 = P.e0W.grad;
-      k.gemm(true, false, H, D6, E, 1, z1, 0, H, psi, 0, D6, 1, dw1, 2 * H + 6 + D6, K);
-      if (dpsi) k.gemm(false, false, E, D6, H, 1, z1, 0, H, w1, 2 * H + 6 + D6, K, 1, dpsi, 0, D6);
-      // dWv = dZ1ᵀ·dv (H×3) inside edgeCombineBackward; d(dv) = dZ1·Wv (E×3) only for input gradients
+      // dWv = dZ1ᵀ·dv (H×3) and the per-pair [dz_fwd − dz_rev, dz_fwd + dz_rev] inside edgeCombineBackward
       dwv.fill(0, 0, H * 3);
-      k.edgeCombineBackward(z1, dv, edges, H, N, G, dA, dB, dC, dwv);
+      k.edgeCombineBackward(z1, dv, edges, H, N, G, dA, dB, dC, dwv, dpq);
+      const offS = 2 * H + 6 + D6;
+      k.gemm(true, false, H, 3 * F, P2, 1, dpq, 0, 2 * H, psi, 0, D6, 1, dw1, offS, K); // dW1s
+      k.gemm(true, false, H, 3 * F, P2, 1, dpq, H, 2 * H, psi, 3 * F, D6, 1, dw1, offS + 3 * F, K); // dW1c
+      if (dpsi) {
+        k.gemm(false, false, P2, 3 * F, H, 1, dpq, 0, 2 * H, w1, offS, K, 1, dpsi, 0, D6);
+        k.gemm(false, false, P2, 3 * F, H, 1, dpq, H, 2 * H, w1, offS + 3 * F, K, 1, dpsi, 3 * F, D6);
+      }
       // Σ_e dz1_e = Σ_g dC_g: the bias gradient from the G×H crystal sums, not another pass over E×H
       dzSum.fill(0, 0, H);
       k.colSumAdd(dC, G, H, dzSum);
       k.addInto(P.e0B.grad, dzSum, H);
-      if (ddv) k.gemm(false, false, E, 3, H, 1, z1, 0, H, this.buf(`wv${l}`, H * 3), 0, 3, 1, ddv, 0, 3);
+      if (ddv) k.gemm(false, false, E, 3, H, 1, z1, 0, H, this.buf(`wv${l}`, H * 3), 0, 3, 1, ddv, 0, 3); // d(dv) = dZ1·Wv, input gradients only
       k.gemm(true, false, H, H, N, 1, dA, 0, H, y, 0, H, 1, dw1, 0, K);
       k.gemm(true, false, H, H, N, 1, dB, 0, H, y, 0, H, 1, dw1, H, K);
       k.gemm(true, false, H, 6, G, 1, dC, 0, H, lat, 0, 6, 1, dw1, 2 * H, K);

@@ -38,5 +38,33 @@ export function buildEdges(layout: BatchLayout): EdgeLayout {
     }
   }
   nodeEdgeOffsets[N] = e;
-  return { numEdges: E, src, dst, crystalOfEdge, nodeEdgeOffsets, crystalEdgeOffsets, atomOffsets: Int32Array.from(layout.atomOffsets) };
+  // unordered pairs {i < j}: edge (i→j) and (j→i) share |ψ| (ψ(−Δ) = [−sin, cos]), see cspvnet.ts
+  const P = E / 2;
+  const pairFwd = new Int32Array(P);
+  const pairRev = new Int32Array(P);
+  const pairOfEdge = new Int32Array(E);
+  const crystalPairOffsets = new Int32Array(G + 1);
+  let p = 0;
+  for (let g = 0; g < G; g++) {
+    const a0 = layout.atomOffsets[g]!;
+    const n = layout.atomOffsets[g + 1]! - a0;
+    const e0 = crystalEdgeOffsets[g]!;
+    const edgeOf = (i: number, j: number): number => e0 + i * (n - 1) + (j < i ? j : j - 1);
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const f = edgeOf(i, j);
+        const r = edgeOf(j, i);
+        pairFwd[p] = f;
+        pairRev[p] = r;
+        pairOfEdge[f] = p;
+        pairOfEdge[r] = -p - 1;
+        p++;
+      }
+    }
+    crystalPairOffsets[g + 1] = p;
+  }
+  return {
+    numEdges: E, src, dst, crystalOfEdge, nodeEdgeOffsets, crystalEdgeOffsets, atomOffsets: Int32Array.from(layout.atomOffsets),
+    numPairs: P, pairFwd, pairRev, pairOfEdge, crystalPairOffsets,
+  };
 }
