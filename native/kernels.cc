@@ -17,6 +17,13 @@ namespace kldm {
 
 static constexpr int64_t kParallelMin = 1 << 15;  // elements below which threads do not pay
 
+// Reductions (bias, LayerNorm and dWv gradients) split their outer range into kBlocks fixed
+// blocks, hand the blocks to threads dynamically (so a thread descheduled by another process
+// does not hold up the other), and add the per-block partial sums in block order: results do
+// not depend on the thread count or on scheduling, so training is bitwise reproducible.
+static constexpr int64_t kBlocks = 32;
+static inline int64_t block_begin(int64_t b, int64_t n, int64_t blocks) { return b * n / blocks; }
+
 static inline int nthreads() {
 #ifdef _OPENMP
   return omp_get_max_threads();
@@ -62,7 +69,7 @@ static inline float fast_expf(float x) {
 static inline float sigmoidf(float z) { return 1.0f / (1.0f + fast_expf(-z)); }
 
 void bias_silu(float* z, const float* bias, int64_t rows, int64_t cols, float* out) {
-#pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 32) if (rows * cols > kParallelMin)
   for (int64_t r = 0; r < rows; r++) {
     float* zr = z + r * cols;
     float* orow = out + r * cols;
@@ -82,7 +89,7 @@ void bias_silu(float* z, const float* bias, int64_t rows, int64_t cols, float* o
 }
 
 void silu_backward(const float* dout, const float* z, int64_t n, float* dz) {
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 8192) if (n > kParallelMin)
   for (int64_t i = 0; i < n; i++) {
     float v = z[i];
     float s = sigmoidf(v);
@@ -112,13 +119,12 @@ void bias_silu_segment_mean(float* z, const float* bias, const int32_t* off, int
 
 void silu_segment_mean_backward(const float* dout, const float* z, const int32_t* off, int64_t S, int64_t cols,
                                 float* dz, float* dbias) {
-  const int nt = (int64_t)off[S] * cols > kParallelMin ? nthreads() : 1;
-  std::vector<float> part((size_t)nt * cols, 0.0f);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    float* pb = part.data() + (size_t)thread_id() * cols;
-#pragma omp for schedule(dynamic, 16)
-    for (int64_t s = 0; s < S; s++) {
+  const int64_t blocks = (int64_t)off[S] * cols > kParallelMin ? std::min<int64_t>(kBlocks, S) : 1;
+  std::vector<float> part((size_t)blocks * cols, 0.0f);
+#pragma omp parallel for schedule(dynamic, 1) if (blocks > 1)
+  for (int64_t bk = 0; bk < blocks; bk++) {
+    float* pb = part.data() + (size_t)bk * cols;
+    for (int64_t s = block_begin(bk, S, blocks); s < block_begin(bk + 1, S, blocks); s++) {
       const int64_t r0 = off[s], r1 = off[s + 1];
       if (r1 <= r0) continue;
       const float inv = 1.0f / (float)(r1 - r0);
@@ -136,12 +142,12 @@ void silu_segment_mean_backward(const float* dout, const float* z, const int32_t
       }
     }
   }
-  for (int t = 0; t < nt; t++)
-    for (int64_t c = 0; c < cols; c++) dbias[c] += part[(size_t)t * cols + c];
+  for (int64_t bk = 0; bk < blocks; bk++)
+    for (int64_t c = 0; c < cols; c++) dbias[c] += part[(size_t)bk * cols + c];
 }
 
 void add_bias(float* x, const float* bias, int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 32) if (rows * cols > kParallelMin)
   for (int64_t r = 0; r < rows; r++) {
     float* xr = x + r * cols;
     for (int64_t c = 0; c < cols; c++) xr[c] += bias[c];
@@ -149,32 +155,31 @@ void add_bias(float* x, const float* bias, int64_t rows, int64_t cols) {
 }
 
 void col_sum_add(const float* src, int64_t rows, int64_t cols, float* dst) {
-  int nt = rows * cols > kParallelMin ? nthreads() : 1;
-  std::vector<double> part((size_t)nt * cols, 0.0);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    double* acc = part.data() + (size_t)thread_id() * cols;
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+  const int64_t blocks = rows * cols > kParallelMin ? std::min<int64_t>(kBlocks, rows) : 1;
+  std::vector<double> part((size_t)blocks * cols, 0.0);
+#pragma omp parallel for schedule(dynamic, 1) if (blocks > 1)
+  for (int64_t bk = 0; bk < blocks; bk++) {
+    double* acc = part.data() + (size_t)bk * cols;
+    for (int64_t r = block_begin(bk, rows, blocks); r < block_begin(bk + 1, rows, blocks); r++) {
       const float* sr = src + r * cols;
       for (int64_t c = 0; c < cols; c++) acc[c] += sr[c];
     }
   }
   for (int64_t c = 0; c < cols; c++) {
-    double s = 0;
-    for (int t = 0; t < nt; t++) s += part[(size_t)t * cols + c];
-    dst[c] += (float)s;
+    double sum = 0;
+    for (int64_t bk = 0; bk < blocks; bk++) sum += part[(size_t)bk * cols + c];
+    dst[c] += (float)sum;
   }
 }
 
 void add_into(float* dst, const float* src, int64_t n) {
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 8192) if (n > kParallelMin)
   for (int64_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t cols, float eps,
                         float* y, float* mean, float* rstd) {
-#pragma omp parallel for schedule(static) if (rows * cols > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 32) if (rows * cols > kParallelMin)
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
     double mu = 0;
@@ -197,21 +202,20 @@ void layer_norm_forward(const float* x, const float* gamma, const float* beta, i
 
 void layer_norm_backward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                          int64_t rows, int64_t cols, float* dx, float* dgamma, float* dbeta) {
-  int nt = rows * cols > kParallelMin ? nthreads() : 1;
-  std::vector<float> part((size_t)nt * 2 * cols, 0.0f);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    float* pg = part.data() + (size_t)thread_id() * 2 * cols;
+  const int64_t blocks = rows * cols > kParallelMin ? std::min<int64_t>(kBlocks, rows) : 1;
+  std::vector<float> part((size_t)blocks * 2 * cols, 0.0f);
+#pragma omp parallel for schedule(dynamic, 1) if (blocks > 1)
+  for (int64_t bk = 0; bk < blocks; bk++) {
+    float* pg = part.data() + (size_t)bk * 2 * cols;
     float* pb = pg + cols;
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    for (int64_t r = block_begin(bk, rows, blocks); r < block_begin(bk + 1, rows, blocks); r++) {
       const float* xr = x + r * cols;
       const float* dyr = dy + r * cols;
-      float mu = mean[r], rs = rstd[r];
+      const float mu = mean[r], rs = rstd[r];
       float sg = 0, sgx = 0;
       for (int64_t c = 0; c < cols; c++) {
-        float xh = (xr[c] - mu) * rs;
-        float g = dyr[c] * gamma[c];
+        const float xh = (xr[c] - mu) * rs;
+        const float g = dyr[c] * gamma[c];
         sg += g;
         sgx += g * xh;
         pg[c] += dyr[c] * xh;
@@ -221,13 +225,13 @@ void layer_norm_backward(const float* dy, const float* x, const float* gamma, co
       sgx /= (float)cols;
       float* dxr = dx + r * cols;
       for (int64_t c = 0; c < cols; c++) {
-        float xh = (xr[c] - mu) * rs;
+        const float xh = (xr[c] - mu) * rs;
         dxr[c] += rs * (dyr[c] * gamma[c] - sg - xh * sgx);
       }
     }
   }
-  for (int t = 0; t < nt; t++) {
-    const float* pg = part.data() + (size_t)t * 2 * cols;
+  for (int64_t bk = 0; bk < blocks; bk++) {
+    const float* pg = part.data() + (size_t)bk * 2 * cols;
     for (int64_t c = 0; c < cols; c++) {
       dgamma[c] += pg[c];
       dbeta[c] += pg[cols + c];
@@ -241,7 +245,7 @@ void layer_norm_backward(const float* dy, const float* x, const float* gamma, co
 void fourier_features(const float* pos, const int32_t* src, const int32_t* dst, const int32_t* pair_fwd, int64_t P,
                       int64_t F, float* out) {
   const double two_pi = 6.283185307179586476925286766559;
-#pragma omp parallel for schedule(static) if (P * F > 4096)
+#pragma omp parallel for schedule(dynamic, 16) if (P * F > 4096)
   for (int64_t p = 0; p < P; p++) {
     const int32_t e = pair_fwd[p];
     const int32_t i = src[e], j = dst[e];
@@ -293,7 +297,7 @@ void fourier_backward(const float* pos, const int32_t* src, const int32_t* dst, 
 }
 
 void segment_mean(const float* x, const int32_t* off, int64_t S, int64_t cols, float* out) {
-#pragma omp parallel for schedule(static) if ((int64_t)off[S] * cols > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 32) if ((int64_t)off[S] * cols > kParallelMin)
   for (int64_t s = 0; s < S; s++) {
     float* o = out + s * cols;
     std::fill(o, o + cols, 0.0f);
@@ -309,7 +313,7 @@ void segment_mean(const float* x, const int32_t* off, int64_t S, int64_t cols, f
 }
 
 void segment_mean_backward(const float* dout, const int32_t* off, int64_t S, int64_t cols, float* dx) {
-#pragma omp parallel for schedule(static) if ((int64_t)off[S] * cols > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 32) if ((int64_t)off[S] * cols > kParallelMin)
   for (int64_t s = 0; s < S; s++) {
     int64_t r0 = off[s], r1 = off[s + 1];
     if (r1 <= r0) continue;
@@ -323,7 +327,7 @@ void segment_mean_backward(const float* dout, const int32_t* off, int64_t S, int
 }
 
 void segment_sum(const float* x, const int32_t* off, int64_t S, int64_t cols, float* out) {
-#pragma omp parallel for schedule(static) if ((int64_t)off[S] * cols > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 32) if ((int64_t)off[S] * cols > kParallelMin)
   for (int64_t s = 0; s < S; s++) {
     float* o = out + s * cols;
     std::fill(o, o + cols, 0.0f);
@@ -348,7 +352,7 @@ void segment_centre(float* x, const int32_t* off, int64_t S, int64_t cols) {
 }
 
 void segment_broadcast_add(float* x, const int32_t* off, int64_t S, int64_t cols, const float* src) {
-#pragma omp parallel for schedule(static) if ((int64_t)off[S] * cols > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 32) if ((int64_t)off[S] * cols > kParallelMin)
   for (int64_t s = 0; s < S; s++) {
     const float* v = src + s * cols;
     for (int64_t r = off[s]; r < off[s + 1]; r++) {
@@ -373,7 +377,7 @@ void scatter_add_rows(const float* dout, const int32_t* ids, int64_t rows, int64
 void edge_combine(float* z, const float* pq, const float* a, const float* b, const float* c, const float* wv,
                   const float* bias, const float* dv, const int32_t* src, const int32_t* dst,
                   const int32_t* crystal_of_edge, const int32_t* pair_of_edge, int64_t E, int64_t cols) {
-#pragma omp parallel for schedule(static) if (E * cols > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 32) if (E * cols > kParallelMin)
   for (int64_t e = 0; e < E; e++) {
     const int32_t i = src[e], j = dst[e], g = crystal_of_edge[e], q = pair_of_edge[e];
     const int64_t p = q >= 0 ? q : -(int64_t)q - 1;
@@ -394,17 +398,16 @@ void edge_combine(float* z, const float* pq, const float* a, const float* b, con
 void edge_combine_backward(const float* dz, const float* dv, const int32_t* dst, const int32_t* node_edge_offsets,
                            const int32_t* atom_offsets, const int32_t* pair_of_edge, const int32_t* crystal_pair_offsets,
                            int64_t G, int64_t cols, float* da, float* db, float* dc, float* dwv, float* dpq) {
-  const int nt = nthreads();
-  // per-thread partial sums of dwv, one contiguous row per velocity component (vectorises)
-  std::vector<float> part((size_t)nt * 3 * cols, 0.0f);
-  // crystals are independent: every row of da/db/dc/dpq is written by one thread
-#pragma omp parallel num_threads(nt)
-  {
-    float* p0 = part.data() + (size_t)thread_id() * 3 * cols;
+  // crystals are independent: every row of da/db/dc/dpq is written by one block; dwv gets
+  // per-block partial sums (one contiguous row per velocity component, so it vectorises)
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(kBlocks, G));
+  std::vector<float> part((size_t)blocks * 3 * cols, 0.0f);
+#pragma omp parallel for schedule(dynamic, 1) if (blocks > 1)
+  for (int64_t bk = 0; bk < blocks; bk++) {
+    float* p0 = part.data() + (size_t)bk * 3 * cols;
     float* p1 = p0 + cols;
     float* p2 = p1 + cols;
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t g = 0; g < G; g++) {
+    for (int64_t g = block_begin(bk, G, blocks); g < block_begin(bk + 1, G, blocks); g++) {
       const int64_t a0 = atom_offsets[g], a1 = atom_offsets[g + 1];
       std::fill(db + a0 * cols, db + a1 * cols, 0.0f);
       std::fill(dpq + (int64_t)crystal_pair_offsets[g] * 2 * cols, dpq + (int64_t)crystal_pair_offsets[g + 1] * 2 * cols,
@@ -438,8 +441,8 @@ void edge_combine_backward(const float* dz, const float* dv, const int32_t* dst,
       }
     }
   }
-  for (int t = 0; t < nt; t++) {
-    const float* p = part.data() + (size_t)t * 3 * cols;
+  for (int64_t bk = 0; bk < blocks; bk++) {
+    const float* p = part.data() + (size_t)bk * 3 * cols;
     for (int64_t h = 0; h < cols; h++)
       for (int d = 0; d < 3; d++) dwv[h * 3 + d] += p[d * cols + h];
   }
@@ -452,7 +455,7 @@ void adamw(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
   const float step_size = (float)(lr / (1.0 - std::pow(beta1, step)));
   const float inv_bc2sqrt = (float)(1.0 / std::sqrt(1.0 - std::pow(beta2, step)));
   const float feps = (float)eps;
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 8192) if (n > kParallelMin)
   for (int64_t i = 0; i < n; i++) {
     float gi = g[i];
     float mi = b1 * m[i] + (1.0f - b1) * gi;
@@ -471,7 +474,7 @@ void adamw(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
 
 void ema_update(float* ema, const float* p, int64_t n, double decay) {
   const float w = (float)(1.0 - decay);
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+#pragma omp parallel for schedule(dynamic, 8192) if (n > kParallelMin)
   for (int64_t i = 0; i < n; i++) ema[i] += w * (p[i] - ema[i]);
 }
 

@@ -144,3 +144,30 @@ test('CSPVNet forward and gradients: native equals reference on a small batch', 
   const pr = na.predict(input);
   assertClose(pr.v, oa.v, 'predict v', 1e-6);
 });
+
+test('native training gradients are bitwise repeatable (reductions in fixed block order)', { skip }, () => {
+  const cfg: CSPVNetConfig = { hidden: 64, timeDim: 16, layers: 2, freqs: 8, numTypes: 101, layerNorm: true, zeroCog: true };
+  const rng = new Rng(5);
+  const params = initParams(cfg, rng);
+  const counts = Array.from({ length: 40 }, () => 1 + rng.int(12));
+  const layout = makeLayout(counts);
+  const N = layout.numAtoms, G = layout.numCrystals;
+  const input = {
+    layout, t: Float32Array.from({ length: G }, () => rng.uniform()),
+    pos: Float32Array.from({ length: 3 * N }, () => rng.uniform() - 0.5),
+    vel: Float32Array.from({ length: 3 * N }, () => rng.normal()),
+    types: Int32Array.from({ length: N }, () => 1 + rng.int(100)),
+    lattice: Float32Array.from({ length: 6 * G }, () => rng.normal()),
+  };
+  const gv = rnd(rng, 3 * N), gl = rnd(rng, 6 * G);
+  const net = new CSPVNet(cfg, params, native!.kernels);
+  const run = (): Float32Array[] => {
+    params.zeroGrad();
+    net.forward(input);
+    net.backward({ v: gv, l: gl });
+    return params.tensors.map((t) => Float32Array.from(t.grad));
+  };
+  const a = run();
+  const b = run();
+  for (let i = 0; i < a.length; i++) assert.deepEqual(b[i], a[i], params.tensors[i]!.name);
+});
