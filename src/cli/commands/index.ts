@@ -13,12 +13,12 @@ import { predictCommand } from './predict.js';
 import { plotCommand } from './plot.js';
 
 export const commands: Command[] = [
+  predictCommand,
+  sampleCommand,
   evaluateCommand,
   matchCommand,
+  trainCommand,
+  plotCommand,
   dataCommand,
   serveCommand,
-  trainCommand,
-  sampleCommand,
-  predictCommand,
-  plotCommand,
 ];
