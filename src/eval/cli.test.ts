@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { main } from '../cli/main.js';
 import { loadReferencePairs } from './pairScoring.js';
+import { randomSubset } from '../predict/sampleSplit.js';
 
 const pairs = loadReferencePairs(fileURLToPath(new URL('./fixtures/matcher_pairs.dev.jsonl.gz', import.meta.url))).filter((p) => p.source === 'perov_5' && p.category === 'species_swap').slice(0, 12);
 
@@ -76,6 +77,16 @@ test('kldm evaluate csp: metrics, counts and JSON report on a small split', asyn
     assert.equal(report.counts['missing_at_1'], 1);
     assert.equal(report.per_material.length, pairs.length);
     assert.match(res.out, /MR@1/);
+    // --subset scores exactly the materials `kldm sample --subset` would pick, with them as the denominator.
+    const picked = randomSubset(pairs, 5, 3);
+    const sub = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--split', 'test', '--predictions', join(dir, 'preds.jsonl'), '--subset', '5', '--subset-seed', '3', '--json', join(dir, 'sub.json'), '--quiet']);
+    assert.equal(sub.code, 0, sub.err);
+    const subReport = JSON.parse(readFileSync(join(dir, 'sub.json'), 'utf8')) as { mr_at_1: number; n_materials: number; subset: { n: number; seed: number; of: number } };
+    assert.deepEqual(subReport.subset, { n: 5, seed: 3, of: pairs.length });
+    assert.equal(subReport.n_materials, 5);
+    const predicted = new Set(pairs.slice(0, 10).map((p) => p.id));
+    assert.equal(subReport.mr_at_1, picked.filter((p) => predicted.has(p.id) && p.match).length / 5);
+    assert.match(sub.out, /fixed random subset: --subset 5 --subset-seed 3 of 12/);
     const bad = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--predictions', join(dir, 'preds.jsonl'), '--protocol', 'x']);
     assert.equal(bad.code, 2);
   } finally {

@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { evaluateCsp } from '../../eval/csp.js';
 import { loadCspGroundTruth, readPredictionsJsonl } from '../../eval/predictionsFile.js';
 import type { ValidityProtocol } from '../../eval/validity.js';
+import { randomSubset } from '../../predict/sampleSplit.js';
 
 const usage = `Usage: kldm evaluate csp --dataset <name> --split <split> --predictions <preds.jsonl> [options]
 
@@ -27,6 +28,10 @@ Options:
   --protocol <p>          kldm (default: structural validity, 40 Å cap) or diffcsp (adds SMACT)
   --k <n>                 samples per material (default: 1 + largest sample index)
   --workers <n>           worker threads (default: up to 2 cores; 0 = none)
+  --subset <n>            score only the fixed random subset of n materials that
+                          \`kldm sample --subset n --subset-seed s\` sampled (the
+                          denominator is then those n materials, and the report says so)
+  --subset-seed <s>       seed of that subset (default 0)
   --json <file>           write the full report (per-material results) as JSON
   --quiet                 no progress line
 `;
@@ -56,6 +61,8 @@ export const evaluateCommand: Command = {
         k: { type: 'string' },
         workers: { type: 'string' },
         json: { type: 'string' },
+        subset: { type: 'string' },
+        'subset-seed': { type: 'string', default: '0' },
         quiet: { type: 'boolean', default: false },
       },
     });
@@ -72,7 +79,12 @@ export const evaluateCommand: Command = {
     const k = intFlag('--k', values.k, 1);
     const workers = intFlag('--workers', values.workers, 0);
 
-    const gts = loadCspGroundTruth(values.dataset, values.split!);
+    const subset = intFlag('--subset', values.subset, 1);
+    const subsetSeed = intFlag('--subset-seed', values['subset-seed'], 0) ?? 0;
+
+    const allGts = loadCspGroundTruth(values.dataset, values.split!);
+    // The same selection as `kldm sample --subset` (first n of a seeded permutation, split order kept).
+    const gts = subset === undefined ? allGts : randomSubset(allGts, subset, subsetSeed);
     const file = readPredictionsJsonl(values.predictions);
     const report = await evaluateCsp(gts, file.predictions, {
       protocol,
@@ -83,11 +95,13 @@ export const evaluateCommand: Command = {
 
     const c = report.counts;
     const lines = [
-      `CSP evaluation: ${values.dataset}/${values.split}, protocol ${protocol}, ${report.n_materials} materials, k = ${report.k}`,
+      `CSP evaluation: ${values.dataset}/${values.split}, protocol ${protocol}, ${report.n_materials} materials` +
+        (subset !== undefined ? ` (fixed random subset: --subset ${subset} --subset-seed ${subsetSeed} of ${allGts.length})` : '') +
+        `, k = ${report.k}`,
       `  MR@1   ${pct(report.mr_at_1).padStart(9)}   RMSE@1   ${num(report.rmse_at_1)}`,
-      `  MR@${report.k}`.padEnd(8) + ` ${pct(report.mr_at_k).padStart(9)}   RMSE@${report.k}`.padEnd(12) + `   ${num(report.rmse_at_k)}`,
     ];
     if (report.k > 1) {
+      lines.push(`  MR@${report.k}`.padEnd(8) + ` ${pct(report.mr_at_k).padStart(9)}   RMSE@${report.k}`.padEnd(12) + `   ${num(report.rmse_at_k)}`);
       lines.push(`  per-sample runs: MR ${pct(report.mr_at_1_mean)} ± ${pct(report.mr_at_1_std)}, RMSE ${num(report.rmse_at_1_mean)} ± ${num(report.rmse_at_1_std)}`);
     }
     lines.push(
@@ -104,7 +118,8 @@ export const evaluateCommand: Command = {
       if (problems.length > 10) console.error(`  ... (all of them in --json output)`);
     }
     if (values.json) {
-      const out = { dataset: values.dataset, split: values.split, predictions_file: values.predictions, unreadable_lines: file.unreadableLines, ...report, messages: problems };
+      const subsetInfo = subset === undefined ? null : { n: subset, seed: subsetSeed, of: allGts.length };
+      const out = { dataset: values.dataset, split: values.split, subset: subsetInfo, predictions_file: values.predictions, unreadable_lines: file.unreadableLines, ...report, messages: problems };
       writeFileAtomic(values.json, JSON.stringify(out, null, 1) + '\n');
       console.log(`report written to ${values.json}`);
     }
