@@ -10,6 +10,7 @@ import { evaluateCsp } from '../../eval/csp.js';
 import { loadCspGroundTruth, readPredictionsJsonl } from '../../eval/predictionsFile.js';
 import type { ValidityProtocol } from '../../eval/validity.js';
 import { randomSubset } from '../../predict/sampleSplit.js';
+import { intOption as intFlag } from '../args.js';
 
 const usage = `Usage: kldm evaluate csp --dataset <name> --split <split> --predictions <preds.jsonl> [options]
 
@@ -71,11 +72,6 @@ export const evaluateCommand: Command = {
     if (!values.predictions) throw new InputError('--predictions is required');
     const protocol = values.protocol as ValidityProtocol;
     if (protocol !== 'kldm' && protocol !== 'diffcsp') throw new InputError(`--protocol must be kldm or diffcsp, got "${values.protocol}"`);
-    const intFlag = (flag: string, raw: string | undefined, min: number): number | undefined => {
-      if (raw === undefined) return undefined;
-      if (!/^\d+$/.test(raw) || Number(raw) < min) throw new InputError(`${flag} must be an integer >= ${min}, got "${raw}"`);
-      return Number(raw);
-    };
     const k = intFlag('--k', values.k, 1);
     const workers = intFlag('--workers', values.workers, 0);
 

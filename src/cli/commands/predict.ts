@@ -14,6 +14,7 @@ import { toParameters } from '../../crystal/lattice.js';
 import { listModels } from '../../predict/registry.js';
 import { predictStructures } from '../../predict/predict.js';
 import type { PredictedStructure, SamplerName } from '../../predict/types.js';
+import { intOptionOr as intFlag } from '../args.js';
 
 const usage = `Usage: kldm predict "<formula>" [options]
        kldm predict --list-models
@@ -35,12 +36,6 @@ Options:
   --stride <k>         record every k-th step of the trajectory (default steps/100)
   --quiet              no progress line
 `;
-
-function intFlag(flag: string, raw: string | undefined, min: number, def: number): number {
-  if (raw === undefined) return def;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new InputError(`${flag} must be an integer >= ${min}, got "${raw}"`);
-  return Number(raw);
-}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

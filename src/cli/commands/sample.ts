@@ -20,6 +20,7 @@ import { readCheckpoint } from '../../training/trainer.js';
 import { getModel, loadModelNetwork } from '../../predict/registry.js';
 import { randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
 import type { SamplerMethod } from '../../sampling/sampler.js';
+import { intOptionOr as intFlag } from '../args.js';
 
 const usage = `Usage: kldm sample (--checkpoint <file> | --model <name>)
                    (--dataset <name> [--split test] | --dataset-csv <file.csv>)
@@ -45,12 +46,6 @@ Options:
   --batch-size <n>            crystals per sampler batch (default: ~5120 edges, 256 for Perov-5, ~40 for MP-20)
   --quiet                     no progress line
 `;
-
-function intFlag(flag: string, raw: string | undefined, min: number, def: number): number {
-  if (raw === undefined) return def;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new InputError(`${flag} must be an integer >= ${min}, got "${raw}"`);
-  return Number(raw);
-}
 
 function targetsFromCsv(path: string): SampleTarget[] {
   let buf: Buffer;

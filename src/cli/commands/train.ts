@@ -19,6 +19,7 @@ import type { CspPairScorer } from '../../training/validate.js';
 import { exportModel, getModel } from '../../predict/registry.js';
 import { readCspReport, writeModelCard, type CardEvaluation } from '../../predict/modelCard.js';
 import { readFileSync } from 'node:fs';
+import { intOption as intFlag } from '../args.js';
 
 const usage = `Usage:
   kldm train --dataset <perov_5|mp_20> --config <preset|file.json> [options]
@@ -49,12 +50,6 @@ export: writes models/<name>/{weights.kldm, model.json} from a checkpoint (EMA w
 present). card: writes models/<name>/MODEL_CARD.md from model.json and "kldm evaluate csp --json"
 reports (with the paper's numbers beside), and stores the metrics in model.json.
 `;
-
-function intFlag(flag: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new InputError(`${flag} must be an integer >= ${min}, got "${raw}"`);
-  return Number(raw);
-}
 
 /** KLDM validity (spec §9) then StructureMatcher: the validation match of one sample. */
 const kldmScorer: CspPairScorer = (pred, gt) => {
