@@ -33,6 +33,7 @@ test('errors: unknown element, empty, zero/negative/non-integer counts, cap', ()
   bad('   ', /empty formula/);
   bad('Xy2', /unknown element symbol "Xy"/);
   bad('Q', /unknown element symbol "Q"/);
+  bad('Xx2O', /unknown element symbol "Xx"/);
   bad('sr', /capital letter/);
   bad('Fe0', /count 0/);
   bad('Fe-1O', /positive integer/);

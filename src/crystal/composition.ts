@@ -92,7 +92,9 @@ class FormulaParser {
           // a lower-case letter that does not form a known symbol with the capital
           elementBySymbol(c + n1, `formula "${this.text}"`);
         }
-        if (!isElementSymbol(sym)) elementBySymbol(sym, `formula "${this.text}"`);
+        // not an element: quote the two-letter spelling when a lower-case letter follows ("Xx2O" names
+        // "Xx", not "X" followed by the x-multiplier)
+        if (!isElementSymbol(sym)) elementBySymbol(n1 !== undefined && /[a-z]/.test(n1) ? c + n1 : sym, `formula "${this.text}"`);
         this.pos += sym.length;
         const k = this.count();
         into.set(sym, (into.get(sym) ?? 0) + k);

@@ -118,7 +118,9 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
     }
     lines.push('```', '');
   }
-  if (notes.trim()) lines.push('## Notes', '', notes.trim(), '');
+  // the notes get their own heading unless they start with one (a notes file written as a section)
+  const body = notes.trim();
+  if (body) lines.push(...(body.startsWith('#') ? [body, ''] : ['## Notes', '', body, '']));
   return lines.join('\n');
 }
 

@@ -10,7 +10,7 @@ import { predictStructures } from './predict.js';
 import { sampleSplit } from './sampleSplit.js';
 import { InputError } from '../util/errors.js';
 import { readCif } from '../crystal/io/cif.js';
-import { readCspReport, writeModelCard } from './modelCard.js';
+import { modelCardMarkdown, readCspReport, writeModelCard } from './modelCard.js';
 
 const data = miniPerov5();
 const modelsDir = mkdtempSync(join(tmpdir(), 'kldm-models-'));
@@ -113,6 +113,10 @@ test('a model card shows the measured metrics beside the paper and stores them i
   assert.match(card, /7,648 trainable parameters/);
   assert.match(card, /\| last training epoch \(10\) \| mean loss \d\.\d{4} \(velocity/);
   assert.match(card, /kldm sample --model tiny-perov/);
+  assert.match(card, /## Notes\n\ntrained for a test/);
+  // notes that bring their own heading are not given a second one
+  const card2 = modelCardMarkdown(entry, [], '## Notes\n\n- a bullet');
+  assert.equal(card2.match(/## Notes/g)?.length, 1);
   const manifest = JSON.parse(readFileSync(join(entry.dir, 'model.json'), 'utf8')) as { metrics: Record<string, { mr_at_1: number; per_material?: unknown }> };
   assert.equal(manifest.metrics['PC, full test']!.mr_at_1, 0.4321);
   assert.equal(manifest.metrics['PC, full test']!.per_material, undefined);
