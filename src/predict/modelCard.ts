@@ -4,12 +4,12 @@
  * (spec §11, KLDM-x0, the lattice parameterisation we train) beside ours. The measured metrics are
  * also stored in model.json (`metrics`) so `kldm predict` can rank models.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { elementSymbol } from '../crystal/elements.js';
-import type { ModelEntry } from './registry.js';
+import { CURVES_FILE, type ModelEntry } from './registry.js';
 import { countTrainableParams } from '../network/config.js';
 
 /** The subset of a `kldm evaluate csp --json` report the card uses. */
@@ -91,6 +91,9 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   }
   lines.push(`| elements seen | ${m.trainingRange.elements.map((z) => elementSymbol(z)).join(' ')} |`);
   lines.push('');
+  if (existsSync(join(entry.dir, CURVES_FILE))) {
+    lines.push(`Training and validation curves of the run (loss per part, validation match rate): [${CURVES_FILE}](${CURVES_FILE}).`, '');
+  }
   lines.push('## CSP metrics (measured)', '');
   if (evaluations.length === 0) {
     lines.push('Not evaluated yet.', '');

@@ -33,6 +33,8 @@ test('an exported model is listed with its training range and loads', () => {
   assert.equal(m.trainingRange.maxAtoms, 5);
   assert.equal(m.training.steps, 40);
   assert.ok(loadModelNetwork(models[0]!));
+  // the run's curves (from log.jsonl beside the checkpoint) travel with the model
+  assert.match(readFileSync(join(models[0]!.dir, 'curves.svg'), 'utf8'), /^<svg[\s\S]*optimiser step/);
 });
 
 test('predictStructures samples n valid-looking structures with the formula site order', async () => {
@@ -114,6 +116,7 @@ test('a model card shows the measured metrics beside the paper and stores them i
   assert.match(card, /\| last training epoch \(10\) \| mean loss \d\.\d{4} \(velocity/);
   assert.match(card, /kldm sample --model tiny-perov/);
   assert.match(card, /## Notes\n\ntrained for a test/);
+  assert.match(card, /\[curves\.svg\]\(curves\.svg\)/);
   // notes that bring their own heading are not given a second one
   const card2 = modelCardMarkdown(entry, [], '## Notes\n\n- a bullet');
   assert.equal(card2.match(/## Notes/g)?.length, 1);

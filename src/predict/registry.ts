@@ -19,9 +19,12 @@ import type { TrainConfig } from '../training/config.js';
 import { paramsFromTensors } from '../training/model.js';
 import { loadTensors, saveTensors } from '../training/tensorFile.js';
 import { readCheckpoint, type TrainingRange } from '../training/trainer.js';
+import { curvesSvg, readRunCurves } from '../training/plot.js';
 
 export const MODEL_KIND = 'kldm-model';
 export const WEIGHTS_FILE = 'weights.kldm';
+/** training curves of the run the model was exported from (when its log.jsonl was beside the checkpoint) */
+export const CURVES_FILE = 'curves.svg';
 
 /** models/<name>/model.json */
 export interface ModelManifest {
@@ -166,7 +169,8 @@ export interface ExportModelOptions {
 
 /**
  * Writes models/<name>/{weights.kldm, model.json} from a training checkpoint (EMA weights when
- * present, spec §7.4 "EMA weights" for testing). MODEL_CARD.md is written by hand.
+ * present, spec §7.4 "EMA weights" for testing), and curves.svg from the run's log.jsonl beside the
+ * checkpoint (up to the checkpoint's step) when there is one. MODEL_CARD.md: `kldm train card`.
  */
 export function exportModel(checkpointPath: string, opts: ExportModelOptions): ModelEntry {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(opts.name)) throw new InputError(`model name "${opts.name}": use letters, digits, . _ -`);
@@ -192,5 +196,7 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
     weights: WEIGHTS_FILE,
   };
   writeFileAtomic(join(dir, 'model.json'), JSON.stringify(manifest, null, 2) + '\n');
+  const log = join(dirname(checkpointPath), 'log.jsonl');
+  if (existsSync(log)) writeFileAtomic(join(dir, CURVES_FILE), curvesSvg(readRunCurves(log, meta.step)));
   return { manifest, dir };
 }

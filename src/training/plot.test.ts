@@ -25,6 +25,10 @@ test('curves keep the latest record of a step replayed after a resume and skip b
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.equal((svg.match(/<path /g) ?? []).length, 7); // 2 + 4 loss series, 1 match-rate series
   assert.match(svg, />0\.5</); // a 1-2-5 log tick
+  // up to a checkpoint's step only (a model exported from an older checkpoint than the log's end)
+  const upTo45 = readRunCurves(path, 45);
+  assert.deepEqual(upTo45.trainLoss.map((p) => p.step), [20, 40]);
+  assert.deepEqual(upTo45.valLoss.map((p) => p.step), [45]);
 });
 
 test('an empty log gives panels that say so', () => {

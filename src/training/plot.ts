@@ -41,15 +41,18 @@ interface LogRecord {
   config?: string;
 }
 
-/** Reads the curves of a log.jsonl (malformed lines are skipped). */
-export function readRunCurves(logPath: string): RunCurves {
+/**
+ * Reads the curves of a log.jsonl (malformed lines are skipped). With maxStep, records after that
+ * optimiser step are left out (a model exported from a checkpoint older than the log's end).
+ */
+export function readRunCurves(logPath: string, maxStep = Infinity): RunCurves {
   const byKey = new Map<string, Map<number, LogRecord>>();
   let title = logPath;
   for (const entry of readJsonl(logPath)) {
     const r = entry.value as LogRecord | undefined;
     if (!r || typeof r !== 'object') continue;
     if (r.type === 'start' && r.dataset) title = `${r.dataset}, config ${r.config ?? '?'}`;
-    if ((r.type === 'train' || r.type === 'val') && typeof r.step === 'number') {
+    if ((r.type === 'train' || r.type === 'val') && typeof r.step === 'number' && r.step <= maxStep) {
       if (!byKey.has(r.type)) byKey.set(r.type, new Map());
       byKey.get(r.type)!.set(r.step, r);
     }
