@@ -127,13 +127,16 @@ test('a model card shows the measured metrics beside the paper and stores them i
   assert.throws(() => readCspReport(reportPath), /not a kldm evaluate csp --json report/);
 });
 
-test('the default sampling batch holds about 5120 edges: 256 Perov-5 crystals, fewer large ones', async () => {
+test('the default sampling batch holds about 20,480 edges at H = 128: 1024 Perov-5 crystals, fewer large ones', async () => {
   const { defaultSamplingBatchSize } = await import('./sampleSplit.js');
   const cell = (n: number) => ({ materialId: `m${n}`, atomicNumbers: new Array<number>(n).fill(8) });
-  assert.equal(defaultSamplingBatchSize([cell(5)]), 256);
-  assert.equal(defaultSamplingBatchSize([cell(12)]), Math.floor(5120 / 132));
-  assert.equal(defaultSamplingBatchSize([cell(20)]), 16);
-  assert.equal(defaultSamplingBatchSize([cell(1)]), 256);
+  assert.equal(defaultSamplingBatchSize([cell(5)]), 1024);
+  assert.equal(defaultSamplingBatchSize([cell(12)]), Math.floor(20480 / 132));
+  assert.equal(defaultSamplingBatchSize([cell(20)]), Math.floor(20480 / 380));
+  assert.equal(defaultSamplingBatchSize([cell(1)]), 1024);
+  // a wider network keeps the edge-buffer bytes: H = 512 gets a quarter of the edges
+  assert.equal(defaultSamplingBatchSize([cell(12)], 512), Math.floor(5120 / 132));
+  assert.equal(defaultSamplingBatchSize([cell(20)], 512), 16);
 });
 
 test('a random subset is fixed by its seed, in split order, without repeats', async () => {

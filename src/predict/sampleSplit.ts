@@ -75,14 +75,20 @@ function existingPairs(path: string): Set<string> {
   return done;
 }
 
-/** Default crystals per sampler batch for these targets (about 5,120 edges; see edgeBudgetBatchSize). */
-export function defaultSamplingBatchSize(targets: readonly SampleTarget[]): number {
-  return edgeBudgetBatchSize(targets.map((t) => t.atomicNumbers.length));
+/** Default crystals per sampler batch for these targets (about 20,480 edges at H = 128; see edgeBudgetBatchSize). */
+export function defaultSamplingBatchSize(targets: readonly SampleTarget[], hidden = 128): number {
+  return edgeBudgetBatchSize(targets.map((t) => t.atomicNumbers.length), hidden);
+}
+
+/** The hidden width of a CSPVNet (128 for other score networks: analytic test networks). */
+function hiddenWidth(net: ScoreNetwork): number {
+  const h = (net as { config?: { hidden?: unknown } }).config?.hidden;
+  return typeof h === 'number' && h > 0 ? h : 128;
 }
 
 export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplitSummary> {
   const k = opts.samplesPerMaterial ?? 1;
-  const batchSize = opts.batchSize ?? defaultSamplingBatchSize(opts.targets);
+  const batchSize = opts.batchSize ?? defaultSamplingBatchSize(opts.targets, hiddenWidth(opts.net));
   const seed = opts.seed ?? 42;
   if (!Number.isInteger(k) || k < 1) throw new InputError(`--samples-per-material must be a positive integer (got ${k})`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`--batch-size must be a positive integer (got ${batchSize})`);

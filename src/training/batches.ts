@@ -28,21 +28,28 @@ export interface CleanBatch extends CleanCspBatch {
   lattice: Float32Array;
 }
 
-/** Directed edges per inference batch aimed at by edgeBudgetBatchSize (256 Perov-5 crystals). */
-export const INFERENCE_EDGE_BUDGET = 256 * 20;
+/**
+ * Edge-feature elements (directed edges × hidden width H) per inference batch aimed at by
+ * edgeBudgetBatchSize: 20,480 edges at H = 128.
+ */
+export const INFERENCE_EDGE_FEATURE_BUDGET = 20480 * 128;
 
 /**
- * Crystals per inference (sampling) batch: about INFERENCE_EDGE_BUDGET edges (n(n−1) per crystal,
- * spec §1.6), between 16 and 256. The per-crystal network cost grows for larger batches once their
- * edge buffers leave the cache (measured, cpu-small: MP-20 forward 0.56 ms/crystal at 64 crystals,
- * 1.16 at 256; Perov-5 0.12 ms at 256), so Perov-5 gets 256 and MP-20 about 40.
+ * Crystals per inference (sampling) batch: about INFERENCE_EDGE_FEATURE_BUDGET / H edges (n(n−1)
+ * per crystal, spec §1.6), between 16 and 1024. Why this size (npm run bench:sampling, cpu-small,
+ * quiet 2-core machine, 2026-11-25 16:53 UTC, EM crystal-steps/s): MP-20 2,699 at 5,144 edges,
+ * 3,381 at 10,840, 4,161 at 20,168, 3,391 at 40,104; Perov-5 13,891 at 5,120 edges, 17,726 at
+ * 20,480, 16,413 at 40,960. Smaller batches leave the second core idle part of the time (CPU/wall
+ * ~1.5); much larger ones spill the edge buffers out of the cache. Scaling by 1/H keeps the buffer
+ * bytes the same for wider networks (measured at H = 128 only).
  */
-export function edgeBudgetBatchSize(atomCounts: ArrayLike<number>): number {
-  if (atomCounts.length === 0) return 256;
+export function edgeBudgetBatchSize(atomCounts: ArrayLike<number>, hidden = 128): number {
+  if (atomCounts.length === 0) return 1024;
   let edges = 0;
   for (let i = 0; i < atomCounts.length; i++) edges += atomCounts[i]! * (atomCounts[i]! - 1);
   const mean = Math.max(1, edges / atomCounts.length);
-  return Math.max(16, Math.min(256, Math.floor(INFERENCE_EDGE_BUDGET / mean)));
+  const edgeBudget = INFERENCE_EDGE_FEATURE_BUDGET / Math.max(1, hidden);
+  return Math.max(16, Math.min(1024, Math.floor(edgeBudget / mean)));
 }
 
 /** Per-split tensors computed once: wrapped positions and lattice features. */

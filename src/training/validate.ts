@@ -62,7 +62,7 @@ export function validationLoss(net: ScoreNetwork, source: BatchSource, limit: nu
   return crystals === 0 ? { loss: NaN, lossV: NaN, lossL: NaN, crystals } : { loss: sum / crystals, lossV: sumV / crystals, lossL: sumL / crystals, crystals };
 }
 
-/** Samples the first `matchSubset` crystals' compositions (batches of ~5,120 edges) and scores them against the ground truth. */
+/** Samples the first `matchSubset` crystals' compositions (batches of ~20,480 edges at H = 128, edgeBudgetBatchSize) and scores them against the ground truth. */
 export function validationMatchRate(
   net: ScoreNetwork,
   source: BatchSource,

@@ -43,7 +43,7 @@ Options:
   --steps <n>                 default 1000
   --t-final <t>               final time t_f (default 0.001; the reference's test command uses 0)
   --seed <n>                  default 42
-  --batch-size <n>            crystals per sampler batch (default: ~5120 edges, 256 for Perov-5, ~40 for MP-20)
+  --batch-size <n>            crystals per sampler batch (default: ~20,480 edges at H=128: 1024 for Perov-5, ~160 for MP-20)
   --quiet                     no progress line
 `;
 
