@@ -82,7 +82,10 @@ test('kldm evaluate csp: metrics, counts and JSON report on a small split', asyn
     const sub = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--split', 'test', '--predictions', join(dir, 'preds.jsonl'), '--subset', '5', '--subset-seed', '3', '--json', join(dir, 'sub.json'), '--quiet']);
     assert.equal(sub.code, 0, sub.err);
     const subReport = JSON.parse(readFileSync(join(dir, 'sub.json'), 'utf8')) as { mr_at_1: number; n_materials: number; subset: { n: number; seed: number; of: number } };
-    assert.deepEqual(subReport.subset, { n: 5, seed: 3, of: pairs.length });
+    // the 10 predictions of the file outside the picked 5 are set aside, not counted as unknown ids
+    const outside = pairs.slice(0, 11).filter((p) => !picked.some((q) => q.id === p.id)).length;
+    assert.deepEqual(subReport.subset, { n: 5, seed: 3, of: pairs.length, predictions_outside: outside });
+    assert.match(sub.out, new RegExp(`unknown ids 0,.*outside the subset \\(ignored\\) ${outside}`));
     assert.equal(subReport.n_materials, 5);
     const predicted = new Set(pairs.slice(0, 10).map((p) => p.id));
     assert.equal(subReport.mr_at_1, picked.filter((p) => predicted.has(p.id) && p.match).length / 5);

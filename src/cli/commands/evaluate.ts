@@ -82,7 +82,20 @@ export const evaluateCommand: Command = {
     // The same selection as `kldm sample --subset` (first n of a seeded permutation, split order kept).
     const gts = subset === undefined ? allGts : randomSubset(allGts, subset, subsetSeed);
     const file = readPredictionsJsonl(values.predictions);
-    const report = await evaluateCsp(gts, file.predictions, {
+    // With --subset, predictions for materials of the split outside the subset (a file sampled for the
+    // full split) are set aside and counted as such, not reported as unknown ids.
+    let predictions = file.predictions;
+    let outsideSubset = 0;
+    if (subset !== undefined) {
+      const inSubset = new Set(gts.map((g) => g.materialId));
+      const inSplit = new Set(allGts.map((g) => g.materialId));
+      predictions = predictions.filter((p) => {
+        const outside = !inSubset.has(p.materialId) && inSplit.has(p.materialId);
+        if (outside) outsideSubset++;
+        return !outside;
+      });
+    }
+    const report = await evaluateCsp(gts, predictions, {
       protocol,
       progress: !values.quiet,
       ...(k !== undefined ? { k } : {}),
@@ -104,7 +117,8 @@ export const evaluateCommand: Command = {
       `  predictions ${c.predictions}: matched ${c.matched}, unmatched ${c.unmatched}, invalid ${c.invalid}, malformed ${c.malformed}; ` +
         `missing ${c.missing} (of ${report.n_materials * report.k} slots; ${c.missing_at_1} at sample 0); ` +
         `unreadable lines ${file.unreadableLines}, unknown ids ${c.unknown_material}, duplicates ${c.duplicate}, sample out of range ${c.out_of_range_sample}` +
-        (protocol === 'diffcsp' ? `; invalid ground truths ${c.gt_invalid}` : ''),
+        (protocol === 'diffcsp' ? `; invalid ground truths ${c.gt_invalid}` : '') +
+        (subset !== undefined ? `; outside the subset (ignored) ${outsideSubset}` : ''),
     );
     console.log(lines.join('\n'));
     const problems = [...file.messages, ...report.messages];
@@ -114,7 +128,7 @@ export const evaluateCommand: Command = {
       if (problems.length > 10) console.error(`  ... (all of them in --json output)`);
     }
     if (values.json) {
-      const subsetInfo = subset === undefined ? null : { n: subset, seed: subsetSeed, of: allGts.length };
+      const subsetInfo = subset === undefined ? null : { n: subset, seed: subsetSeed, of: allGts.length, predictions_outside: outsideSubset };
       const out = { dataset: values.dataset, split: values.split, subset: subsetInfo, predictions_file: values.predictions, unreadable_lines: file.unreadableLines, ...report, messages: problems };
       writeFileAtomic(values.json, JSON.stringify(out, null, 1) + '\n');
       console.log(`report written to ${values.json}`);
