@@ -116,7 +116,7 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
   }
   const total = opts.targets.length * k;
   const alreadyDone = total - work.length;
-  const progress = new Progress({ label: 'sampling', total, unit: 'crystals', quiet: opts.quiet });
+  const progress = new Progress({ label: 'sampling', total, unit: 'crystals', quiet: opts.quiet, initial: alreadyDone });
   progress.update(alreadyDone);
   const t0 = Date.now();
   let written = 0;

@@ -10,6 +10,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** suppress output entirely (library use, tests) */
   quiet?: boolean;
+  /** work already done before this run (a resumed job): shown in done/total, left out of the rate and ETA */
+  initial?: number;
 }
 
 export function formatDuration(seconds: number): string {
@@ -74,7 +76,7 @@ export class Progress {
   private print(extra: string): void {
     if (this.opts.quiet) return;
     const el = this.elapsedSeconds;
-    const rate = el > 0 ? this.done / el : 0;
+    const rate = el > 0 ? Math.max(0, this.done - (this.opts.initial ?? 0)) / el : 0;
     const eta = rate > 0 ? (this.opts.total - this.done) / rate : NaN;
     const pct = this.opts.total > 0 ? ((100 * this.done) / this.opts.total).toFixed(1) : '100';
     const unit = this.opts.unit ?? 'it';

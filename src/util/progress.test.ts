@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { Progress, formatDuration, parseDuration } from './progress.js';
+
+/** A non-TTY stream that keeps what was written. */
+function sink(): { stream: NodeJS.WriteStream; text: () => string } {
+  let out = '';
+  const w = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  return { stream: w as unknown as NodeJS.WriteStream, text: () => out };
+}
+
+test('a resumed job: work done before the run counts in done/total, not in the rate or ETA', async () => {
+  const s = sink();
+  const p = new Progress({ label: 'sampling', total: 1000, unit: 'crystals', stream: s.stream, intervalMs: 0, initial: 900 });
+  await new Promise((r) => setTimeout(r, 200));
+  p.update(910); // 10 new in ~0.2 s: about 50/s, 90 left: ETA about 2 s
+  const m = /sampling: 910\/1000 \(91\.0%\) ([\d.]+) crystals\/s elapsed \d+s ETA (\d+)s/.exec(s.text());
+  assert.ok(m, s.text());
+  const rate = Number(m[1]);
+  assert.ok(rate > 10 && rate < 60, `rate ${rate} should count only the 10 new items`);
+  assert.ok(Number(m[2]) >= 1 && Number(m[2]) <= 9, `ETA ${m[2]} s`);
+});
+
+test('durations parse and format', () => {
+  assert.equal(parseDuration('1h30m'), 5400);
+  assert.equal(parseDuration('90'), 90);
+  assert.throws(() => parseDuration('soon'), /cannot parse duration/);
+  assert.equal(formatDuration(3725), '1h02m');
+  assert.equal(formatDuration(65), '1m05s');
+  assert.equal(formatDuration(NaN), '?');
+});
