@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import type { LatticeStats } from '../data/types.js';
 import { writeCif } from '../crystal/io/cif.js';
 import { makeLayout, type ScoreNetwork } from '../network/types.js';
-import { sampleCspSync, type SamplerMethod } from '../sampling/sampler.js';
+import { sampleCsp, type SamplerMethod } from '../sampling/sampler.js';
 import { decodeSamplerResult } from '../sampling/decode.js';
 import { statsForAtomCount } from '../diffusion/latticeFeatures.js';
 import { InputError, KldmError } from '../util/errors.js';
@@ -135,7 +135,7 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
     const batchStart = alreadyDone + written;
     let result;
     try {
-      result = sampleCspSync(opts.net, { layout, types }, rng, {
+      result = await sampleCsp(opts.net, { layout, types }, rng, {
         method: opts.sampler ?? 'pc',
         nSteps: opts.steps ?? 1000,
         tFinal: opts.tFinal ?? 1e-3,
