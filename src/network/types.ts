@@ -60,4 +60,6 @@ export interface NetOutput {
 /** Anything that maps a noisy state to the heads' outputs (inference only). */
 export interface ScoreNetwork {
   predict(input: NetInput): NetOutput;
+  /** CSPVNet's config; its hidden width sizes inference batches (edgeBudgetBatchSize). Absent for analytic networks. */
+  readonly config?: { readonly hidden: number };
 }

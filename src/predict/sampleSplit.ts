@@ -80,15 +80,10 @@ export function defaultSamplingBatchSize(targets: readonly SampleTarget[], hidde
   return edgeBudgetBatchSize(targets.map((t) => t.atomicNumbers.length), hidden);
 }
 
-/** The hidden width of a CSPVNet (128 for other score networks: analytic test networks). */
-function hiddenWidth(net: ScoreNetwork): number {
-  const h = (net as { config?: { hidden?: unknown } }).config?.hidden;
-  return typeof h === 'number' && h > 0 ? h : 128;
-}
 
 export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplitSummary> {
   const k = opts.samplesPerMaterial ?? 1;
-  const batchSize = opts.batchSize ?? defaultSamplingBatchSize(opts.targets, hiddenWidth(opts.net));
+  const batchSize = opts.batchSize ?? defaultSamplingBatchSize(opts.targets, opts.net.config?.hidden);
   const seed = opts.seed ?? 42;
   if (!Number.isInteger(k) || k < 1) throw new InputError(`--samples-per-material must be a positive integer (got ${k})`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`--batch-size must be a positive integer (got ${batchSize})`);

@@ -78,7 +78,7 @@ export function validationMatchRate(
   const n = Math.min(cfg.matchSubset, source.numCrystals);
   const counts: number[] = [];
   for (let k = 0; k < n; k++) counts.push(source.atomCount(k));
-  for (const batch of source.fixedBatches(n, edgeBudgetBatchSize(counts))) {
+  for (const batch of source.fixedBatches(n, edgeBudgetBatchSize(counts, net.config?.hidden))) {
     const result = sampleCspSync(net, { layout: batch.layout, types: batch.types }, rng, {
       method: cfg.sampler,
       nSteps: cfg.samplerSteps,
