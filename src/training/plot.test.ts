@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { curvesSvg, readRunCurves } from './plot.js';
+import { curvesSvg, logTicks, readRunCurves } from './plot.js';
 
 test('curves keep the latest record of a step replayed after a resume and skip bad lines', () => {
   const path = join(mkdtempSync(join(tmpdir(), 'kldm-plot-')), 'log.jsonl');
@@ -35,4 +35,13 @@ test('an empty log gives panels that say so', () => {
   const path = join(mkdtempSync(join(tmpdir(), 'kldm-plot-')), 'log.jsonl');
   writeFileSync(path, '');
   assert.equal((curvesSvg(readRunCurves(path)).match(/no data yet/g) ?? []).length, 3);
+});
+
+test('log-axis ticks: 1-2-5 per decade, powers of ten over many decades, every mantissa within one decade', () => {
+  const l = Math.log10;
+  assert.deepEqual(logTicks(l(0.05), l(3)), [0.05, 0.1, 0.2, 0.5, 1, 2]);
+  assert.deepEqual(logTicks(l(1e-4), l(1e2)), [1e-4, 1e-3, 0.01, 0.1, 1, 10, 100]);
+  // a loss between 0.22 and 0.48: 1-2-5 gives nothing, so 0.3 and 0.4 label the axis
+  assert.deepEqual(logTicks(l(0.22), l(0.48)), [0.3, 0.4]);
+  assert.deepEqual(logTicks(l(0.15), l(0.45)), [0.2, 0.3, 0.4]);
 });

@@ -100,16 +100,27 @@ function fmt(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
-/** Ticks for a log10 axis spanning [lo, hi] (in log10 units): 1-2-5 per decade, thinned if many. */
-function logTicks(lo: number, hi: number): number[] {
-  const out: number[] = [];
-  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
-    for (const m of [1, 2, 5]) {
-      const v = m * 10 ** e;
-      if (Math.log10(v) >= lo && Math.log10(v) <= hi) out.push(v);
+/**
+ * Ticks for a log10 axis spanning [lo, hi] (in log10 units): 1-2-5 per decade, thinned to the powers of ten if
+ * many; when the axis spans less than a decade and 1-2-5 gives fewer than three ticks, every mantissa 1..9 (a loss
+ * between 0.2 and 0.45 would otherwise get the single tick 0.2).
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  const within = (mantissas: number[]): number[] => {
+    const out: number[] = [];
+    for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+      for (const m of mantissas) {
+        const v = Number((m * 10 ** e).toPrecision(12));
+        if (Math.log10(v) >= lo && Math.log10(v) <= hi) out.push(v);
+      }
     }
-  }
-  return out.length > 8 ? out.filter((v) => Number.isInteger(Math.log10(v))) : out;
+    return out;
+  };
+  const coarse = within([1, 2, 5]);
+  if (coarse.length > 8) return coarse.filter((v) => Number.isInteger(Math.log10(v)));
+  if (coarse.length >= 3) return coarse;
+  const fine = within([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  return fine.length > coarse.length ? fine : coarse;
 }
 
 interface PanelOptions {
