@@ -35,3 +35,20 @@ test('durations parse and format', () => {
   assert.equal(formatDuration(65), '1m05s');
   assert.equal(formatDuration(NaN), '?');
 });
+
+test('a plain-text log gets the final line once, and finish() still prints a new count or an extra note', () => {
+  const s = sink();
+  const p = new Progress({ label: 'steps', total: 3, stream: s.stream, intervalMs: 60_000 });
+  p.update(1); // within the interval of the start: not printed
+  p.update(3); // the total is always printed
+  p.finish();
+  assert.equal(s.text().split('\n').filter((l) => l.startsWith('steps: 3/3')).length, 1, s.text());
+  p.finish('done');
+  assert.match(s.text(), /steps: 3\/3 .* done\n$/);
+  const t = sink();
+  const q = new Progress({ label: 'steps', total: 5, stream: t.stream, intervalMs: 60_000 });
+  q.update(1);
+  q.update(2);
+  q.finish(); // the stopped job's count (2) was never printed
+  assert.match(t.text(), /steps: 2\/5/);
+});

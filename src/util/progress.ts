@@ -47,6 +47,8 @@ export class Progress {
   private readonly start = Date.now();
   private last = 0;
   private done = 0;
+  /** `done` when the last plain (non-TTY) line was written: finish() does not repeat an identical final line */
+  private printedDone = -1;
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
 
@@ -69,6 +71,7 @@ export class Progress {
   }
 
   finish(extra = ''): void {
+    if (!this.tty && this.printedDone === this.done && extra === '') return;
     this.print(extra);
     if (this.tty && !this.opts.quiet) this.stream.write('\n');
   }
@@ -82,6 +85,9 @@ export class Progress {
     const unit = this.opts.unit ?? 'it';
     const line = `${this.opts.label}: ${this.done}/${this.opts.total} (${pct}%) ${rate.toFixed(2)} ${unit}/s elapsed ${formatDuration(el)} ETA ${formatDuration(eta)}${extra ? ' ' + extra : ''}`;
     if (this.tty) this.stream.write(`\r\x1b[K${line}`);
-    else this.stream.write(line + '\n');
+    else {
+      this.stream.write(line + '\n');
+      this.printedDone = this.done;
+    }
   }
 }
