@@ -25,8 +25,12 @@ export const plotCommand: Command = {
     const runDir = positionals[0]!;
     const log = join(runDir, 'log.jsonl');
     if (!existsSync(log)) throw new InputError(`${log} not found (is ${runDir} a kldm train run directory?)`);
-    const curves = readRunCurves(log);
     const out = values.out ?? join(runDir, 'curves.svg');
+    // SVG only: writing SVG text into a file named .png would give an image no viewer opens
+    if (!/\.svg$/i.test(out)) {
+      throw new InputError(`--out ${out}: kldm plot writes SVG only; name the file .svg (a browser or rsvg-convert turns it into PNG)`);
+    }
+    const curves = readRunCurves(log);
     writeFileAtomic(out, curvesSvg(curves));
     console.log(`wrote ${out} (${curves.trainLoss.length} train points, ${curves.valLoss.length} validations)`);
     return 0;

@@ -56,6 +56,7 @@ test('kldm predict writes structures and trajectories with a model; kldm plot dr
     const rc = await predictCommand.run(['BaTiO3', '--n', '2', '--steps', '6', '--sampler', 'em', '--out', out, '--trajectory', '--stride', '3', '--quiet']);
     assert.equal(rc, 0);
     assert.equal(await plotCommand.run([runDir]), 0);
+    await assert.rejects(plotCommand.run([runDir, '--out', join(out, 'curves.png')]), userError(/writes SVG only/));
   } finally {
     console.log = log;
     if (prev === undefined) delete process.env['KLDM_MODELS_DIR'];
