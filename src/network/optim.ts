@@ -39,11 +39,11 @@ export class AdamW {
     }
   }
 
-  /** One update of every trainable tensor from its accumulated grad. */
-  step(): void {
+  /** One update of every trainable tensor from its accumulated grad (`lr` overrides the configured rate for this step, e.g. a warm-up). */
+  step(lr = this.opts.lr): void {
     this.stepCount++;
     const hp = {
-      lr: this.opts.lr, beta1: this.opts.betas[0], beta2: this.opts.betas[1],
+      lr, beta1: this.opts.betas[0], beta2: this.opts.betas[1],
       eps: this.opts.eps, weightDecay: this.opts.weightDecay, step: this.stepCount,
     };
     for (const t of this.params.tensors) {

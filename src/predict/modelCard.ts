@@ -79,15 +79,24 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   lines.push(`| lattice parameterisation | x0 (spec §4; "KLDM-x0"); TDM simplified target (§3.4) |`);
   lines.push(`| weights | ${m.ema ? 'EMA' : 'raw (no EMA yet)'} |`);
   lines.push(`| training | ${t.epochs} epochs, ${t.steps} steps, ${t.wallClockHours.toFixed(2)} h wall clock on ${t.cpuCores} CPU cores, seed ${t.seed} |`);
+  const ws = t.warmStart;
+  // run-relative epoch numbers of the last run, shown as totals over all the training
+  const offset = ws?.epochs ?? 0;
+  if (ws) {
+    lines.push(
+      `| warm start | the last run (${ws.runEpochs} epochs, ${ws.runSteps} steps, ${ws.runHours.toFixed(2)} h) started from the ${ws.ema ? 'EMA ' : ''}weights of ${ws.source} ` +
+        `(${ws.epochs} epochs, ${ws.steps} steps, ${(ws.trainSeconds / 3600).toFixed(2)} h, ${ws.dataset}) with a fresh optimiser state; the totals above include both |`,
+    );
+  }
   if (fv && typeof fv.loss === 'number') {
     lines.push(
-      `| last validation (epoch ${fv.epoch}) | loss ${fv.loss.toFixed(4)} (velocity ${fv.lossV?.toFixed(4)}, lattice ${fv.lossL?.toFixed(4)})` +
+      `| last validation (epoch ${(fv.epoch ?? 0) + offset}) | loss ${fv.loss.toFixed(4)} (velocity ${fv.lossV?.toFixed(4)}, lattice ${fv.lossL?.toFixed(4)})` +
         `${typeof fv.matchRate === 'number' ? `, EM match rate ${pct(fv.matchRate)} % on the validation subset` : ''} |`,
     );
   }
   const ft = t.finalTrainLoss as { loss?: number; lossV?: number; lossL?: number; epoch?: number } | null | undefined;
   if (ft && typeof ft.loss === 'number') {
-    lines.push(`| last training epoch (${ft.epoch}) | mean loss ${ft.loss.toFixed(4)} (velocity ${ft.lossV?.toFixed(4)}, lattice ${ft.lossL?.toFixed(4)}) |`);
+    lines.push(`| last training epoch (${(ft.epoch ?? 0) + offset}) | mean loss ${ft.loss.toFixed(4)} (velocity ${ft.lossV?.toFixed(4)}, lattice ${ft.lossL?.toFixed(4)}) |`);
   }
   lines.push(`| elements seen | ${m.trainingRange.elements.map((z) => elementSymbol(z)).join(' ')} |`);
   lines.push('');

@@ -19,6 +19,7 @@ import type { TrainConfig } from '../training/config.js';
 import { paramsFromTensors } from '../training/model.js';
 import { loadTensors, saveTensors } from '../training/tensorFile.js';
 import { readCheckpoint, type TrainingRange } from '../training/trainer.js';
+import type { WarmStartRecord } from '../training/warmStart.js';
 import { curvesSvg, readRunCurves } from '../training/plot.js';
 
 export const MODEL_KIND = 'kldm-model';
@@ -42,7 +43,20 @@ export interface ModelManifest {
   trainingRange: TrainingRange;
   /** whether weights.kldm holds EMA weights */
   ema: boolean;
-  training: { epochs: number; steps: number; wallClockHours: number; cpuCores: number; seed: number; finalValidation: unknown; finalTrainLoss: unknown };
+  /**
+   * Totals over all the training behind the weights: a warm-started run (`warmStart`) adds its own
+   * epochs, steps and hours to those of the weights it started from.
+   */
+  training: {
+    epochs: number;
+    steps: number;
+    wallClockHours: number;
+    cpuCores: number;
+    seed: number;
+    finalValidation: unknown;
+    finalTrainLoss: unknown;
+    warmStart?: WarmStartRecord & { runEpochs: number; runSteps: number; runHours: number };
+  };
   /** measured metrics (free-form; see MODEL_CARD.md) */
   metrics: Record<string, unknown>;
   weights: string;
@@ -176,6 +190,7 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(opts.name)) throw new InputError(`model name "${opts.name}": use letters, digits, . _ -`);
   const { meta, tensors } = readCheckpoint(checkpointPath);
   const { params, usedEma } = paramsFromTensors(meta.netConfig, tensors, true, checkpointPath);
+  const init = meta.initFrom ?? null;
   const dir = join(opts.root ?? modelsRoot(), opts.name);
   mkdirSync(dir, { recursive: true });
   saveTensors(join(dir, WEIGHTS_FILE), params.tensors.map((t) => ({ name: `param/${t.name}`, shape: t.shape, data: t.data })), { kind: MODEL_KIND, name: opts.name });
@@ -191,7 +206,16 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
     latticeStats: meta.latticeStats,
     trainingRange: meta.trainingRange,
     ema: usedEma,
-    training: { epochs: meta.epochsCompleted, steps: meta.step, wallClockHours: meta.trainSeconds / 3600, cpuCores: meta.cpuCores, seed: meta.seed, finalValidation: meta.lastValidation, finalTrainLoss: meta.lastEpochLoss ?? null },
+    training: {
+      epochs: meta.epochsCompleted + (init?.epochs ?? 0),
+      steps: meta.step + (init?.steps ?? 0),
+      wallClockHours: (meta.trainSeconds + (init?.trainSeconds ?? 0)) / 3600,
+      cpuCores: meta.cpuCores,
+      seed: meta.seed,
+      finalValidation: meta.lastValidation,
+      finalTrainLoss: meta.lastEpochLoss ?? null,
+      ...(init ? { warmStart: { ...init, runEpochs: meta.epochsCompleted, runSteps: meta.step, runHours: meta.trainSeconds / 3600 } } : {}),
+    },
     metrics: opts.metrics ?? {},
     weights: WEIGHTS_FILE,
   };

@@ -39,6 +39,12 @@ export interface OptimConfig {
   eps: number;
   weightDecay: number;
   amsgrad: boolean;
+  /**
+   * Linear learning-rate warm-up over the first N optimiser steps of a run (0 = none, the spec §8
+   * setting). Meant for warm starts (`--init-from`): fresh Adam moments make the first updates
+   * sign-sized (lr per weight), which would shake a trained network.
+   */
+  warmupSteps: number;
 }
 
 export interface ScheduleConfig {
@@ -81,7 +87,7 @@ export interface TrainConfig {
 const PAPER: TrainConfig = {
   name: 'paper',
   model: { hidden: 512, timeDim: 256, layers: 6, frequencies: 128 },
-  optim: { batchSize: 256, microBatch: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-12, amsgrad: true },
+  optim: { batchSize: 256, microBatch: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-12, amsgrad: true, warmupSteps: 0 },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 500 },
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 1024, sampler: 'em', samplerSteps: 1000, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
@@ -241,6 +247,7 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
   checkNumber(o.eps, 'optim.eps', source, { min: 0, minExclusive: true });
   checkNumber(o.weightDecay, 'optim.weightDecay', source, { min: 0 });
   if (typeof o.amsgrad !== 'boolean') throw new InputError(`${source}: "optim.amsgrad" must be true or false`);
+  checkNumber(o.warmupSteps, 'optim.warmupSteps', source, { int: true, min: 0 });
   const s = c.schedule;
   checkNumber(s.maxEpochs, 'schedule.maxEpochs', source, { int: true, min: -1 });
   checkNumber(s.emaDecay, 'schedule.emaDecay', source, { min: 0, max: 1 });

@@ -34,6 +34,7 @@ import { netConfigOf, TrainableModel } from './model.js';
 import { loadTensors, saveTensors, type NamedTensor } from './tensorFile.js';
 import { validationLoss, validationMatchRate, type CspPairScorer, type ValidationResult } from './validate.js';
 import type { CSPVNetConfig } from '../network/config.js';
+import type { WarmStart, WarmStartRecord } from './warmStart.js';
 
 export const CHECKPOINT_KIND = 'kldm-train-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -81,6 +82,8 @@ export interface CheckpointMeta {
   /** CPU cores of the machine that wrote this checkpoint */
   cpuCores: number;
   savedAt: string;
+  /** the run started from earlier weights (warmStart.ts); its epochs/steps/seconds are not in the counters above. Absent in older checkpoints. */
+  initFrom?: WarmStartRecord | null;
 }
 
 export type StopReason = 'max-epochs' | 'max-steps' | 'time-budget' | 'aborted';
@@ -92,6 +95,8 @@ export interface TrainOptions {
   seed?: number;
   /** continue from runDir/last.ckpt (error if it does not exist) */
   resume?: boolean;
+  /** a new run starts from these weights instead of a fresh initialisation (not with resume) */
+  warmStart?: WarmStart;
   /** stop cleanly (with a checkpoint) before this many seconds of this sitting have passed */
   timeBudgetSeconds?: number;
   /** stop after this many optimiser steps in total (tests, smoke runs) */
@@ -203,7 +208,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let lastValidation: CheckpointMeta['lastValidation'] = null;
   let lastEpochLoss: CheckpointMeta['lastEpochLoss'] = null;
   let priorSeconds = 0;
+  let initFrom: WarmStartRecord | null = null;
 
+  if (opts.resume && opts.warmStart) throw new KldmError('--init-from starts a new run; it cannot be combined with --resume');
   if (opts.resume) {
     if (!existsSync(paths.last)) throw new KldmError(`--resume: no checkpoint at ${paths.last}`);
     const { meta, tensors } = readCheckpoint(paths.last);
@@ -224,6 +231,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     lastValidation = meta.lastValidation;
     lastEpochLoss = meta.lastEpochLoss ?? null;
     priorSeconds = meta.trainSeconds;
+    initFrom = meta.initFrom ?? null;
   } else {
     if (existsSync(paths.last)) throw new KldmError(`${runDir} already holds a run (last.ckpt); use --resume to continue it or choose another --run-dir`);
     const master = new Rng(seed);
@@ -232,18 +240,34 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     noiseRng = master.fork();
     model = TrainableModel.fresh(netConfig, config.optim, config.schedule.emaDecay, initRng, opts.kernels);
     batcher = new EpochBatcher(source, config.optim.batchSize, dataSeed);
+    if (opts.warmStart) {
+      initFrom = opts.warmStart.record;
+      for (const t of model.params.tensors) {
+        const w = opts.warmStart.weights.get(t.name);
+        if (!w || w.length !== t.data.length) throw new KldmError(`--init-from ${initFrom.source}: no weights of the right size for ${t.name}`);
+        t.data.set(w);
+      }
+      // The EMA continues from the initial weights when the earlier training already had one
+      // running (epochs past emaStartEpoch); otherwise it starts as usual (see emaActive below).
+      if (initFrom.epochs > config.schedule.emaStartEpoch) model.ema.update();
+    }
   }
+  // Epochs of earlier training count towards the EMA start (spec §8, §13.4: epochs, 0-based counter).
+  const epochOffset = initFrom?.epochs ?? 0;
+  const emaActive = (): boolean => epochOffset + batcher.epoch > config.schedule.emaStartEpoch;
 
   writeFileAtomic(paths.config, JSON.stringify({ dataset: opts.dataset, seed, config, netConfig, trainCrystals: source.numCrystals }, null, 2) + '\n');
   const kernelsName = model.net.kernels.name;
   log.write({
     type: 'start', resumed: Boolean(opts.resume), dataset: opts.dataset, seed, config: config.name, step, epoch: batcher.epoch,
     numParams: model.params.numTrainable(), kernels: kernelsName, batchesPerEpoch: batcher.batchesPerEpoch,
+    ...(initFrom ? { initFrom } : {}),
   });
   status.message(
     `kldm train: ${opts.dataset}, config ${config.name}, ${model.params.numTrainable().toLocaleString('en-US')} parameters, ` +
       `${source.numCrystals} crystals (${batcher.batchesPerEpoch} batches/epoch), engine ${kernelsName}` +
-      (opts.resume ? `, resumed at epoch ${batcher.epoch} step ${step}` : ''),
+      (opts.resume ? `, resumed at epoch ${batcher.epoch} step ${step}` : '') +
+      (initFrom && !opts.resume ? `, weights from ${initFrom.source} (${initFrom.epochs} epochs; optimiser state starts fresh)` : ''),
   );
 
   const trainingRange = trainingRangeOf(opts.train);
@@ -257,6 +281,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     latticeStats: opts.stats, trainingRange, step, batcher: batcher.snapshot(), noiseRng: noiseRng.state(),
     emaUpdates: model.ema.numUpdates, lastValidatedEpoch, best, lastValidation, lastEpochLoss,
     epochsCompleted: batcher.epoch + (batcher.epochDone ? 1 : 0), trainSeconds: priorSeconds + elapsed(), cpuCores: availableParallelism(), savedAt: new Date().toISOString(),
+    initFrom,
   });
   const saveCheckpoint = (path: string): void => {
     saveTensors(path, model.stateTensors(), meta());
@@ -375,9 +400,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     });
     const badGrad = gradsFinite(model);
     if (badGrad !== null) fail(`non-finite gradient in ${badGrad}`);
-    model.optimizer.step();
+    // optional linear warm-up (config.optim.warmupSteps; 0 = the spec's constant rate)
+    const warm = config.optim.warmupSteps;
+    model.optimizer.step(warm > 0 && step < warm ? (config.optim.lr * (step + 1)) / warm : config.optim.lr);
     // EMA only once the epoch counter exceeds ema_start (spec §8, §13.4; 0-based epoch counter).
-    if (batcher.epoch > config.schedule.emaStartEpoch) model.ema.update();
+    if (emaActive()) model.ema.update();
     step++;
     const dt = (performance.now() - t0) / 1000;
     stepSecondsSum += dt;

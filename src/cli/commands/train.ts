@@ -18,7 +18,11 @@ import { benchmarkSteps } from '../../training/benchmark.js';
 import type { CspPairScorer } from '../../training/validate.js';
 import { exportModel, getModel } from '../../predict/registry.js';
 import { readCspReport, writeModelCard, type CardEvaluation } from '../../predict/modelCard.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { netConfigOf } from '../../training/model.js';
+import { warmStartFromCheckpoint, warmStartFromModel, type WarmStart } from '../../training/warmStart.js';
+import type { TrainConfig } from '../../training/config.js';
 import { intOption as intFlag } from '../args.js';
 
 const usage = `Usage:
@@ -36,6 +40,9 @@ Options:
   --set key=value         override one config field (repeatable), e.g. --set optim.lr=5e-4
   --run-dir <dir>         run directory (default runs/<dataset>-<config>): log.jsonl, last.ckpt, best.ckpt
   --resume                continue the run in --run-dir bit-for-bit from last.ckpt
+  --init-from <m>         start a NEW run from earlier weights: a shipped model's name or folder, or a
+                          training checkpoint (its EMA); the optimiser starts fresh (not bit-for-bit);
+                          combine with --set optim.warmupSteps=N. Epochs/steps/time add up on export.
   --time-budget <d>       stop cleanly with a checkpoint before d (e.g. 90m, 2h) has passed
   --max-steps <n>         stop after n optimiser steps in total
   --seed <n>              seed of a new run (default 42)
@@ -107,6 +114,29 @@ async function runCard(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** --init-from: a training checkpoint file, a model folder (with model.json) or a shipped model's name. */
+function loadWarmStart(from: string, config: TrainConfig, dataset: string): WarmStart {
+  const netConfig = netConfigOf(config.model);
+  let ws: WarmStart;
+  if (existsSync(from) && statSync(from).isFile()) {
+    ws = warmStartFromCheckpoint(from, netConfig);
+  } else {
+    const entry = existsSync(join(from, 'model.json')) ? getModel(basename(from), dirname(from)) : getModel(from);
+    const m = entry.manifest;
+    ws = warmStartFromModel(
+      { name: m.name, weightsPath: join(entry.dir, m.weights), dataset: m.dataset, netConfig: m.netConfig, ema: m.ema, epochs: m.training.epochs, steps: m.training.steps, wallClockHours: m.training.wallClockHours },
+      netConfig,
+    );
+  }
+  if (ws.record.dataset !== dataset) {
+    process.stderr.write(`kldm train: note: --init-from weights were trained on ${ws.record.dataset}; this run trains on ${dataset} (fine-tuning)\n`);
+  }
+  if (config.optim.warmupSteps === 0) {
+    process.stderr.write('kldm train: note: --init-from without optim.warmupSteps: the fresh optimiser takes full-size first steps\n');
+  }
+  return ws;
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a CSP model (presets paper, cpu-small, cpu-medium), resumable; export it as a shipped model',
@@ -124,6 +154,7 @@ export const trainCommand: Command = {
         set: { type: 'string', multiple: true, default: [] },
         'run-dir': { type: 'string' },
         resume: { type: 'boolean', default: false },
+        'init-from': { type: 'string' },
         'time-budget': { type: 'string' },
         'max-steps': { type: 'string' },
         seed: { type: 'string' },
@@ -158,6 +189,8 @@ export const trainCommand: Command = {
     const maxSteps = intFlag('--max-steps', values['max-steps'], 0);
     const seed = intFlag('--seed', values.seed, 0);
     if (values.resume && seed !== undefined) throw new InputError('--seed applies to new runs only (a resumed run keeps its seed)');
+    if (values.resume && values['init-from'] !== undefined) throw new InputError('--init-from starts a new run; drop --resume (a resumed run already has its weights)');
+    const warmStart = values['init-from'] !== undefined ? loadWarmStart(values['init-from'], config, dataset) : undefined;
     const configTag = values.config.replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '_');
     const runDir = values['run-dir'] ?? join('runs', `${dataset}-${configTag}`);
 
@@ -186,6 +219,7 @@ export const trainCommand: Command = {
         config,
         runDir,
         resume: values.resume,
+        ...(warmStart ? { warmStart } : {}),
         train: trainSplit,
         stats,
         signal: controller.signal,
@@ -198,7 +232,9 @@ export const trainCommand: Command = {
       });
       const best = summary.best;
       console.log(
-        `run ${runDir}: stopped (${summary.stopReason}) at step ${summary.step}, ${summary.meanStepSeconds.toFixed(3)} s/step this sitting; ` +
+        `run ${runDir}: stopped (${summary.stopReason}) at step ${summary.step}` +
+          (Number.isFinite(summary.meanStepSeconds) ? `, ${summary.meanStepSeconds.toFixed(3)} s/step this sitting` : '') +
+          `; ` +
           `checkpoint ${summary.lastCheckpoint}` +
           (best ? `; best ${summary.bestCheckpoint} (epoch ${best.epoch}, val loss ${best.loss.toFixed(4)}${best.matchRate !== null ? `, match ${(100 * best.matchRate).toFixed(1)}%` : ''})` : ''),
       );
