@@ -78,7 +78,11 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   }
   lines.push(`| lattice parameterisation | x0 (spec §4; "KLDM-x0"); TDM simplified target (§3.4) |`);
   lines.push(`| weights | ${m.ema ? 'EMA' : 'raw (no EMA yet)'} |`);
-  lines.push(`| training | ${t.epochs} epochs, ${t.steps} steps, ${t.wallClockHours.toFixed(2)} h wall clock on ${t.cpuCores} CPU cores, seed ${t.seed} |`);
+  // CPU-hours = wall clock × cores of the machine: an upper bound (sittings that shared the cores count in full)
+  lines.push(
+    `| training | ${t.epochs} epochs, ${t.steps} steps, ${t.wallClockHours.toFixed(2)} h wall clock on ${t.cpuCores} CPU cores ` +
+      `(at most ${(t.wallClockHours * t.cpuCores).toFixed(1)} CPU-hours), seed ${t.seed} |`,
+  );
   const ws = t.warmStart;
   // run-relative epoch numbers of the last run, shown as totals over all the training
   const offset = ws?.epochs ?? 0;
@@ -136,11 +140,50 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   return lines.join('\n');
 }
 
-/** Writes MODEL_CARD.md and stores the metrics in model.json. */
+/** Writes MODEL_CARD.md and stores the metrics, rows (with commands) and notes in model.json. */
 export function writeModelCard(entry: ModelEntry, evaluations: CardEvaluation[], notes = ''): string {
   const path = join(entry.dir, 'MODEL_CARD.md');
   writeFileAtomic(path, modelCardMarkdown(entry, evaluations, notes));
-  const manifest = { ...entry.manifest, metrics: Object.fromEntries(evaluations.map((e) => [e.label, e.report])) };
+  const manifest = { ...entry.manifest, metrics: Object.fromEntries(evaluations.map((e) => [e.label, e.report])), card: { evaluations, notes } };
   writeFileAtomic(join(entry.dir, 'model.json'), JSON.stringify(manifest, null, 2) + '\n');
   return path;
+}
+
+/** The card a model.json holds: its stored rows and notes, or (older manifests) its metrics without commands. */
+export function storedCard(entry: ModelEntry): { evaluations: CardEvaluation[]; notes: string } {
+  const m = entry.manifest;
+  if (m.card) return { evaluations: m.card.evaluations.map((e) => ({ label: e.label, commands: [...e.commands], report: e.report as CspReportSummary })), notes: m.card.notes };
+  return { evaluations: Object.entries(m.metrics).map(([label, report]) => ({ label, commands: [], report: report as CspReportSummary })), notes: '' };
+}
+
+export interface CardChanges {
+  /** rows to add, or to replace in place when a row with the same label exists */
+  set?: CardEvaluation[];
+  /** commands by label: replace that row's commands (the row must exist after `set`) */
+  commands?: Map<string, string[]>;
+  /** labels of rows to remove */
+  drop?: string[];
+  /** new notes (undefined keeps the stored ones) */
+  notes?: string;
+}
+
+/** Applies `kldm train card` edits to a stored card; unknown labels are errors (a typo must not pass silently). */
+export function editCard(card: { evaluations: CardEvaluation[]; notes: string }, changes: CardChanges): { evaluations: CardEvaluation[]; notes: string } {
+  const rows = card.evaluations.map((e) => ({ ...e, commands: [...e.commands] }));
+  for (const label of changes.drop ?? []) {
+    const i = rows.findIndex((e) => e.label === label);
+    if (i < 0) throw new InputError(`--drop "${label}": the card has no such row (rows: ${rows.map((e) => e.label).join('; ') || 'none'})`);
+    rows.splice(i, 1);
+  }
+  for (const e of changes.set ?? []) {
+    const i = rows.findIndex((r) => r.label === e.label);
+    if (i >= 0) rows[i] = { ...e, commands: e.commands.length > 0 ? e.commands : rows[i]!.commands };
+    else rows.push(e);
+  }
+  for (const [label, commands] of changes.commands ?? []) {
+    const row = rows.find((e) => e.label === label);
+    if (!row) throw new InputError(`--command "${label}=...": the card has no row with that label`);
+    row.commands = commands;
+  }
+  return { evaluations: rows, notes: changes.notes ?? card.notes };
 }

@@ -59,6 +59,12 @@ export interface ModelManifest {
   };
   /** measured metrics (free-form; see MODEL_CARD.md) */
   metrics: Record<string, unknown>;
+  /**
+   * What MODEL_CARD.md is generated from besides the fields above (rows with their reproduce
+   * commands, notes), so `kldm train card` can add, replace or drop one row and regenerate the rest.
+   * Absent in older manifests and after a re-export (new weights invalidate the old measurements).
+   */
+  card?: { evaluations: { label: string; commands: string[]; report: unknown }[]; notes: string };
   weights: string;
 }
 

@@ -17,7 +17,7 @@ import { train } from '../../training/trainer.js';
 import { benchmarkSteps } from '../../training/benchmark.js';
 import type { CspPairScorer } from '../../training/validate.js';
 import { exportModel, getModel } from '../../predict/registry.js';
-import { readCspReport, writeModelCard, type CardEvaluation } from '../../predict/modelCard.js';
+import { editCard, readCspReport, storedCard, writeModelCard, type CardEvaluation } from '../../predict/modelCard.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { netConfigOf } from '../../training/model.js';
@@ -28,7 +28,7 @@ import { intOption as intFlag } from '../args.js';
 const usage = `Usage:
   kldm train --dataset <perov_5|mp_20> --config <preset|file.json> [options]
   kldm train export <checkpoint> --name <model> [--description text] [--rank n]
-  kldm train card <model> --eval "label=report.json" [--eval ...] [--command "label=cmd" ...] [--notes notes.md]
+  kldm train card <model> [--eval "label=report.json" ...] [--command "label=cmd" ...] [--drop label ...] [--notes notes.md]
   kldm train --benchmark <steps> --dataset <name> --config <preset|file.json>
 
 Trains a KLDM crystal-structure-prediction model (AdamW+AMSGrad, EMA, spec §8).
@@ -54,8 +54,10 @@ Checkpoints are written atomically every checkpoint.everySeconds (default 300 s)
 loses at most that much work.
 
 export: writes models/<name>/{weights.kldm, model.json} from a checkpoint (EMA weights when
-present). card: writes models/<name>/MODEL_CARD.md from model.json and "kldm evaluate csp --json"
-reports (with the paper's numbers beside), and stores the metrics in model.json.
+present; a re-export clears the old card's measurements). card: writes models/<name>/MODEL_CARD.md
+from model.json and "kldm evaluate csp --json" reports (with the paper's numbers beside); the rows,
+their commands and the notes are kept in model.json, so each call adds (--eval), replaces (same
+label), drops (--drop) rows or replaces the notes (--notes) and regenerates the rest.
 `;
 
 /** KLDM validity (spec §9) then StructureMatcher: the validation match of one sample. */
@@ -93,24 +95,31 @@ async function runCard(argv: string[]): Promise<number> {
     args: argv,
     strict: true,
     allowPositionals: true,
-    options: { eval: { type: 'string', multiple: true, default: [] }, command: { type: 'string', multiple: true, default: [] }, notes: { type: 'string' } },
+    options: {
+      eval: { type: 'string', multiple: true, default: [] },
+      command: { type: 'string', multiple: true, default: [] },
+      drop: { type: 'string', multiple: true, default: [] },
+      notes: { type: 'string' },
+    },
   });
-  if (positionals.length !== 1) throw new InputError('kldm train card <model> --eval "label=report.json" ...');
+  if (positionals.length !== 1) throw new InputError('kldm train card <model> [--eval "label=report.json"] [--command "label=cmd"] [--drop label] [--notes file]');
   const entry = getModel(positionals[0]!);
   const commands = new Map<string, string[]>();
   for (const c of values.command!) {
     const [label, cmd] = labelled('--command', c);
     commands.set(label, [...(commands.get(label) ?? []), cmd]);
   }
-  const evaluations: CardEvaluation[] = values.eval!.map((e) => {
+  const set: CardEvaluation[] = values.eval!.map((e) => {
     const [label, path] = labelled('--eval', e);
-    return { label, report: readCspReport(path), commands: commands.get(label) ?? [] };
+    return { label, report: readCspReport(path), commands: [] };
   });
-  for (const label of commands.keys()) {
-    if (!evaluations.some((e) => e.label === label)) throw new InputError(`--command "${label}=...": no --eval with that label`);
-  }
-  const notes = values.notes ? readFileSync(values.notes, 'utf8') : '';
-  console.log(`wrote ${writeModelCard(entry, evaluations, notes)}`);
+  const card = editCard(storedCard(entry), {
+    set,
+    commands,
+    drop: values.drop!,
+    ...(values.notes !== undefined ? { notes: readFileSync(values.notes, 'utf8') } : {}),
+  });
+  console.log(`wrote ${writeModelCard(entry, card.evaluations, card.notes)} (${card.evaluations.length} evaluation rows)`);
   return 0;
 }
 

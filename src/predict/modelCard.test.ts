@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { editCard, storedCard, type CardEvaluation, type CspReportSummary } from './modelCard.js';
+import type { ModelEntry } from './registry.js';
+
+const report = (mr: number, n = 100): CspReportSummary => ({ protocol: 'kldm', k: 1, n_materials: n, mr_at_1: mr, rmse_at_1: 0.1, mr_at_k: mr, rmse_at_k: 0.1, counts: { invalid: 0, missing: 0 } });
+const row = (label: string, mr: number, commands: string[] = []): CardEvaluation => ({ label, report: report(mr), commands });
+
+test('editCard replaces a row in place (keeping its commands unless new ones are given), appends new rows, drops rows, keeps notes', () => {
+  const card = { evaluations: [row('EM, full test', 0.2, ['kldm sample em']), row('PC, subset', 0.3, ['kldm sample pc --subset'])], notes: 'old notes' };
+  const edited = editCard(card, {
+    set: [row('EM, full test', 0.25), row('PC, full test', 0.33)],
+    commands: new Map([['PC, full test', ['kldm sample pc']]]),
+    drop: ['PC, subset'],
+  });
+  assert.deepEqual(edited.evaluations.map((e) => [e.label, e.report.mr_at_1, e.commands]), [
+    ['EM, full test', 0.25, ['kldm sample em']],
+    ['PC, full test', 0.33, ['kldm sample pc']],
+  ]);
+  assert.equal(edited.notes, 'old notes');
+  assert.equal(card.evaluations.length, 2, 'the input card is not modified');
+  assert.equal(editCard(card, { notes: 'new' }).notes, 'new');
+});
+
+test('editCard names unknown labels instead of ignoring them', () => {
+  const card = { evaluations: [row('EM, full test', 0.2)], notes: '' };
+  assert.throws(() => editCard(card, { drop: ['EM full test'] }), /--drop "EM full test": the card has no such row \(rows: EM, full test\)/);
+  assert.throws(() => editCard(card, { commands: new Map([['PC', ['x']]]) }), /--command "PC=\.\.\.": the card has no row with that label/);
+});
+
+test('storedCard reads the stored rows, or an older manifest\'s metrics without commands', () => {
+  const base = { manifest: { metrics: { 'EM, full test': report(0.2) } }, dir: '/x' } as unknown as ModelEntry;
+  assert.deepEqual(storedCard(base), { evaluations: [{ label: 'EM, full test', commands: [], report: report(0.2) }], notes: '' });
+  const withCard = { manifest: { metrics: {}, card: { evaluations: [row('PC', 0.3, ['c'])], notes: 'n' } }, dir: '/x' } as unknown as ModelEntry;
+  assert.deepEqual(storedCard(withCard), { evaluations: [row('PC', 0.3, ['c'])], notes: 'n' });
+});
