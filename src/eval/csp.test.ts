@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { aggregateCsp, evaluateCsp } from './csp.js';
+import { aggregateCsp, evaluateCsp, groupAtomCounts, metricsByAtomCount } from './csp.js';
 import { loadReferencePairs } from './pairScoring.js';
 import { readCifForMatching } from './cifReader.js';
 import { checkValidity } from './validity.js';
@@ -37,6 +37,25 @@ test('@1 / @k aggregation on hand-made outcomes (spec §9)', () => {
   assert.equal(r.per_material[3]!.match_at_k, false);
 });
 
+test('metrics by atom count: each size group is the §9 metrics of its materials; ranges recompute from counts', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e'];
+  const outcomes = [[M(0.2), U], [U, M(0.4)], [I, U], [M(0.1), M(0.05)], [M(0.3), U]];
+  const r = aggregateCsp(ids, 2, outcomes, 'kldm', null);
+  // sizes: a, b, c have 4 atoms; d has 10; e's ground truth was unreadable (left out)
+  const byN = metricsByAtomCount(r.per_material, [4, 4, 4, 10, null]);
+  assert.deepEqual(Object.keys(byN), ['4', '10']);
+  assert.deepEqual(byN['4'], { n_materials: 3, mr_at_1: 1 / 3, rmse_at_1: 0.2, mr_at_k: 2 / 3, rmse_at_k: (0.2 + 0.4) / 2 });
+  assert.deepEqual(byN['10'], { n_materials: 1, mr_at_1: 1, rmse_at_1: 0.1, mr_at_k: 1, rmse_at_k: 0.05 });
+  const [g] = groupAtomCounts(byN, [[1, 20]]);
+  // the whole group = the same metrics over a, b, c, d computed directly
+  assert.equal(g!.n_materials, 4);
+  assert.ok(Math.abs(g!.mr_at_1 - 2 / 4) < 1e-15);
+  assert.ok(Math.abs(g!.rmse_at_1! - (0.2 + 0.1) / 2) < 1e-15);
+  assert.ok(Math.abs(g!.mr_at_k - 3 / 4) < 1e-15);
+  assert.ok(Math.abs(g!.rmse_at_k! - (0.2 + 0.4 + 0.05) / 3) < 1e-15);
+  assert.deepEqual(groupAtomCounts(byN, [[5, 8]]), [], 'empty ranges are left out');
+});
+
 test('DiffCSP protocol: invalid ground truth voids @1 but not @k', () => {
   const r = aggregateCsp(['a', 'b'], 2, [[M(0.1), U], [M(0.2), M(0.05)]], 'diffcsp', [false, true]);
   assert.equal(r.mr_at_1, 1 / 2); // only b counts in single-sample mode
@@ -67,6 +86,11 @@ test('evaluateCsp end to end on reference pairs: missing, malformed, unknown ids
   assert.equal(r.counts.unknown_material, 1);
   assert.equal(r.counts.duplicate, 1);
   assert.equal(r.counts.missing_at_1, 1);
+  // every ground truth read, so the size groups partition the materials and add up to MR@1
+  const groups = Object.entries(r.by_atom_count);
+  assert.equal(groups.reduce((a, [, g]) => a + g.n_materials, 0), pairs.length);
+  assert.ok(Math.abs(groups.reduce((a, [, g]) => a + g.mr_at_1 * g.n_materials, 0) / pairs.length - r.mr_at_1) < 1e-12);
+  for (const [atoms, g] of groups) assert.equal(g.n_materials, gts.filter((x) => readCifForMatching(x.cif).species.length === Number(atoms)).length);
   assert.equal(r.per_material[5]!.material_id, dropped.materialId);
   assert.equal(r.per_material[5]!.samples[0]!.status, 'missing');
   for (let i = 0; i < pairs.length; i++) {

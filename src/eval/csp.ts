@@ -98,13 +98,75 @@ export interface CspReport {
     out_of_range_sample: number;
     gt_invalid: number;
   };
+  /**
+   * The same metrics per ground-truth atom count (key: atoms in the cell; materials whose ground
+   * truth could not be read are left out). Shows where a model fails (MP-20: large cells).
+   */
+  by_atom_count: Record<string, AtomCountMetrics>;
   /** first problems found (malformed lines, unknown ids, ...), for the user */
   messages: string[];
   per_material: MaterialCspResult[];
   seconds: number;
 }
 
+export interface AtomCountMetrics {
+  n_materials: number;
+  mr_at_1: number;
+  rmse_at_1: number | null;
+  mr_at_k: number;
+  rmse_at_k: number | null;
+}
+
 const MAX_MESSAGES = 50;
+
+/** Metrics of the materials in `members` (indices into perMaterial), as in aggregateCsp. */
+function subsetMetrics(perMaterial: readonly MaterialCspResult[], members: readonly number[]): AtomCountMetrics {
+  const at1: number[] = [];
+  const atK: number[] = [];
+  for (const i of members) {
+    const m = perMaterial[i]!;
+    if (m.match_at_1 && m.rms_at_1 !== null) at1.push(m.rms_at_1);
+    if (m.match_at_k && m.rms_at_k !== null) atK.push(m.rms_at_k);
+  }
+  const n = members.length;
+  return { n_materials: n, mr_at_1: n === 0 ? 0 : at1.length / n, rmse_at_1: mean(at1), mr_at_k: n === 0 ? 0 : atK.length / n, rmse_at_k: mean(atK) };
+}
+
+/** Per-atom-count metrics: atomCounts[i] = atoms of ground truth i (null = unreadable, left out). */
+export function metricsByAtomCount(perMaterial: readonly MaterialCspResult[], atomCounts: ReadonlyArray<number | null>): Record<string, AtomCountMetrics> {
+  const groups = new Map<number, number[]>();
+  atomCounts.forEach((n, i) => {
+    if (n === null) return;
+    if (!groups.has(n)) groups.set(n, []);
+    groups.get(n)!.push(i);
+  });
+  const out: Record<string, AtomCountMetrics> = {};
+  for (const n of [...groups.keys()].sort((a, b) => a - b)) out[String(n)] = subsetMetrics(perMaterial, groups.get(n)!);
+  return out;
+}
+
+/**
+ * Merges per-atom-count metrics into ranges for display ([lo, hi] inclusive): the ranges' metrics
+ * are recomputed from the counts (weighted by materials), not averaged.
+ */
+export function groupAtomCounts(byN: Record<string, AtomCountMetrics>, edges: ReadonlyArray<readonly [number, number]>): Array<{ lo: number; hi: number } & AtomCountMetrics> {
+  const out: Array<{ lo: number; hi: number } & AtomCountMetrics> = [];
+  for (const [lo, hi] of edges) {
+    let n = 0, m1 = 0, r1 = 0, mk = 0, rk = 0;
+    for (const [key, v] of Object.entries(byN)) {
+      const atoms = Number(key);
+      if (atoms < lo || atoms > hi) continue;
+      n += v.n_materials;
+      m1 += v.mr_at_1 * v.n_materials;
+      mk += v.mr_at_k * v.n_materials;
+      r1 += (v.rmse_at_1 ?? 0) * v.mr_at_1 * v.n_materials;
+      rk += (v.rmse_at_k ?? 0) * v.mr_at_k * v.n_materials;
+    }
+    if (n === 0) continue;
+    out.push({ lo, hi, n_materials: n, mr_at_1: m1 / n, rmse_at_1: m1 > 0 ? r1 / m1 : null, mr_at_k: mk / n, rmse_at_k: mk > 0 ? rk / mk : null });
+  }
+  return out;
+}
 
 function mean(xs: number[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -360,5 +422,6 @@ export async function evaluateCsp(groundTruths: readonly CspGroundTruth[], predi
     protocol,
     gtValid,
   );
-  return { protocol, k, n_materials: groundTruths.length, ...agg, counts, messages, seconds: (performance.now() - t0) / 1000 };
+  const byAtomCount = metricsByAtomCount(agg.per_material, gts.map((g) => (g === null ? null : g.species.length)));
+  return { protocol, k, n_materials: groundTruths.length, ...agg, by_atom_count: byAtomCount, counts, messages, seconds: (performance.now() - t0) / 1000 };
 }

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { evaluateCsp } from '../../eval/csp.js';
+import { evaluateCsp, groupAtomCounts } from '../../eval/csp.js';
 import { loadCspGroundTruth, readPredictionsJsonl } from '../../eval/predictionsFile.js';
 import type { ValidityProtocol } from '../../eval/validity.js';
 import { randomSubset } from '../../predict/sampleSplit.js';
@@ -36,6 +36,9 @@ Options:
   --json <file>           write the full report (per-material results) as JSON
   --quiet                 no progress line
 `;
+
+/** Display groups of the per-size breakdown (cells of MP-20 have 1-20 atoms, MPTS-52 up to 52). */
+const ATOM_COUNT_RANGES: ReadonlyArray<readonly [number, number]> = [[1, 4], [5, 8], [9, 12], [13, 16], [17, 20], [21, 30], [31, 40], [41, 52], [53, Number.MAX_SAFE_INTEGER]];
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(2)} %`;
@@ -120,6 +123,17 @@ export const evaluateCommand: Command = {
         (protocol === 'diffcsp' ? `; invalid ground truths ${c.gt_invalid}` : '') +
         (subset !== undefined ? `; outside the subset (ignored) ${outsideSubset}` : ''),
     );
+    // MR by ground-truth cell size, when the split has several sizes (spec §9 metrics per group)
+    const groups = groupAtomCounts(report.by_atom_count, ATOM_COUNT_RANGES);
+    if (groups.length > 1) {
+      lines.push(`  by atoms per cell:`);
+      for (const g of groups) {
+        lines.push(
+          `    ${(g.hi === Number.MAX_SAFE_INTEGER ? `${g.lo}+` : `${g.lo}-${g.hi}`).padStart(7)}: ${String(g.n_materials).padStart(6)} materials, MR@1 ${pct(g.mr_at_1).padStart(8)}, RMSE@1 ${num(g.rmse_at_1)}` +
+            (report.k > 1 ? `, MR@${report.k} ${pct(g.mr_at_k).padStart(8)}, RMSE@${report.k} ${num(g.rmse_at_k)}` : ''),
+        );
+      }
+    }
     console.log(lines.join('\n'));
     const problems = [...file.messages, ...report.messages];
     if (problems.length > 0) {
