@@ -34,6 +34,9 @@ test('kldm sample, train and plot reject inconsistent arguments', async () => {
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5']), userError(/--config is required/));
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'huge']), userError(/unknown config "huge"/));
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'tiny', '--time-budget', 'soon']), userError(/--time-budget: cannot parse duration/));
+  await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'tiny', '--resume', '--init-from', 'perov5-cpu-small']), userError(/--init-from starts a new run; drop --resume/));
+  await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'tiny', '--init-from', 'no-such-model']), userError(/unknown model "no-such-model"/));
+  await assert.rejects(trainCommand.run(['card', 'perov5-cpu-small', '--drop', 'no such row']), userError(/--drop "no such row": the card has no such row/));
   await assert.rejects(plotCommand.run([join(tmpdir(), 'no-such-run-dir')]), userError(/log\.jsonl not found/));
 });
 
