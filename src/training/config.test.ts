@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseOverrides, PRESETS, resolveConfig } from './config.js';
+import { parseOverrides, PRESETS, resolveConfig, resolveSavedConfig, type TrainConfig } from './config.js';
 
 test('the paper preset is the published configuration (spec §2, §8)', () => {
   const c = resolveConfig('paper');
@@ -48,4 +48,22 @@ test('a config file names a base preset and overrides some fields', () => {
   writeFileSync(file, JSON.stringify({ base: 'nope' }));
   assert.throws(() => resolveConfig(file), /"base" must be one of/);
   assert.throws(() => resolveConfig('no-such-preset'), /unknown config "no-such-preset"/);
+});
+
+test('a saved config resumes as saved, with overrides; fields newer than the checkpoint take the preset default', () => {
+  const saved = resolveConfig('cpu-small', parseOverrides(['schedule.emaStartEpoch=10', 'optim.microBatch=64']));
+  // a checkpoint written before optim.warmupSteps existed
+  const old = JSON.parse(JSON.stringify(saved)) as TrainConfig & { optim: Record<string, unknown> };
+  delete old.optim['warmupSteps'];
+  const r = resolveSavedConfig(old, parseOverrides(['validation.everyEpochs=20']));
+  assert.equal(r.name, 'cpu-small');
+  assert.equal(r.schedule.emaStartEpoch, 10);
+  assert.equal(r.optim.microBatch, 64);
+  assert.equal(r.optim.warmupSteps, 0);
+  assert.equal(r.validation.everyEpochs, 20);
+  assert.deepEqual(resolveSavedConfig(saved), saved);
+  // a saved config from a file keeps its name and falls back to the paper defaults for new fields
+  const fromFile = { ...saved, name: 'runs/my.json' };
+  assert.equal(resolveSavedConfig(fromFile).name, 'runs/my.json');
+  assert.throws(() => resolveSavedConfig(saved, parseOverrides(['optim.lr=-1'])), /optim\.lr/);
 });

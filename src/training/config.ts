@@ -221,6 +221,21 @@ export function resolveConfig(spec: string, overrides: Record<string, unknown> =
   return config;
 }
 
+/**
+ * The config a run was saved with (a checkpoint's `config`), with `overrides` applied: what
+ * `kldm train --resume` uses when no --config is given. Fields added to kldm after the checkpoint was
+ * written take their preset's (or the paper's) default.
+ */
+export function resolveSavedConfig(saved: TrainConfig, overrides: Record<string, unknown> = {}): TrainConfig {
+  const config = clone(PRESETS[saved.name] ?? PAPER);
+  const { name, ...fields } = clone(saved);
+  config.name = name;
+  mergeInto(config as unknown as Record<string, unknown>, fields, 'checkpoint config');
+  mergeInto(config as unknown as Record<string, unknown>, overrides, 'override');
+  validateConfig(config, name);
+  return config;
+}
+
 function checkNumber(v: unknown, path: string, source: string, opts: { int?: boolean; min?: number; max?: number; minExclusive?: boolean }): void {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${source}: "${path}" must be a finite number (got ${JSON.stringify(v)})`);
   if (opts.int && !Number.isInteger(v)) throw new InputError(`${source}: "${path}" must be an integer (got ${v})`);

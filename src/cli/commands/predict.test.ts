@@ -35,6 +35,8 @@ test('kldm sample, train and plot reject inconsistent arguments', async () => {
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'huge']), userError(/unknown config "huge"/));
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'tiny', '--time-budget', 'soon']), userError(/--time-budget: cannot parse duration/));
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'tiny', '--resume', '--init-from', 'perov5-cpu-small']), userError(/--init-from starts a new run; drop --resume/));
+  await assert.rejects(trainCommand.run(['--resume']), userError(/--resume without --config needs --run-dir/));
+  await assert.rejects(trainCommand.run(['--resume', '--run-dir', join(tmpdir(), 'no-such-run-dir')]), userError(/--resume: no checkpoint at .*no-such-run-dir.*last\.ckpt/));
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'tiny', '--init-from', 'no-such-model']), userError(/unknown model "no-such-model"/));
   await assert.rejects(trainCommand.run(['card', 'perov5-cpu-small', '--drop', 'no such row']), userError(/--drop "no such row": the card has no such row/));
   await assert.rejects(plotCommand.run([join(tmpdir(), 'no-such-run-dir')]), userError(/log\.jsonl not found/));

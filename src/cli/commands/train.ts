@@ -12,8 +12,8 @@ import { getDataset } from '../../data/registry.js';
 import { latticeStatsOnly, loadLatticeStats, loadSplit } from '../../data/prepare.js';
 import { matchStructures } from '../../eval/match.js';
 import { checkValidity } from '../../eval/validity.js';
-import { parseOverrides, presetNames, resolveConfig } from '../../training/config.js';
-import { train } from '../../training/trainer.js';
+import { parseOverrides, presetNames, resolveConfig, resolveSavedConfig } from '../../training/config.js';
+import { checkpointPaths, readCheckpoint, train } from '../../training/trainer.js';
 import { benchmarkSteps } from '../../training/benchmark.js';
 import type { CspPairScorer } from '../../training/validate.js';
 import { exportModel, getModel } from '../../predict/registry.js';
@@ -27,6 +27,7 @@ import { intOption as intFlag } from '../args.js';
 
 const usage = `Usage:
   kldm train --dataset <perov_5|mp_20> --config <preset|file.json> [options]
+  kldm train --run-dir <dir> --resume [options]
   kldm train export <checkpoint> --name <model> [--description text] [--rank n]
   kldm train card <model> [--eval "label=report.json" ...] [--command "label=cmd" ...] [--drop label ...] [--notes notes.md]
   kldm train --benchmark <steps> --dataset <name> --config <preset|file.json>
@@ -39,7 +40,8 @@ Options:
   --config <c>            preset name or JSON file ({"base": "cpu-small", "optim": {"lr": 5e-4}, ...})
   --set key=value         override one config field (repeatable), e.g. --set optim.lr=5e-4
   --run-dir <dir>         run directory (default runs/<dataset>-<config>): log.jsonl, last.ckpt, best.ckpt
-  --resume                continue the run in --run-dir bit-for-bit from last.ckpt
+  --resume                continue the run in --run-dir bit-for-bit from last.ckpt; without --config (and
+                          --dataset) the run's saved config is used, --set flags still apply
   --init-from <m>         start a NEW run from earlier weights: a shipped model's name or folder, or a
                           training checkpoint (its EMA); the optimiser starts fresh (not bit-for-bit);
                           combine with --set optim.warmupSteps=N. Epochs/steps/time add up on export.
@@ -172,10 +174,27 @@ export const trainCommand: Command = {
         benchmark: { type: 'string' },
       },
     });
-    if (!values.dataset) throw new InputError('--dataset is required (perov_5 or mp_20)');
-    if (!values.config) throw new InputError(`--config is required (${presetNames().join(', ')} or a .json file)`);
-    const dataset = getDataset(values.dataset).name;
-    const config = resolveConfig(values.config, parseOverrides(values.set!));
+    const overrides = parseOverrides(values.set!);
+    let dataset: string;
+    let config: TrainConfig;
+    let runDir: string;
+    if (values.resume && values.config === undefined) {
+      // a resumed run without --config continues with the config it was saved with (+ --set overrides)
+      if (values['run-dir'] === undefined) throw new InputError('--resume without --config needs --run-dir (the run to continue)');
+      runDir = values['run-dir'];
+      const last = checkpointPaths(runDir).last;
+      if (!existsSync(last)) throw new InputError(`--resume: no checkpoint at ${last}`);
+      const { meta } = readCheckpoint(last);
+      dataset = values.dataset !== undefined ? getDataset(values.dataset).name : meta.dataset;
+      config = resolveSavedConfig(meta.config, overrides);
+    } else {
+      if (!values.dataset) throw new InputError('--dataset is required (perov_5 or mp_20)');
+      if (!values.config) throw new InputError(`--config is required (${presetNames().join(', ')} or a .json file; optional with --resume)`);
+      dataset = getDataset(values.dataset).name;
+      config = resolveConfig(values.config, overrides);
+      const configTag = values.config.replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '_');
+      runDir = values['run-dir'] ?? join('runs', `${dataset}-${configTag}`);
+    }
 
     const benchSteps = intFlag('--benchmark', values.benchmark, 1);
     if (benchSteps !== undefined) {
@@ -200,8 +219,6 @@ export const trainCommand: Command = {
     if (values.resume && seed !== undefined) throw new InputError('--seed applies to new runs only (a resumed run keeps its seed)');
     if (values.resume && values['init-from'] !== undefined) throw new InputError('--init-from starts a new run; drop --resume (a resumed run already has its weights)');
     const warmStart = values['init-from'] !== undefined ? loadWarmStart(values['init-from'], config, dataset) : undefined;
-    const configTag = values.config.replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '_');
-    const runDir = values['run-dir'] ?? join('runs', `${dataset}-${configTag}`);
 
     const trainSplit = loadSplit(dataset, 'train');
     const stats = latticeStatsOnly(loadLatticeStats(dataset));
