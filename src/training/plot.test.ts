@@ -31,6 +31,15 @@ test('curves keep the latest record of a step replayed after a resume and skip b
   assert.deepEqual(upTo45.valLoss.map((p) => p.step), [45]);
 });
 
+test('the title of a warm-started run says what it continues and that steps are its own', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'kldm-plot-')), 'log.jsonl');
+  const start = { type: 'start', dataset: 'mp_20', config: 'cpu-small', initFrom: { source: 'model mp20-cpu-small', epochs: 281, steps: 29799 } };
+  writeFileSync(path, JSON.stringify(start) + '\n');
+  const c = readRunCurves(path);
+  assert.equal(c.title, "mp_20, config cpu-small; continues model mp20-cpu-small after 281 epochs, 29,799 steps (steps are this run's)");
+  assert.match(curvesSvg(c), /continues model mp20-cpu-small after 281 epochs, 29,799 steps \(steps are this run's\)/);
+});
+
 test('an empty log gives panels that say so', () => {
   const path = join(mkdtempSync(join(tmpdir(), 'kldm-plot-')), 'log.jsonl');
   writeFileSync(path, '');

@@ -39,6 +39,19 @@ interface LogRecord {
   matchRate?: number | null;
   dataset?: string;
   config?: string;
+  initFrom?: { source?: string; epochs?: number; steps?: number };
+}
+
+/**
+ * A warm-started run (train --init-from) logs its own steps from 0; the title says so, so a reader
+ * does not take the curves for the whole training.
+ */
+function warmStartNote(init: LogRecord['initFrom']): string {
+  if (!init || typeof init !== 'object') return '';
+  const earlier = typeof init.epochs === 'number' && typeof init.steps === 'number'
+    ? ` after ${init.epochs} epochs, ${init.steps.toLocaleString('en-US')} steps`
+    : '';
+  return `; continues ${init.source ?? 'earlier weights'}${earlier} (steps are this run's)`;
 }
 
 /**
@@ -51,7 +64,7 @@ export function readRunCurves(logPath: string, maxStep = Infinity): RunCurves {
   for (const entry of readJsonl(logPath)) {
     const r = entry.value as LogRecord | undefined;
     if (!r || typeof r !== 'object') continue;
-    if (r.type === 'start' && r.dataset) title = `${r.dataset}, config ${r.config ?? '?'}`;
+    if (r.type === 'start' && r.dataset) title = `${r.dataset}, config ${r.config ?? '?'}${warmStartNote(r.initFrom)}`;
     if ((r.type === 'train' || r.type === 'val') && typeof r.step === 'number' && r.step <= maxStep) {
       if (!byKey.has(r.type)) byKey.set(r.type, new Map());
       byKey.get(r.type)!.set(r.step, r);
