@@ -11,7 +11,7 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
       "cflags_cc": ["-std=gnu++17", "-O3", "-march=<(kldm_march)", "-fopenmp", "-fno-math-errno"],
-      "ldflags": ["-fopenmp"],
+      "ldflags": ["-fopenmp", "-Wl,-z,nodelete"],
       "conditions": [
         ["kldm_openblas==1", { "defines": ["KLDM_HAVE_OPENBLAS"], "libraries": ["-lopenblas"] }],
         ["kldm_dnnl==1", { "defines": ["KLDM_HAVE_DNNL"], "libraries": ["-ldnnl"] }]

@@ -14,4 +14,4 @@ export * from './diffusion/index.js';
 export * from './sampling/index.js';
 export * from './training/index.js';
 export * from './predict/index.js';
-export { createKldmServer, defaultServices, defaultLimits, WorkerJobRunner, type KldmServer, type KldmServerOptions, type ServerLimits, type Services } from './server/index.js';
+export { createKldmServer, defaultServices, defaultLimits, WorkerPool, type KldmServer, type KldmServerOptions, type ServerLimits, type Services } from './server/index.js';

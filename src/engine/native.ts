@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AdamWHyper, EdgeLayout, FloatArray, Kernels } from './kernels.js';
@@ -228,6 +229,25 @@ export function nativeAddonPath(): string {
 
 let cached: NativeInfo | null | undefined;
 
+/**
+ * Loads the addon so that it is never unmapped (issue #16). Node dlclose()s an
+ * addon when the worker thread (environment) that loaded it exits; the OpenMP
+ * and BLAS worker threads the addon started keep running code of the addon and
+ * of libgomp, so unmapping it crashed the server with SIGSEGV after a job's
+ * worker ended. RTLD_NODELETE keeps the library, and with it libgomp/oneDNN/
+ * OpenBLAS, mapped for the life of the process; the build also links the addon
+ * with -z nodelete (binding.gyp), so it stays resident however it is loaded.
+ */
+function dlopenResident(path: string): Addon {
+  // Node does not export RTLD_NODELETE; it is 0x1000 in both glibc's and musl's <dlfcn.h> on Linux
+  const nodelete = process.platform === 'linux' ? 0x1000 : undefined;
+  const now = osConstants.dlopen.RTLD_NOW;
+  if (nodelete === undefined || now === undefined) return createRequire(import.meta.url)(path) as Addon;
+  const mod = { exports: {} as Addon };
+  process.dlopen(mod, path, now | nodelete);
+  return mod.exports;
+}
+
 /** The native kernels, or null when the addon is absent or fails to load (reason in loadNativeKernels.lastError). */
 export function loadNativeKernels(): NativeInfo | null {
   if (cached !== undefined) return cached;
@@ -241,8 +261,7 @@ export function loadNativeKernels(): NativeInfo | null {
     // OpenMP threads that spin after each parallel region would steal the second core
     // from the BLAS threads on a 2-core machine; libgomp reads this when the addon loads.
     process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
-    const require = createRequire(import.meta.url);
-    const addon = require(path) as Addon;
+    const addon = dlopenResident(path);
     if (addon.abiVersion !== NATIVE_ABI_VERSION) {
       loadNativeKernels.lastError = `${path} is stale (ABI ${String(addon.abiVersion)}, need ${NATIVE_ABI_VERSION}); run npm run build:native`;
       cached = null;

@@ -162,6 +162,7 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
         version,
         uptimeSeconds: (Date.now() - started) / 1000,
         jobs: jobs.stats(),
+        workers: services.runner.stats?.() ?? null,
         memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
         eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         limits,
@@ -425,12 +426,12 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
           resolve(`http://${h}:${addr.port}`);
         });
       }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        loopDelay.disable();
-        jobs.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      loopDelay.disable();
+      jobs.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await Promise.all([closed, services.runner.close?.()]);
+    },
   };
 }

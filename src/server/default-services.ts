@@ -11,7 +11,7 @@ import { HttpError } from './http-error.js';
 import { formatStructure, readCif } from '../crystal/io/index.js';
 import { initMatching, matchCifs } from '../eval/match.js';
 import type { ModelInfo, Services } from './services.js';
-import { WorkerJobRunner, type WorkerRunnerOptions } from './worker-runner.js';
+import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js';
 import { DatasetBrowser } from './datasets.js';
 
 /** Shipped models (src/predict/registry) with their model cards; the manifest minus the large network/statistics blocks. */
@@ -28,7 +28,7 @@ export function readShippedModels(root = modelsRoot()): ModelInfo[] {
 }
 
 /** Options of the prediction runner. Models come from $KLDM_MODELS_DIR or the package's models/ (src/predict/registry), in the server and in its worker threads alike. */
-export type DefaultServiceOptions = WorkerRunnerOptions;
+export type DefaultServiceOptions = WorkerPoolOptions;
 
 export function defaultServices(options: DefaultServiceOptions = {}): Services {
   const root = modelsRoot();
@@ -36,7 +36,7 @@ export function defaultServices(options: DefaultServiceOptions = {}): Services {
   let models: ModelInfo[] | undefined;
   let matcherReady: Promise<void> | undefined;
   return {
-    runner: new WorkerJobRunner(options),
+    runner: new WorkerPool(options),
     parseFormula: async (formula) => {
       // the server applies its own atoms-per-cell cap after multiplying by z
       const c = parseFormula(formula, { maxAtoms: 1_000_000 });

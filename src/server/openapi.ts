@@ -27,7 +27,7 @@ export function openApiDocument(version: string, limits: ServerLimits): Record<s
         'poll GET /api/jobs/{id} or follow GET /api/jobs/{id}/events (Server-Sent Events).',
     },
     paths: {
-      '/api/health': { get: { summary: 'Liveness, version, queue state and limits', responses: { 200: json({ type: 'object' }) } } },
+      '/api/health': { get: { summary: 'Liveness, version, queue state, prediction workers (started, busy, restarts after crashes or kills) and limits', responses: { 200: json({ type: 'object' }) } } },
       '/api/models': { get: { summary: 'Shipped models with their model cards', responses: { 200: json({ type: 'object' }) } } },
       '/api/formula': {
         get: {

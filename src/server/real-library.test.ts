@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKldmServer, type KldmServer } from './app.js';
 import { defaultServices } from './default-services.js';
-import { WorkerJobRunner } from './worker-runner.js';
+import { WorkerPool } from './worker-pool.js';
 import { fakePredictModule } from './testing/test-services.js';
 
 describe('kldm serve over the real library', () => {
@@ -18,7 +18,7 @@ describe('kldm serve over the real library', () => {
     app = createKldmServer({
       port: 0,
       // the fake predictor needs no installed model
-      services: { ...defaultServices(), runner: new WorkerJobRunner({ predictModule: fakePredictModule() }), precheck: async () => {} },
+      services: { ...defaultServices(), runner: new WorkerPool({ predictModule: fakePredictModule() }), precheck: async () => {} },
       webRoot: null,
       log: () => {},
     });

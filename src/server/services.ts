@@ -27,9 +27,32 @@ export interface RunHooks {
   onFrame(sample: number, frame: TrajectoryFrame): void;
 }
 
-/** Runs one prediction job (by default in a worker thread, see worker-runner.ts). */
+/** Counters of a runner's workers, reported by /api/health. */
+export interface RunnerStats {
+  kind: string;
+  /** live workers, busy ones among them */
+  workers: number;
+  busy: number;
+  /** worker processes started since the server started */
+  started: number;
+  /** workers replaced after a fault: crashed + killedAfterCancel */
+  restarts: number;
+  /** workers that died on their own (native crash, out of memory, killed from outside) */
+  crashed: number;
+  /** workers killed because a cancelled or timed-out job did not stop within the grace period */
+  killedAfterCancel: number;
+  /** workers retired after their job quota (normal turnover, not a fault) */
+  retired: number;
+  jobsRun: number;
+  pids: number[];
+}
+
+/** Runs one prediction job (by default in a pool of worker processes, see worker-pool.ts). */
 export interface JobRunner {
   run(request: PredictJobRequest, hooks: RunHooks): Promise<PredictResult>;
+  stats?(): RunnerStats;
+  /** stops the runner's workers (server shutdown) */
+  close?(): Promise<void>;
 }
 
 export type StructureFormat = 'cif' | 'poscar' | 'extxyz' | 'json';

@@ -9,6 +9,8 @@
  * Special model names drive the failure paths:
  *   "fake-busy"  : a synchronous loop that never yields (only thread termination stops it)
  *   "fake-error" : throws an InputError, as the real predictor does for unsupported elements
+ *   "fake-crash" : kills its own worker process with SIGSEGV, as a native fault would
+ *   "fake-pid"   : a normal prediction whose warnings carry the worker's pid (worker reuse tests)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Rng } from '../../util/rng.js';
@@ -36,6 +38,7 @@ export async function predictStructures(formula: string, options: PredictOptions
   const stride = options.trajectoryStride ?? 1;
   const model = options.model ?? 'fake';
   if (model === 'fake-error') throw new InputError(`model ${model} does not support the elements of ${formula}`);
+  if (model === 'fake-crash') process.kill(process.pid, 'SIGSEGV');
   if (model === 'fake-busy') {
     for (;;) {
       // never yields: only Worker.terminate() ends this
@@ -96,5 +99,5 @@ export async function predictStructures(formula: string, options: PredictOptions
     if (options.trajectory) sample.trajectory = trajectory;
     samples.push(sample);
   }
-  return { formula, model, sampler: options.sampler ?? 'em', steps, seed, samples, warnings: ['fake predictor: not a crystal model'] };
+  return { formula, model, sampler: options.sampler ?? 'em', steps, seed, samples, warnings: ['fake predictor: not a crystal model', ...(model === 'fake-pid' ? [`pid ${process.pid}`] : [])] };
 }

@@ -5,7 +5,7 @@
  * matcher and the datasets.
  */
 import { defaultServices } from '../default-services.js';
-import { WorkerJobRunner } from '../worker-runner.js';
+import { WorkerPool } from '../worker-pool.js';
 import type { DatasetEntry, Services } from '../services.js';
 import type { Structure } from '../../crystal/types.js';
 import { InputError } from '../../util/errors.js';
@@ -31,7 +31,7 @@ export function testServices(overrides: Partial<Services> = {}): Services {
   const real = defaultServices();
   return {
     ...real,
-    runner: new WorkerJobRunner({ predictModule: fakePredictModule(), abortGraceMs: 300, maxHeapMb: 256 }),
+    runner: new WorkerPool({ predictModule: fakePredictModule(), abortGraceMs: 300, maxHeapMb: 256 }),
     precheck: undefined, // the fake predictor serves any size
     listModels: async () => [
       { name: 'fake', meta: { description: 'deterministic test double' }, card: '# fake\nNot a model.' },
