@@ -19,6 +19,12 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+// `npm run bench:server -- --soak`: the soak of the real server (bench/server/soak.ts) instead of this load test
+if (process.argv.includes('--soak')) {
+  await import('./soak.js');
+  await new Promise(() => {}); // soak.ts exits the process itself
+}
+
 const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '50' },

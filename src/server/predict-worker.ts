@@ -101,4 +101,7 @@ process.on('message', (m: ToWorker) => {
 });
 // the server closed the channel (shutdown) or died: nothing is left to do here
 process.on('disconnect', () => process.exit(0));
+// load the prediction module (the library) before the first job asks for it
+const preload = process.argv[2];
+if (preload) await predictFn(preload).catch(() => {}); // a failure is reported to the job that needs the module
 send({ type: 'ready' });

@@ -59,7 +59,7 @@ describe('WorkerPool', () => {
   });
 
   test('a cancelled job that never yields: its worker is killed after the grace period and replaced', async () => {
-    const pool = new WorkerPool({ predictModule: fakePredictModule(), abortGraceMs: 200, log: () => {} });
+    const pool = new WorkerPool({ predictModule: fakePredictModule(), abortGraceMs: 200, startupGraceMs: 200, log: () => {} });
     try {
       const ac = new AbortController();
       const p = pool.run(request('fake-busy'), hooks(ac.signal));

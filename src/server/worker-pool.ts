@@ -33,6 +33,11 @@ export interface WorkerPoolOptions {
   maxHeapMb?: number;
   /** how long a cancelled or timed-out job may take to stop on its own before its worker is killed */
   abortGraceMs?: number;
+  /**
+   * the same grace for a job that has not reported progress yet: a fresh worker first loads the library and
+   * the model (seconds under tsx on a busy machine) and only sees the abort at its first sampler step
+   */
+  startupGraceMs?: number;
   /** a worker is retired (and replaced on demand) after this many jobs, bounding slow growth of its memory */
   recycleAfterJobs?: number;
   /** where worker crashes and replacements are reported (default: stderr) */
@@ -47,6 +52,8 @@ export function defaultPredictModule(): string {
 
 interface ActiveJob {
   id: number;
+  /** the worker has reported progress: it is sampling and sees an abort within a step */
+  sampling: boolean;
   hooks: RunHooks;
   resolve(r: PredictResult): void;
   reject(e: Error): void;
@@ -67,6 +74,7 @@ export class WorkerPool implements JobRunner {
   private readonly predictModule: string;
   private readonly maxHeapMb: number;
   private readonly abortGraceMs: number;
+  private readonly startupGraceMs: number;
   private readonly recycleAfterJobs: number;
   private readonly log: (line: string) => void;
   private readonly env: Record<string, string>;
@@ -83,6 +91,7 @@ export class WorkerPool implements JobRunner {
     this.predictModule = options.predictModule ?? defaultPredictModule();
     this.maxHeapMb = options.maxHeapMb ?? 2048;
     this.abortGraceMs = options.abortGraceMs ?? 1000;
+    this.startupGraceMs = Math.max(this.abortGraceMs, options.startupGraceMs ?? 30_000);
     this.recycleAfterJobs = options.recycleAfterJobs ?? 1000;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.env = options.env ?? {};
@@ -101,6 +110,7 @@ export class WorkerPool implements JobRunner {
       const worker = this.idleWorker() ?? this.spawn();
       const job: ActiveJob = {
         id: this.nextJobId++,
+        sampling: false,
         hooks,
         resolve,
         reject,
@@ -112,7 +122,7 @@ export class WorkerPool implements JobRunner {
             this.killed++;
             this.stop(worker, 'did not stop within the grace period after cancellation', 'SIGKILL');
             this.settle(worker, () => reject(abortError()));
-          }, this.abortGraceMs);
+          }, job.sampling ? this.abortGraceMs : this.startupGraceMs);
         },
       };
       worker.job = job;
@@ -170,7 +180,7 @@ export class WorkerPool implements JobRunner {
     ];
     // under tsx (tests, running from source) the worker must load TypeScript too
     if (SOURCE_EXT === 'ts') execArgv.push('--import', import.meta.resolve('tsx'));
-    const child = fork(entry, [], {
+    const child = fork(entry, [this.predictModule], {
       execArgv,
       env: { ...process.env, ...this.env },
       serialization: 'advanced',
@@ -198,6 +208,7 @@ export class WorkerPool implements JobRunner {
     if (m.type === 'ready' || !job || m.id !== job.id) return;
     switch (m.type) {
       case 'progress':
+        job.sampling = true;
         job.hooks.onProgress(m.step, m.total);
         break;
       case 'frame':

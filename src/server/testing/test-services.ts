@@ -31,7 +31,7 @@ export function testServices(overrides: Partial<Services> = {}): Services {
   const real = defaultServices();
   return {
     ...real,
-    runner: new WorkerPool({ predictModule: fakePredictModule(), abortGraceMs: 300, maxHeapMb: 256 }),
+    runner: new WorkerPool({ predictModule: fakePredictModule(), abortGraceMs: 300, startupGraceMs: 300, maxHeapMb: 256 }),
     precheck: undefined, // the fake predictor serves any size
     listModels: async () => [
       { name: 'fake', meta: { description: 'deterministic test double' }, card: '# fake\nNot a model.' },
