@@ -17,7 +17,7 @@ Serves the kldm web page and its JSON API (see /api/openapi.json).
 Options:
   --host <addr>          interface to bind (default 127.0.0.1; use 0.0.0.0 to expose it, at your own risk)
   --port <n>             TCP port (default 8080; 0 picks a free one)
-  --concurrency <n>      predictions running at once (default: one per CPU core)
+  --concurrency <n>      predictions running at once = long-lived worker processes (default: one per CPU core)
   --max-queue <n>        jobs waiting before new ones get 429 (default 16)
   --max-atoms <n>        atoms per cell (default 64)
   --max-samples <n>      samples per job, n (default 20)
