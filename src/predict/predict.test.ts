@@ -100,6 +100,29 @@ test('sampleSplit writes evaluator lines and resumes without redoing pairs', asy
   assert.equal(third.written, 0);
 });
 
+test('sampleSplit: a run killed mid-batch and resumed writes exactly the lines of an uninterrupted run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-sample-exact-'));
+  const net = loadModelNetwork(listModels()[0]!);
+  const targets = data.val.materialIds.slice(0, 4).map((id, k) => ({
+    materialId: id,
+    atomicNumbers: Array.from(data.val.atomTypes.subarray(data.val.atomOffsets[k]!, data.val.atomOffsets[k + 1]!)),
+  }));
+  const common = { net, stats: data.stats, targets, samplesPerMaterial: 2, sampler: 'em' as const, steps: 5, batchSize: 3, quiet: true };
+  const whole = join(dir, 'whole.jsonl');
+  await sampleSplit({ ...common, outPath: whole });
+  const expected = readFileSync(whole, 'utf8');
+  const lines = expected.split('\n');
+  assert.equal(lines.filter((l) => l).length, 8);
+  // killed after 4 lines (the second batch of 3 half written) with a torn fifth line
+  for (const keep of [1, 3, 4, 7]) {
+    const cut = join(dir, `cut${keep}.jsonl`);
+    writeFileSync(cut, lines.slice(0, keep).join('\n') + '\n' + lines[keep]!.slice(0, 17));
+    const r = await sampleSplit({ ...common, outPath: cut });
+    assert.equal(r.alreadyDone, keep);
+    assert.equal(readFileSync(cut, 'utf8'), expected, `resumed after ${keep} lines`);
+  }
+});
+
 test('a model card shows the measured metrics beside the paper and stores them in model.json', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kldm-card-'));
   const reportPath = join(dir, 'report.json');

@@ -6,8 +6,9 @@
  * Resumable: pairs (material_id, sample) already in the output file are skipped, and new lines are
  * appended after each batch; a torn last line (kill during a write) is cut off on restart. Work is
  * ordered sample-major (every material's sample 0 first), so @1 results are complete first.
- * Each batch's randomness comes from (seed, index of the batch's first pair), so a given batch
- * composition is reproducible.
+ * The batches are planned over the whole run (planSampleBatches) and each batch's randomness comes
+ * from (seed, index of its first pair), so a resumed run writes the same lines as an uninterrupted
+ * one, and so does a run sharded over a job queue (src/queue/).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -81,61 +82,126 @@ export function defaultSamplingBatchSize(targets: readonly SampleTarget[], hidde
 }
 
 
+/** One (material, sample) pair of a run, at its place in the run's sample-major order. */
+export interface SamplePair {
+  target: SampleTarget;
+  sample: number;
+  /** position in the run's full sample-major pair list; a batch's noise comes from (seed, its first pair's index) */
+  index: number;
+}
+
+/**
+ * The batches of a run: the full sample-major pair list (every material's sample 0 first) cut into
+ * consecutive batches of `batchSize`. The plan depends only on (targets, k, batchSize), never on what
+ * is already written, so an interrupted and resumed run, a shard of a queued run (src/queue/) and an
+ * uninterrupted run all sample exactly the same batches with the same noise.
+ */
+export function planSampleBatches(targets: readonly SampleTarget[], k: number, batchSize: number): SamplePair[][] {
+  const pairs: SamplePair[] = [];
+  let index = 0;
+  for (let s = 0; s < k; s++) for (const target of targets) pairs.push({ target, sample: s, index: index++ });
+  const batches: SamplePair[][] = [];
+  for (let start = 0; start < pairs.length; start += batchSize) batches.push(pairs.slice(start, start + batchSize));
+  return batches;
+}
+
+export interface SampleBatchOptions {
+  seed: number;
+  sampler: SamplerMethod;
+  steps: number;
+  tFinal: number;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((step: number, nSteps: number) => void) | undefined;
+}
+
+/**
+ * Samples one planned batch and returns its output lines `{"material_id","sample","cif"}` (in the
+ * batch's pair order). A non-finite sample is still written (as an empty CIF) so that it counts as
+ * invalid, not missing.
+ */
+export async function sampleBatchLines(
+  net: ScoreNetwork,
+  stats: LatticeStats,
+  batch: readonly SamplePair[],
+  o: SampleBatchOptions,
+): Promise<{ lines: string[]; nonFinite: number }> {
+  const layout = makeLayout(batch.map((w) => w.target.atomicNumbers.length));
+  const types = new Int32Array(layout.numAtoms);
+  for (let g = 0; g < batch.length; g++) types.set(batch[g]!.target.atomicNumbers, layout.atomOffsets[g]!);
+  const rng = new Rng((o.seed * 1_000_003 + batch[0]!.index) >>> 0);
+  const result = await sampleCsp(net, { layout, types }, rng, {
+    method: o.sampler,
+    nSteps: o.steps,
+    tFinal: o.tFinal,
+    signal: o.signal,
+    onProgress: o.onProgress,
+  });
+  const decoded = decodeSamplerResult(result, stats);
+  const lines: string[] = [];
+  let nonFinite = 0;
+  for (let g = 0; g < batch.length; g++) {
+    const d = decoded[g]!;
+    let cif = '';
+    if (d.finite) cif = writeCif(d.structure, batch[g]!.target.materialId);
+    else nonFinite++;
+    lines.push(JSON.stringify({ material_id: batch[g]!.target.materialId, sample: batch[g]!.sample, cif }));
+  }
+  return { lines, nonFinite };
+}
+
+/** Checks a run's targets before any sampling: unique ids, atoms present, a lattice prior for every size. */
+export function checkSampleTargets(targets: readonly SampleTarget[], stats: LatticeStats): void {
+  const ids = new Set<string>();
+  for (const t of targets) {
+    if (ids.has(t.materialId)) throw new InputError(`material_id ${t.materialId} appears twice in the input`);
+    ids.add(t.materialId);
+    if (t.atomicNumbers.length === 0) throw new InputError(`material ${t.materialId} has no atoms`);
+    try {
+      statsForAtomCount(stats, t.atomicNumbers.length);
+    } catch (err) {
+      throw new InputError(`material ${t.materialId}: ${(err as Error).message}`);
+    }
+  }
+}
+
 export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplitSummary> {
   const k = opts.samplesPerMaterial ?? 1;
   const batchSize = opts.batchSize ?? defaultSamplingBatchSize(opts.targets, opts.net.config?.hidden);
   const seed = opts.seed ?? 42;
   if (!Number.isInteger(k) || k < 1) throw new InputError(`--samples-per-material must be a positive integer (got ${k})`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`--batch-size must be a positive integer (got ${batchSize})`);
-  const ids = new Set<string>();
-  for (const t of opts.targets) {
-    if (ids.has(t.materialId)) throw new InputError(`material_id ${t.materialId} appears twice in the input`);
-    ids.add(t.materialId);
-    if (t.atomicNumbers.length === 0) throw new InputError(`material ${t.materialId} has no atoms`);
-    try {
-      statsForAtomCount(opts.stats, t.atomicNumbers.length);
-    } catch (err) {
-      throw new InputError(`material ${t.materialId}: ${(err as Error).message}`);
-    }
-  }
+  checkSampleTargets(opts.targets, opts.stats);
   mkdirSync(dirname(opts.outPath), { recursive: true });
   const done = existingPairs(opts.outPath);
-  // sample-major work list, skipping finished pairs
-  const work: Array<{ target: SampleTarget; sample: number; index: number }> = [];
-  let index = 0;
-  for (let s = 0; s < k; s++) {
-    for (const target of opts.targets) {
-      if (!done.has(`${target.materialId}\u0000${s}`)) work.push({ target, sample: s, index });
-      index++;
-    }
-  }
+  const key = (w: SamplePair): string => `${w.target.materialId}\u0000${w.sample}`;
+  const batches = planSampleBatches(opts.targets, k, batchSize);
   const total = opts.targets.length * k;
-  const alreadyDone = total - work.length;
+  let alreadyDone = 0;
+  for (const b of batches) for (const w of b) if (done.has(key(w))) alreadyDone++;
   const progress = new Progress({ label: 'sampling', total, unit: 'crystals', quiet: opts.quiet, initial: alreadyDone });
   progress.update(alreadyDone);
   const t0 = Date.now();
   let written = 0;
   let nonFinite = 0;
   let aborted = false;
-  for (let start = 0; start < work.length; start += batchSize) {
+  for (const batch of batches) {
+    // a batch cut short by a kill is sampled again whole (same noise, so the same lines) and only its missing lines are appended
+    const missing = batch.filter((w) => !done.has(key(w)));
+    if (missing.length === 0) continue;
     if (opts.signal?.aborted) {
       aborted = true;
       break;
     }
-    const chunk = work.slice(start, start + batchSize);
-    const layout = makeLayout(chunk.map((w) => w.target.atomicNumbers.length));
-    const types = new Int32Array(layout.numAtoms);
-    for (let g = 0; g < chunk.length; g++) types.set(chunk[g]!.target.atomicNumbers, layout.atomOffsets[g]!);
-    const rng = new Rng((seed * 1_000_003 + chunk[0]!.index) >>> 0);
     const batchStart = alreadyDone + written;
-    let result;
+    let out;
     try {
-      result = await sampleCsp(opts.net, { layout, types }, rng, {
-        method: opts.sampler ?? 'pc',
-        nSteps: opts.steps ?? 1000,
+      out = await sampleBatchLines(opts.net, opts.stats, batch, {
+        seed,
+        sampler: opts.sampler ?? 'pc',
+        steps: opts.steps ?? 1000,
         tFinal: opts.tFinal ?? 1e-3,
         signal: opts.signal,
-        onProgress: (step, n) => progress.update(batchStart + Math.floor((chunk.length * step) / n)),
+        onProgress: (step, n) => progress.update(batchStart + Math.floor((missing.length * step) / n)),
       });
     } catch (err) {
       if (opts.signal?.aborted) {
@@ -144,18 +210,14 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
       }
       throw err;
     }
-    const decoded = decodeSamplerResult(result, opts.stats);
     let lines = '';
-    for (let g = 0; g < chunk.length; g++) {
-      const d = decoded[g]!;
-      // A non-finite sample is still written (as an empty CIF) so it counts as invalid, not missing.
-      let cif = '';
-      if (d.finite) cif = writeCif(d.structure, chunk[g]!.target.materialId);
-      else nonFinite++;
-      lines += JSON.stringify({ material_id: chunk[g]!.target.materialId, sample: chunk[g]!.sample, cif }) + '\n';
+    for (let g = 0; g < batch.length; g++) {
+      if (done.has(key(batch[g]!))) continue;
+      lines += out.lines[g]! + '\n';
+      if (JSON.parse(out.lines[g]!).cif === '') nonFinite++;
     }
     appendFileSync(opts.outPath, lines);
-    written += chunk.length;
+    written += missing.length;
     progress.update(alreadyDone + written);
   }
   progress.finish();
