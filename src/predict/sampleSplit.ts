@@ -55,8 +55,8 @@ export interface SampleSplitSummary {
   aborted: boolean;
 }
 
-/** Pairs already in the output (and a clean end of file), for resuming. */
-function existingPairs(path: string): Set<string> {
+/** Pairs ("material_id\u0000sample") already in the output (and a clean end of file: a torn last line is cut), for resuming. */
+export function existingPairs(path: string): Set<string> {
   const done = new Set<string>();
   if (!existsSync(path)) return done;
   const text = readFileSync(path, 'utf8');

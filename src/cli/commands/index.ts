@@ -11,6 +11,7 @@ import { trainCommand } from './train.js';
 import { sampleCommand } from './sample.js';
 import { predictCommand } from './predict.js';
 import { plotCommand } from './plot.js';
+import { workerCommand } from './worker.js';
 
 export const commands: Command[] = [
   predictCommand,
@@ -21,4 +22,5 @@ export const commands: Command[] = [
   plotCommand,
   dataCommand,
   serveCommand,
+  workerCommand,
 ];

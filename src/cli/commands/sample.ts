@@ -3,7 +3,8 @@
  * training checkpoint or a shipped model, writing the evaluator's JSON Lines; resumable.
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
@@ -18,7 +19,10 @@ import type { LatticeStats } from '../../data/types.js';
 import { paramsFromTensors } from '../../training/model.js';
 import { readCheckpoint } from '../../training/trainer.js';
 import { getModel, loadModelNetwork } from '../../predict/registry.js';
-import { randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
+import { checkSampleTargets, defaultSamplingBatchSize, existingPairs, randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
+import { modelWeightsSha256, planSampleShards, type SampleRunParams } from '../../queue/sampleShards.js';
+import { runProducer } from '../../queue/producer.js';
+import { parseQueueUrl, redactQueueUrl } from '../../queue/url.js';
 import type { SamplerMethod } from '../../sampling/sampler.js';
 import { intOptionOr as intFlag } from '../args.js';
 
@@ -45,6 +49,13 @@ Options:
   --seed <n>                  default 42
   --batch-size <n>            crystals per sampler batch (default: ~20,480 edges at H=128: 1024 for Perov-5, ~160 for MP-20)
   --quiet                     no progress line
+
+Scale-out over a Redis job queue (BullMQ; start workers with \`kldm worker --queue URL\`):
+  --queue <url>               redis://[user:password@]host:port[/db] or rediss:// (TLS); needs --model
+  --queue-name <name>         default kldm-shards
+  --shard-size <n>            crystals per shard, rounded up to whole sampler batches (default: one batch)
+The merged output equals, line for line, the output of the same command without --queue. Running
+the same command again after a crash resumes: finished shards are taken from the queue.
 `;
 
 function targetsFromCsv(path: string): SampleTarget[] {
@@ -104,8 +115,17 @@ export const sampleCommand: Command = {
         'batch-size': { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        queue: { type: 'string' },
+        'queue-name': { type: 'string' },
+        'shard-size': { type: 'string' },
       },
     });
+    if (values.queue === undefined && (values['queue-name'] !== undefined || values['shard-size'] !== undefined)) {
+      throw new InputError('--queue-name and --shard-size need --queue <redis://...>');
+    }
+    if (values.queue !== undefined && values.checkpoint) {
+      throw new InputError('--queue needs --model (workers load shipped models by name): export the checkpoint with kldm train export first');
+    }
     if (Boolean(values.checkpoint) === Boolean(values.model)) throw new InputError('give exactly one of --checkpoint <file> or --model <name>');
     if (Boolean(values.dataset) === Boolean(values['dataset-csv'])) throw new InputError('give exactly one of --dataset <name> or --dataset-csv <file>');
     if (!values.out) throw new InputError('--out <preds.jsonl> is required');
@@ -147,6 +167,16 @@ export const sampleCommand: Command = {
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();
     process.on('SIGINT', onSignal);
+    if (values.queue !== undefined) {
+      try {
+        return await sampleOnQueue({
+          url: values.queue, queueName: values['queue-name'], shardSize: values['shard-size'], model: values.model!, net, targets, out: values.out,
+          k, sampler, steps, tFinal, seed, batchSize, quiet: values.quiet, signal: controller.signal,
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    }
     try {
       if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps, t_f ${tFinal}\n`);
       const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, seed, ...(batchSize !== undefined ? { batchSize } : {}), signal: controller.signal, quiet: values.quiet });
@@ -160,3 +190,44 @@ export const sampleCommand: Command = {
     }
   },
 };
+
+async function sampleOnQueue(a: {
+  url: string; queueName: string | undefined; shardSize: string | undefined; model: string; net: ScoreNetwork; targets: SampleTarget[]; out: string;
+  k: number; sampler: SamplerMethod; steps: number; tFinal: number; seed: number; batchSize: number | undefined; quiet: boolean | undefined; signal: AbortSignal;
+}): Promise<number> {
+  const connection = parseQueueUrl(a.url);
+  const batchSize = a.batchSize ?? defaultSamplingBatchSize(a.targets, a.net.config?.hidden);
+  const shardSize = a.shardSize === undefined ? batchSize : intFlag('--shard-size', a.shardSize, 1, batchSize);
+  checkSampleTargets(a.targets, getModel(a.model).manifest.latticeStats);
+  const params: SampleRunParams = {
+    model: a.model, weightsSha256: modelWeightsSha256(a.model), sampler: a.sampler, steps: a.steps, tFinal: a.tFinal, seed: a.seed,
+    samplesPerMaterial: a.k, batchSize,
+  };
+  const shards = planSampleShards(a.targets, params, shardSize);
+  const wanted = new Set<string>();
+  for (let s = 0; s < a.k; s++) for (const t of a.targets) wanted.add(`${t.materialId}\u0000${s}`);
+  if (existsSync(a.out)) {
+    const have = existingPairs(a.out);
+    for (const p of have) {
+      if (!wanted.has(p)) throw new InputError(`${a.out} holds predictions that are not part of this run (${p.replace('\u0000', ' sample ')}); choose another --out`);
+    }
+    if (have.size === wanted.size) {
+      console.log(`${a.out}: already complete (${have.size} predictions); nothing to do`);
+      return 0;
+    }
+  }
+  mkdirSync(dirname(resolve(a.out)), { recursive: true });
+  if (!a.quiet) {
+    process.stderr.write(`kldm sample: ${a.targets.length} materials × ${a.k} as ${shards.length} shard(s) of <= ${Math.ceil(shardSize / batchSize) * batchSize} crystals on ${redactQueueUrl(a.url)} (run ${shards[0]?.runId ?? '-'}); start workers with: kldm worker --queue <url>\n`);
+  }
+  const r = await runProducer({
+    connection, url: a.url, queueName: a.queueName, shards, outPath: a.out, signal: a.signal, quiet: a.quiet,
+    crystalsOf: (s) => s.batches.reduce((n, b) => n + b.length, 0),
+  });
+  if (r.aborted) {
+    console.log(`${a.out}: interrupted; the shards stay in the queue (workers go on): run the same command to collect them`);
+    return 130;
+  }
+  console.log(`${a.out}: ${r.lines} predictions from ${r.shards} shard(s) (${r.alreadyDone} finished before this run, ${r.enqueued} enqueued) in ${r.seconds.toFixed(0)} s${r.nonFinite ? `, ${r.nonFinite} non-finite written as empty CIF` : ''}`);
+  return 0;
+}

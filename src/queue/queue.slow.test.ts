@@ -1,0 +1,116 @@
+/**
+ * Scale-out over Redis (issue #17), end to end with real processes: a local redis-server on
+ * loopback, `kldm worker` processes from the sources, the shipped perov5-cpu-small model. The
+ * merged output of a queued `kldm sample` must equal, byte for byte, the output of the same command
+ * run in one process: with two workers, after a worker is SIGKILLed in the middle of a shard
+ * (its shard is retried elsewhere), and after the producer itself is killed and run again.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { sampleCommand } from '../cli/commands/sample.js';
+import { haveRedisServer, perovskiteCsv, spawnKldm, startTestRedis, type TestRedis } from './testing.js';
+import { parseQueueUrl } from './url.js';
+import { QUEUE_PREFIX } from './worker.js';
+
+const skip = haveRedisServer() ? false : 'redis-server is not installed (apt-get install redis-server; .ci/run installs it)';
+
+describe('queued kldm sample equals the single-process output', { skip }, () => {
+  let redis: TestRedis;
+  let csv: string;
+  let expected: string;
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-queue-test-'));
+  const common = (): string[] => ['--model', 'perov5-cpu-small', '--dataset-csv', csv, '--samples-per-material', '2', '--sampler', 'em', '--steps', '40', '--batch-size', '6', '--seed', '7', '--quiet'];
+  const workers: ReturnType<typeof spawnKldm>[] = [];
+  const worker = (queueName: string): ReturnType<typeof spawnKldm> => {
+    const w = spawnKldm(['worker', '--queue', redis.url, '--queue-name', queueName, '--lock-duration', '2s', '--stalled-interval', '1s'], { KLDM_THREADS: '1' });
+    workers.push(w);
+    return w;
+  };
+  const waitFor = async (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> => {
+    const t0 = Date.now();
+    while (!(await cond())) {
+      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  before(async () => {
+    redis = await startTestRedis();
+    csv = perovskiteCsv(21); // 42 pairs = 7 batches of 6
+    const single = join(dir, 'single.jsonl');
+    assert.equal(await sampleCommand.run([...common(), '--out', single]), 0);
+    expected = readFileSync(single, 'utf8');
+    assert.equal(expected.trim().split('\n').length, 42);
+  });
+
+  after(async () => {
+    for (const w of workers) if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+    await redis?.stop();
+  });
+
+  test('1 producer + 2 workers', async () => {
+    const a = worker('q-two');
+    const b = worker('q-two');
+    const out = join(dir, 'two.jsonl');
+    assert.equal(await sampleCommand.run([...common(), '--queue', redis.url, '--queue-name', 'q-two', '--shard-size', '6', '--out', out]), 0);
+    assert.equal(readFileSync(out, 'utf8'), expected);
+    // both took shards, and they stop gracefully on SIGTERM with exit 0
+    assert.match(a.log() + b.log(), /shard \d+\/7 done/);
+    a.proc.kill('SIGTERM');
+    b.proc.kill('SIGTERM');
+    assert.equal(await a.exited, 0, a.log());
+    assert.equal(await b.exited, 0, b.log());
+    // the same command again: the output is complete, nothing is enqueued
+    assert.equal(await sampleCommand.run([...common(), '--queue', redis.url, '--queue-name', 'q-two', '--shard-size', '6', '--out', out]), 0);
+    assert.equal(readFileSync(out, 'utf8'), expected);
+  });
+
+  test('a worker SIGKILLed in the middle of a shard: the shard is retried by another worker, the merge is exact', async () => {
+    const victim = worker('q-kill');
+    const out = join(dir, 'kill.jsonl');
+    const producer = sampleCommand.run([...common(), '--queue', redis.url, '--queue-name', 'q-kill', '--shard-size', '12', '--out', out]);
+    await waitFor('the first shard to start', () => /shard 1\/4 of run/.test(victim.log()));
+    await new Promise((r) => setTimeout(r, 300)); // inside the shard's sampling
+    victim.proc.kill('SIGKILL');
+    await victim.exited;
+    assert.doesNotMatch(victim.log(), /shard 1\/4 done/);
+    const rescuer = worker('q-kill');
+    assert.equal(await producer, 0);
+    assert.equal(readFileSync(out, 'utf8'), expected);
+    assert.match(rescuer.log(), /shard 1\/4 of run \w+ \(attempt 1\)/); // a stalled shard keeps its attempt count
+    rescuer.proc.kill('SIGTERM');
+    assert.equal(await rescuer.exited, 0);
+  });
+
+  test('a producer killed and run again resumes from the finished shards', async () => {
+    const queueName = 'q-producer';
+    const out = join(dir, 'producer.jsonl');
+    const args = [...common(), '--queue', redis.url, '--queue-name', queueName, '--shard-size', '6', '--out', out];
+    const w = worker(queueName);
+    const first = spawnKldm(['sample', ...args]);
+    const queue = new Queue(queueName, { connection: parseQueueUrl(redis.url), prefix: QUEUE_PREFIX });
+    try {
+      await waitFor('two finished shards', async () => (await queue.getCompletedCount()) >= 2);
+      first.proc.kill('SIGKILL');
+      await first.exited;
+      // workers go on without a producer; stop this one so some shards are left for the second producer
+      w.proc.kill('SIGTERM');
+      assert.equal(await w.exited, 0);
+      const doneBefore = await queue.getCompletedCount();
+      assert.ok(doneBefore >= 2 && doneBefore < 7, `completed ${doneBefore}`);
+      worker(queueName);
+      const second = spawnKldm(['sample', ...args]);
+      assert.equal(await second.exited, 0, second.log());
+      assert.match(second.log(), new RegExp(`${doneBefore} finished before this run, 0 enqueued`));
+      assert.equal(readFileSync(out, 'utf8'), expected);
+      // the run's jobs are removed once its output is written
+      assert.equal(await queue.getCompletedCount(), 0);
+    } finally {
+      await queue.close();
+    }
+  });
+});
