@@ -3,12 +3,19 @@
 # engine links against (optional: without them kldm falls back to its slower
 # TypeScript engine and says so), then the npm dependencies, the native addon
 # and the TypeScript build (`npm ci` runs both through the install/prepare scripts).
-# Pass --with-browser to also install Debian's Chromium for the browser tests.
+# Pass --with-browser to also install Debian's Chromium for the browser tests, and --with-redis for
+# Debian's redis-server (the scale-out tests start their own on loopback; kldm itself needs none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(libopenblas-dev libdnnl-dev)
-[ "${1:-}" = "--with-browser" ] && want+=(chromium)
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) want+=(chromium) ;;
+    --with-redis) want+=(redis-server) ;;
+    *) echo "setup: unknown option $arg (use --with-browser, --with-redis)" >&2; exit 2 ;;
+  esac
+done
 
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
