@@ -15,3 +15,4 @@ export * from './sampling/index.js';
 export * from './training/index.js';
 export * from './predict/index.js';
 export { createKldmServer, defaultServices, defaultLimits, WorkerJobRunner, type KldmServer, type KldmServerOptions, type ServerLimits, type Services } from './server/index.js';
+export * from './potential/index.js';

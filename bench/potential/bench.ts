@@ -1,0 +1,46 @@
+/**
+ * Throughput of the M3GNet potential (energy + forces + stress per structure) on the 12 MP-20
+ * structures of bench/reference/fixtures/m3gnet_mp20.json. Usage:
+ *   npx tsx bench/potential/bench.ts [path/to/state.pt] [--repeat N]
+ * Prints one JSON line: structures/s, atoms, bonds and triples per structure.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import type { Matrix3 } from '../../src/crystal/types.js';
+import { loadM3GNet, m3gnetStructure } from '../../src/potential/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const repeatAt = args.indexOf('--repeat');
+const repeat = repeatAt >= 0 ? Number(args[repeatAt + 1]) : 2;
+const weights = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--repeat') ?? join(here, '..', '..', '..', 'shared', 'reference', 'm3gnet', 'state.pt');
+const fixture = JSON.parse(readFileSync(join(here, '..', 'reference', 'fixtures', 'm3gnet_mp20.json'), 'utf8')) as {
+  structures: { lattice: number[]; species: string[]; frac: number[] }[];
+};
+const model = loadM3GNet(weights);
+const structures = fixture.structures.map((s) => ({ lattice: s.lattice as Matrix3, species: s.species, frac: Float64Array.from(s.frac) }));
+m3gnetStructure(model, structures[0]!); // warm-up
+let atoms = 0, bonds = 0, triples = 0;
+const t0 = performance.now();
+for (let r = 0; r < repeat; r++) {
+  for (const s of structures) {
+    const out = m3gnetStructure(model, s);
+    atoms += s.species.length;
+    bonds += out.nBonds;
+    triples += out.nTriples;
+  }
+}
+const seconds = (performance.now() - t0) / 1000;
+const n = repeat * structures.length;
+console.log(JSON.stringify({
+  path: 'float64 reference (TypeScript)',
+  structures: n,
+  structuresPerSecond: +(n / seconds).toFixed(3),
+  atomsPerSecond: +(atoms / seconds).toFixed(1),
+  meanAtoms: +(atoms / n).toFixed(1),
+  meanBonds: +(bonds / n).toFixed(0),
+  meanTriples: +(triples / n).toFixed(0),
+  loadAverage1m: +loadavg()[0]!.toFixed(1),
+}));
