@@ -6,5 +6,6 @@ export { loadM3GNet, m3gnetFromStateDict, M3GNET_MP_2021_2_8 } from './weights.j
 export type { M3GNetConfig, M3GNetModel } from './weights.js';
 export { m3gnetStructure, m3gnetMolecule, m3gnetEvaluate, EV_PER_A3_TO_GPA } from './m3gnet.js';
 export type { PotentialResult } from './m3gnet.js';
+export { m3gnetBatch, type FastOptions } from './fast.js';
 export { readTorchStateDict, parseTorchStateDict } from './torchzip.js';
 export type { TorchTensor, TorchDtype } from './torchzip.js';
