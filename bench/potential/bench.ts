@@ -4,7 +4,9 @@
  * structure at a time, and the batched kernel path (native float32 when built) on all 12 at once,
  * with its largest deviation from the reference. Usage:
  *   npx tsx bench/potential/bench.ts [path/to/state.pt] [--repeat N]
- * Prints one JSON line per path: structures/s, atoms, bonds and triples per structure.
+ * Prints one JSON line per path: structures per wall second and per CPU second (process CPU time,
+ * all threads: the figure that survives a shared, loaded machine), atoms, bonds, triples.
+ * Run with KLDM_THREADS=1 for a single-core figure.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,6 +30,7 @@ const structures = fixture.structures.map((s) => ({ lattice: s.lattice as Matrix
 m3gnetStructure(model, structures[0]!); // warm-up
 let atoms = 0, bonds = 0, triples = 0;
 let reference: PotentialResult[] = [];
+let c0 = process.cpuUsage();
 let t0 = performance.now();
 for (let r = 0; r < repeat; r++) {
   reference = [];
@@ -40,11 +43,14 @@ for (let r = 0; r < repeat; r++) {
   }
 }
 let seconds = (performance.now() - t0) / 1000;
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+let cpu = cpuSeconds(process.cpuUsage(c0));
 const n = repeat * structures.length;
 const report = (path: string, extra: Record<string, unknown> = {}) => console.log(JSON.stringify({
   path,
   structures: n,
   structuresPerSecond: +(n / seconds).toFixed(3),
+  structuresPerCpuSecond: +(n / cpu).toFixed(3),
   atomsPerSecond: +(atoms / seconds).toFixed(1),
   meanAtoms: +(atoms / n).toFixed(1),
   meanBonds: +(bonds / n).toFixed(0),
@@ -57,9 +63,11 @@ report('float64 reference (TypeScript), one structure at a time');
 const kernels = getKernels();
 m3gnetBatch(model, structures.slice(0, 1), { kernels }); // warm-up
 let fast: PotentialResult[] = [];
+c0 = process.cpuUsage();
 t0 = performance.now();
 for (let r = 0; r < repeat; r++) fast = m3gnetBatch(model, structures, { kernels });
 seconds = (performance.now() - t0) / 1000;
+cpu = cpuSeconds(process.cpuUsage(c0));
 let dE = 0, dF = 0;
 fast.forEach((f, k) => {
   const want = reference[k]!;

@@ -100,13 +100,47 @@ class Ops {
     return out;
   }
 
-  gatedForward(w: FastGated, x: FloatArray, rows: number) {
+  /**
+   * The first layer on the bond input [v_src, v_dst, e] (widths U, U, U) without forming it:
+   * z = (v W_s^T)[src] + (v W_d^T)[dst] + e W_e^T + b, with W = [W_s | W_d | W_e] used in place
+   * (column blocks, leading dimension 3U). Two atom-sized GEMMs replace two thirds of a bond-sized one.
+   */
+  splitFirst(l: FastLinear, v: FloatArray, e: FloatArray, src: Int32Array, dst: Int32Array, nA: number, nE: number): FloatArray {
+    const U = l.out, K = l.in / 3;
+    const z = this.alloc(nE * U);
+    if (nE === 0) return z;
+    this.k.gemm(false, true, nE, U, K, 1, e, 0, K, l.weight, 2 * K, l.in, 0, z, 0, U);
+    const ps = this.alloc(nA * U), pd = this.alloc(nA * U), rows = this.alloc(nE * U);
+    this.k.gemm(false, true, nA, U, K, 1, v, 0, K, l.weight, 0, l.in, 0, ps, 0, U);
+    this.k.gemm(false, true, nA, U, K, 1, v, 0, K, l.weight, K, l.in, 0, pd, 0, U);
+    this.k.gatherRows(ps, src, U, rows);
+    this.k.addInto(z, rows, z.length);
+    this.k.gatherRows(pd, dst, U, rows);
+    this.k.addInto(z, rows, z.length);
+    if (l.bias) this.k.addBias(z, l.bias, nE, U);
+    return z;
+  }
+
+  /** Backward of splitFirst: dv += scatter(dz)[src] W_s + scatter(dz)[dst] W_d, de += dz W_e. */
+  splitFirstBack(l: FastLinear, dz: FloatArray, src: Int32Array, dst: Int32Array, nA: number, nE: number, dv: FloatArray, de: FloatArray): void {
+    if (nE === 0) return;
+    const U = l.out, K = l.in / 3;
+    this.k.gemm(false, false, nE, K, U, 1, dz, 0, U, l.weight, 2 * K, l.in, 1, de, 0, K);
+    const ds = this.alloc(nA * U), dd = this.alloc(nA * U);
+    this.k.scatterAddRows(dz, src, U, ds);
+    this.k.scatterAddRows(dz, dst, U, dd);
+    this.k.gemm(false, false, nA, K, U, 1, ds, 0, U, l.weight, 0, l.in, 1, dv, 0, K);
+    this.k.gemm(false, false, nA, K, U, 1, dd, 0, U, l.weight, K, l.in, 1, dv, 0, K);
+  }
+
+  /** A gated MLP; `first` gives the first layer's pre-activations when the caller computed them (splitFirst). */
+  gatedForward(w: FastGated, x: FloatArray | null, rows: number, first?: { za: FloatArray; zg: FloatArray }) {
     const zValue: FloatArray[] = [], zGate: FloatArray[] = [];
-    let a = x, g = x;
+    let a = x!, g = x!;
     const depth = w.layers.length;
     for (let i = 0; i < depth; i++) {
-      const za = this.linear(w.layers[i]!, a, rows);
-      const zg = this.linear(w.gates[i]!, g, rows);
+      const za = i === 0 && first ? first.za : this.linear(w.layers[i]!, a, rows);
+      const zg = i === 0 && first ? first.zg : this.linear(w.gates[i]!, g, rows);
       zValue.push(za);
       zGate.push(zg);
       const cols = w.layers[i]!.out;
@@ -123,7 +157,8 @@ class Ops {
     return { out, tape: { rows, zValue, zGate, value: a, gate: g } };
   }
 
-  gatedBackward(w: FastGated, tape: { rows: number; zValue: FloatArray[]; zGate: FloatArray[]; value: FloatArray; gate: FloatArray }, dOut: FloatArray, dx: FloatArray): void {
+  /** Input gradient of gatedForward added into dx, or, with `first`, the first layer's pre-activation gradients written there. */
+  gatedBackward(w: FastGated, tape: { rows: number; zValue: FloatArray[]; zGate: FloatArray[]; value: FloatArray; gate: FloatArray }, dOut: FloatArray, dx: FloatArray | null, first?: { dza: FloatArray; dzg: FloatArray }): void {
     const { rows } = tape;
     const depth = w.layers.length;
     let da = this.alloc(dOut.length), dg = this.alloc(dOut.length);
@@ -146,9 +181,12 @@ class Ops {
           dzg[q] = dg[q]! * s * (1 - s);
         }
       } else if (rows > 0) this.k.siluBackward(dg, zg, zg.length, dzg);
-      if (i === 0) {
-        this.linearBack(w.layers[0]!, dza, rows, dx);
-        this.linearBack(w.gates[0]!, dzg, rows, dx);
+      if (i === 0 && first) {
+        first.dza.set(dza);
+        first.dzg.set(dzg);
+      } else if (i === 0) {
+        this.linearBack(w.layers[0]!, dza, rows, dx!);
+        this.linearBack(w.gates[0]!, dzg, rows, dx!);
       } else {
         da = this.alloc(rows * w.layers[i]!.in);
         dg = this.alloc(rows * w.gates[i]!.in);
@@ -230,7 +268,7 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
   const rbf = alloc(nE * D);
   rbf.set(rbf64);
   const cosT = new Float64Array(nT), clamped = new Uint8Array(nT);
-  const sb = new Float64Array(nT * D), dsb = new Float64Array(nT * D), yl = new Float64Array(nT * ML), dyl = new Float64Array(nT * ML);
+  const yl = new Float64Array(nT * ML), dyl = new Float64Array(nT * ML);
   const tbBasis = new Float64Array(nT * D), tbWeight = new Float64Array(nT), endAtom = new Int32Array(nT);
   for (let t = 0; t < nT; t++) {
     const a = triA[t]!, b = triB[t]!;
@@ -240,9 +278,8 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
       clamped[t] = 1;
     }
     cosT[t] = c;
-    basis.evaluate(dist[b]!, sb, dsb, t * D);
     sphericalHarmonicsL0(ML, c, yl.subarray(t * ML), dyl.subarray(t * ML));
-    for (let l = 0; l < ML; l++) for (let m = 0; m < MN; m++) tbBasis[t * D + l * MN + m] = sb[t * D + l * MN + m]! * yl[t * ML + l]!;
+    for (let l = 0; l < ML; l++) for (let m = 0; m < MN; m++) tbBasis[t * D + l * MN + m] = rbf64[b * D + l * MN + m]! * yl[t * ML + l]!;
     tbWeight[t] = fc[a]! * fc[b]!;
     endAtom[t] = dst[b]!;
   }
@@ -252,16 +289,6 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
   for (let i = 0; i < nA; i++) v.set(model.nodeEmbedding.subarray(types[i]! * U, (types[i]! + 1) * U), i * U);
   const zEdge = ops.linear(W.edgeEmbedding, rbf, nE);
   let e = ops.silu(zEdge, nE, U);
-  const concat = (vv: FloatArray, ee: FloatArray): FloatArray => {
-    const x = alloc(nE * 3 * U);
-    for (let k = 0; k < nE; k++) {
-      const o = k * 3 * U;
-      x.set(vv.subarray(src[k]! * U, (src[k]! + 1) * U), o);
-      x.set(vv.subarray(dst[k]! * U, (dst[k]! + 1) * U), o + U);
-      x.set(ee.subarray(k * U, (k + 1) * U), o + 2 * U);
-    }
-    return x;
-  };
   type Tape = ReturnType<Ops['gatedForward']>['tape'];
   const tapes: { atomW: FloatArray; tb: Tape; edge: Tape; edgeOut: FloatArray; edgeRbf: FloatArray; node: Tape; nodeOut: FloatArray; nodeRbf: FloatArray }[] = [];
   for (const blk of W.blocks) {
@@ -276,11 +303,13 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
     const tb = ops.gatedForward(blk.threeBodyBond, nb, nE);
     const e1 = alloc(e.length);
     for (let q = 0; q < e.length; q++) e1[q] = e[q]! + tb.out[q]!;
-    const edge = ops.gatedForward(blk.edgeUpdate, concat(v, e1), nE);
+    const edgeFirst = { za: ops.splitFirst(blk.edgeUpdate.layers[0]!, v, e1, src, dst, nA, nE), zg: ops.splitFirst(blk.edgeUpdate.gates[0]!, v, e1, src, dst, nA, nE) };
+    const edge = ops.gatedForward(blk.edgeUpdate, null, nE, edgeFirst);
     const edgeRbf = ops.linear(blk.edgeWeight, rbf, nE);
     const e2 = alloc(e.length);
     for (let q = 0; q < e.length; q++) e2[q] = e1[q]! + edge.out[q]! * edgeRbf[q]!;
-    const node = ops.gatedForward(blk.nodeUpdate, concat(v, e2), nE);
+    const nodeFirst = { za: ops.splitFirst(blk.nodeUpdate.layers[0]!, v, e2, src, dst, nA, nE), zg: ops.splitFirst(blk.nodeUpdate.gates[0]!, v, e2, src, dst, nA, nE) };
+    const node = ops.gatedForward(blk.nodeUpdate, null, nE, nodeFirst);
     const nodeRbf = ops.linear(blk.nodeWeight, rbf, nE);
     const msg = alloc(nE * U);
     for (let q = 0; q < msg.length; q++) msg[q] = node.out[q]! * nodeRbf[q]!;
@@ -301,16 +330,6 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
   let de = alloc(nE * U);
   const dRbf = alloc(nE * D);
   const dTbBasis = new Float64Array(nT * D), dTbWeight = new Float64Array(nT);
-  const scatterConcat = (dx: FloatArray, dvv: FloatArray, dee: FloatArray) => {
-    for (let k = 0; k < nE; k++) {
-      const o = k * 3 * U, i = src[k]! * U, j = dst[k]! * U;
-      for (let c = 0; c < U; c++) {
-        dvv[i + c] += dx[o + c]!;
-        dvv[j + c] += dx[o + U + c]!;
-        dee[k * U + c] += dx[o + 2 * U + c]!;
-      }
-    }
-  };
   for (let bi = W.blocks.length - 1; bi >= 0; bi--) {
     const blk = W.blocks[bi]!, tp = tapes[bi]!;
     const dvIn = alloc(dv.length);
@@ -323,9 +342,10 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
       dR[q] = dMsg[q]! * tp.nodeOut[q]!;
     }
     ops.linearBack(blk.nodeWeight, dR, nE, dRbf);
-    const dy = alloc(nE * 3 * U);
-    ops.gatedBackward(blk.nodeUpdate, tp.node, dGate, dy);
-    scatterConcat(dy, dvIn, de);
+    const dNode = { dza: alloc(nE * U), dzg: alloc(nE * U) };
+    ops.gatedBackward(blk.nodeUpdate, tp.node, dGate, null, dNode);
+    ops.splitFirstBack(blk.nodeUpdate.layers[0]!, dNode.dza, src, dst, nA, nE, dvIn, de);
+    ops.splitFirstBack(blk.nodeUpdate.gates[0]!, dNode.dzg, src, dst, nA, nE, dvIn, de);
     const de1 = alloc(de.length);
     de1.set(de);
     const dGe = alloc(nE * U), dRe = alloc(nE * U);
@@ -334,9 +354,10 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
       dRe[q] = de[q]! * tp.edgeOut[q]!;
     }
     ops.linearBack(blk.edgeWeight, dRe, nE, dRbf);
-    const dx = alloc(nE * 3 * U);
-    ops.gatedBackward(blk.edgeUpdate, tp.edge, dGe, dx);
-    scatterConcat(dx, dvIn, de1);
+    const dEdge = { dza: alloc(nE * U), dzg: alloc(nE * U) };
+    ops.gatedBackward(blk.edgeUpdate, tp.edge, dGe, null, dEdge);
+    ops.splitFirstBack(blk.edgeUpdate.layers[0]!, dEdge.dza, src, dst, nA, nE, dvIn, de1);
+    ops.splitFirstBack(blk.edgeUpdate.gates[0]!, dEdge.dzg, src, dst, nA, nE, dvIn, de1);
     const dNb = alloc(nE * D);
     ops.gatedBackward(blk.threeBodyBond, tp.tb, de1, dNb);
     const dAtomW = alloc(nA * D);
@@ -376,9 +397,9 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
     for (let l = 0; l < ML; l++) {
       let dY = 0;
       for (let m = 0; m < MN; m++) {
-        const c = t * D + l * MN + m;
-        dDist[b] += dTbBasis[c]! * yl[t * ML + l]! * dsb[c]!;
-        dY += dTbBasis[c]! * sb[c]!;
+        const c = t * D + l * MN + m, cb = b * D + l * MN + m;
+        dDist[b] += dTbBasis[c]! * yl[t * ML + l]! * drbf[cb]!;
+        dY += dTbBasis[c]! * rbf64[cb]!;
       }
       dCos += dY * dyl[t * ML + l]!;
     }

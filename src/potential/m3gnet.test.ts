@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import type { Matrix3, Structure } from '../crystal/types.js';
 import { InputError } from '../util/errors.js';
 import { m3gnetMolecule, m3gnetStructure } from './m3gnet.js';
+import { m3gnetBatch } from './fast.js';
+import { referenceKernels } from '../engine/reference.js';
 import { M3GNET_TEST_WEIGHTS, skipWithoutWeights } from './testWeights.js';
 import { loadM3GNet, type M3GNetModel } from './weights.js';
 
@@ -83,6 +85,17 @@ test('stress is (1/V) dE/dstrain by central differences (float64, skewed 3-atom 
   }
   const s = base.stress!;
   for (const [p, q] of [[0, 1], [0, 2], [1, 2]]) assert.ok(Math.abs(s[3 * p! + q!]! - s[3 * q! + p!]!) < 1e-10);
+});
+
+test('an atom with no neighbour within 5 Å: energy from the readout of its embedding alone, zero forces and stress; the batch path agrees', { skip }, () => {
+  const lone: Structure = { lattice: [11, 0, 0, 0, 12, 0, 0, 0, 13], species: ['Cu'], frac: Float64Array.from([0.1, 0.2, 0.3]) };
+  const r = m3gnetStructure(model(), lone);
+  assert.equal(r.nBonds, 0);
+  assert.deepEqual([...r.forces], [0, 0, 0]);
+  assert.deepEqual([...r.stress!], new Array(9).fill(0));
+  const [b] = m3gnetBatch(model(), [lone, skewed], { kernels: referenceKernels, float64: true });
+  assert.ok(Math.abs(b!.energy - r.energy) < 1e-12 * Math.abs(r.energy));
+  assert.ok(Number.isFinite(r.energy));
 });
 
 test('an element outside the model and mismatched inputs are clear input errors', { skip }, () => {

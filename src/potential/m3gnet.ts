@@ -10,7 +10,8 @@
  *   node        v_j += sum_{bonds i->j} gMLP([v_i, v_j, e]) * (W_v rbf)
  * then E = std * sum_atoms gMLP_out(v) + mean + sum_atoms ref[type]   (eV).
  * fc is the polynomial envelope at the 4 Å three-body cutoff; the three-body radial basis uses
- * the 5 Å graph cutoff (as the trained model does).
+ * the 5 Å graph cutoff (as the trained model does), so it is the bond basis rbf(r_ik) itself and is
+ * read from bond i->k instead of being evaluated again per triple.
  *
  * Backward (written out, llm.c style): one reverse sweep gives dE/d(bond vector) for every bond;
  * forces are F_i = -dE/dr_i = sum_{bonds i->j} g - sum_{bonds j->i} g, and the strain derivative
@@ -118,8 +119,7 @@ export function m3gnetEvaluate(model: M3GNetModel, species: readonly string[], c
   const triples: Triples = buildTriples(graph, dist, cfg.threebodyCutoff);
   const nT = triples.a.length;
   const cosT = new Float64Array(nT), clamped = new Uint8Array(nT);
-  const sb = new Float64Array(nT * D), dsb = new Float64Array(nT * D);
-  const yl = new Float64Array(nT * cfg.maxL), dyl = new Float64Array(nT * cfg.maxL);
+    const yl = new Float64Array(nT * cfg.maxL), dyl = new Float64Array(nT * cfg.maxL);
   const tbBasis = new Float64Array(nT * D), tbWeight = new Float64Array(nT);
   const endAtom = new Int32Array(nT);
   for (let t = 0; t < nT; t++) {
@@ -132,10 +132,9 @@ export function m3gnetEvaluate(model: M3GNetModel, species: readonly string[], c
       clamped[t] = 1;
     }
     cosT[t] = c;
-    basis.evaluate(dist[b]!, sb, dsb, t * D);
     sphericalHarmonicsL0(cfg.maxL, c, yl.subarray(t * cfg.maxL), dyl.subarray(t * cfg.maxL));
     for (let l = 0; l < cfg.maxL; l++) {
-      for (let m = 0; m < cfg.maxN; m++) tbBasis[t * D + l * cfg.maxN + m] = sb[t * D + l * cfg.maxN + m]! * yl[t * cfg.maxL + l]!;
+      for (let m = 0; m < cfg.maxN; m++) tbBasis[t * D + l * cfg.maxN + m] = rbf[b * D + l * cfg.maxN + m]! * yl[t * cfg.maxL + l]!;
     }
     tbWeight[t] = fc[a]! * fc[b]!;
     endAtom[t] = graph.dst[b]!;
@@ -301,9 +300,9 @@ export function m3gnetEvaluate(model: M3GNetModel, species: readonly string[], c
     for (let l = 0; l < cfg.maxL; l++) {
       let dY = 0;
       for (let m = 0; m < cfg.maxN; m++) {
-        const c = t * D + l * cfg.maxN + m;
-        dDist[b] += dTbBasis[c]! * yl[t * cfg.maxL + l]! * dsb[c]!;
-        dY += dTbBasis[c]! * sb[c]!;
+        const c = t * D + l * cfg.maxN + m, cb = b * D + l * cfg.maxN + m;
+        dDist[b] += dTbBasis[c]! * yl[t * cfg.maxL + l]! * drbf[cb]!;
+        dY += dTbBasis[c]! * rbf[cb]!;
       }
       dCos += dY * dyl[t * cfg.maxL + l]!;
     }
