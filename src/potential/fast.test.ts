@@ -51,6 +51,17 @@ test('batched float32 path on the native kernels is within float32 accuracy of t
   compare(1e-6, 1e-4, m3gnetBatch(model(), batch, { kernels: native!.kernels }));
 });
 
+test('a batch cut into passes of at most 8 atoms gives the same results as one pass', { skip }, () => {
+  const whole = m3gnetBatch(model(), batch, { kernels: referenceKernels, float64: true });
+  const cut = m3gnetBatch(model(), batch, { kernels: referenceKernels, float64: true, maxAtomsPerPass: 8 });
+  assert.equal(cut.length, whole.length);
+  cut.forEach((r, k) => {
+    assert.ok(Math.abs(r.energy - whole[k]!.energy) < 1e-12 * Math.abs(r.energy));
+    r.forces.forEach((f, q) => assert.ok(Math.abs(f - whole[k]!.forces[q]!) < 1e-12));
+  });
+  assert.throws(() => m3gnetBatch(model(), batch, { maxAtomsPerPass: 0 }), /maxAtomsPerPass/);
+});
+
 test('an empty batch and a float64 request on float32-only kernels', { skip }, () => {
   assert.deepEqual(m3gnetBatch(model(), [], { kernels: referenceKernels }), []);
   if (native) assert.throws(() => m3gnetBatch(model(), batch, { kernels: native.kernels, float64: true }), /float32/);

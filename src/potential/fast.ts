@@ -22,6 +22,13 @@ export interface FastOptions {
   kernels?: Kernels;
   /** run in float64 (reference kernels only); default float32 */
   float64?: boolean;
+  /**
+   * Largest number of atoms evaluated in one pass (default 512): bigger batches are cut into
+   * consecutive chunks so that the activations kept for the backward pass stay bounded (about
+   * 60 bond-sized arrays of 64 columns: ~30 bonds per atom, so ~250 MB float32 at 512 atoms).
+   * A single structure larger than this is evaluated alone.
+   */
+  maxAtomsPerPass?: number;
 }
 
 type Alloc = (n: number) => FloatArray;
@@ -206,6 +213,21 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
   const kernels = options.kernels ?? getKernels();
   const float64 = options.float64 ?? false;
   if (float64 && !kernels.supportsFloat64) throw new InputError(`the ${kernels.name} kernels run in float32 only`);
+  const maxAtoms = options.maxAtomsPerPass ?? 512;
+  if (!(maxAtoms >= 1)) throw new InputError(`maxAtomsPerPass must be at least 1 (got ${maxAtoms})`);
+  const out: PotentialResult[] = [];
+  let start = 0;
+  while (start < structures.length) {
+    let end = start + 1, atoms = structures[start]!.species.length;
+    while (end < structures.length && atoms + structures[end]!.species.length <= maxAtoms) atoms += structures[end++]!.species.length;
+    out.push(...evaluatePass(model, structures.slice(start, end), kernels, float64));
+    start = end;
+  }
+  return out;
+}
+
+/** One forward + backward pass over a chunk of structures. */
+function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kernels: Kernels, float64: boolean): PotentialResult[] {
   const alloc: Alloc = float64 ? (n) => new Float64Array(n) : (n) => new Float32Array(n);
   const ops = new Ops(kernels, alloc);
   const W = fastWeights(model, float64, alloc);

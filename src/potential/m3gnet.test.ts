@@ -87,6 +87,39 @@ test('stress is (1/V) dE/dstrain by central differences (float64, skewed 3-atom 
   for (const [p, q] of [[0, 1], [0, 2], [1, 2]]) assert.ok(Math.abs(s[3 * p! + q!]! - s[3 * q! + p!]!) < 1e-10);
 });
 
+test('invariances: a 2x1x1 supercell doubles the energy with the same forces and stress; wrapping and rotating change nothing', { skip }, () => {
+  const m = model();
+  const base = m3gnetStructure(m, skewed);
+  const L = skewed.lattice;
+  const n = skewed.species.length;
+  const frac = new Float64Array(6 * n);
+  for (let i = 0; i < n; i++) {
+    for (const [copy, shift] of [[0, 0], [1, 1]] as const) {
+      frac[3 * (i + copy * n)] = (skewed.frac[3 * i]! + shift) / 2;
+      frac[3 * (i + copy * n) + 1] = skewed.frac[3 * i + 1]!;
+      frac[3 * (i + copy * n) + 2] = skewed.frac[3 * i + 2]!;
+    }
+  }
+  const supercell: Structure = { lattice: [2 * L[0], 2 * L[1], 2 * L[2], L[3], L[4], L[5], L[6], L[7], L[8]], species: [...skewed.species, ...skewed.species], frac };
+  const big = m3gnetStructure(m, supercell);
+  assert.ok(Math.abs(big.energy - 2 * base.energy) < 1e-9 * Math.abs(base.energy), `${big.energy} vs 2 x ${base.energy}`);
+  for (let q = 0; q < 3 * n; q++) assert.ok(Math.abs(big.forces[q]! - base.forces[q]!) < 1e-9 && Math.abs(big.forces[q + 3 * n]! - base.forces[q]!) < 1e-9);
+  for (let q = 0; q < 9; q++) assert.ok(Math.abs(big.stress![q]! - base.stress![q]!) < 1e-10);
+  // fractional coordinates shifted by whole lattice vectors
+  const wrapped = m3gnetStructure(m, { ...skewed, frac: skewed.frac.map((x, q) => x + ((q % 3) - 1) * 3) });
+  assert.ok(Math.abs(wrapped.energy - base.energy) < 1e-9 * Math.abs(base.energy));
+  // rigid rotation of the lattice (rows) about z by 0.7 rad: energy unchanged, forces rotate
+  const c = Math.cos(0.7), s = Math.sin(0.7);
+  const rot = (x: number, y: number, z: number) => [c * x - s * y, s * x + c * y, z];
+  const Lr = [...rot(L[0], L[1], L[2]), ...rot(L[3], L[4], L[5]), ...rot(L[6], L[7], L[8])] as Matrix3;
+  const rotated = m3gnetStructure(m, { ...skewed, lattice: Lr });
+  assert.ok(Math.abs(rotated.energy - base.energy) < 1e-9 * Math.abs(base.energy));
+  for (let i = 0; i < n; i++) {
+    const want = rot(base.forces[3 * i]!, base.forces[3 * i + 1]!, base.forces[3 * i + 2]!);
+    for (let k = 0; k < 3; k++) assert.ok(Math.abs(rotated.forces[3 * i + k]! - want[k]!) < 1e-9);
+  }
+});
+
 test('an atom with no neighbour within 5 Å: energy from the readout of its embedding alone, zero forces and stress; the batch path agrees', { skip }, () => {
   const lone: Structure = { lattice: [11, 0, 0, 0, 12, 0, 0, 0, 13], species: ['Cu'], frac: Float64Array.from([0.1, 0.2, 0.3]) };
   const r = m3gnetStructure(model(), lone);
