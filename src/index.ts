@@ -15,3 +15,5 @@ export * from './sampling/index.js';
 export * from './training/index.js';
 export * from './predict/index.js';
 export { createKldmServer, defaultServices, defaultLimits, WorkerPool, type KldmServer, type KldmServerOptions, type ServerLimits, type Services } from './server/index.js';
+export * from './potential/index.js';
+export * from './relax/index.js';
