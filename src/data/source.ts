@@ -1,5 +1,6 @@
 /**
- * Reading a split's raw rows (material_id + cif text) from its gzipped CSV.
+ * Reading a split's raw rows (material_id + cif text) from its installed CSV
+ * (the mirror's gzipped copy or the plain upstream file).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ export interface SplitSource {
   dataset: string;
   split: string;
   path: string;
-  /** size and sha256 of the .gz file, used to detect a stale cache */
+  /** size and sha256 of the installed file (.csv.gz or .csv), used to detect a stale cache */
   gzSize: number;
   gzSha256: string;
   /** material ids; rows with an empty id get "<dataset>-<split>-row<k>" (MP-20 train reconstruction) */
@@ -29,10 +30,15 @@ export function readSplitSource(dataset: string, split: string): SplitSource {
   const info = getSplit(dataset, split);
   const gz = readFileSync(info.path);
   let text: string;
-  try {
-    text = gunzipSync(gz).toString('utf8');
-  } catch (err) {
-    throw new InputError(`${info.path}: not a valid gzip file (${(err as Error).message})`);
+  if (gz[0] === 0x1f && gz[1] === 0x8b) {
+    try {
+      text = gunzipSync(gz).toString('utf8');
+    } catch (err) {
+      throw new InputError(`${info.path}: not a valid gzip file (${(err as Error).message})`);
+    }
+  } else {
+    // the plain upstream CSV, stored as downloaded
+    text = gz.toString('utf8');
   }
   const table = parseCsv(text, info.path);
   const ids = column(table, 'material_id', info.path);
