@@ -8,7 +8,7 @@
  * verified, then renamed), so "the file exists" means "the file is verified".
  * `kldm assets verify` re-hashes everything to catch later damage.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { InputError, KldmError, errorMessage } from '../util/errors.js';
 import { Progress, formatBytes } from '../util/progress.js';
@@ -261,6 +261,11 @@ async function installFile(asset: Asset, file: AssetFile, source: AssetSource, o
   }
   mkdirSync(assetDir(asset.name), { recursive: true });
   renameSync(part, storedPath(asset, file));
+  try {
+    rmdirSync(downloadDir(asset.name)); // only succeeds when no other partial download is left
+  } catch {
+    // not empty: other partial files stay for resuming
+  }
   return { file: file.name, slot: file.slot, action: 'installed', bytes: d.bytes, from };
 }
 
