@@ -242,12 +242,14 @@ async function installFile(asset: Asset, file: AssetFile, source: AssetSource, o
   } else {
     const stream = opts.stream ?? process.stderr;
     let progress: Progress | undefined;
+    // bytes of an earlier partial download: shown in the count, left out of the rate and ETA
+    const already = existsSync(part) ? statSync(part).size : 0;
     const headers: Record<string, string> = from.startsWith('https://api.github.com/') ? { Accept: 'application/vnd.github.raw' } : {};
     await downloadFile(from, part, {
       headers,
       ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
       onProgress: (received, total) => {
-        progress ??= new Progress({ label: `${asset.name}/${file.name}`, total: total ?? file.bytes ?? 0, quiet: opts.quiet ?? false, stream, formatAmount: formatBytes, initial: received });
+        progress ??= new Progress({ label: `${asset.name}/${file.name}`, total: total ?? file.bytes ?? 0, quiet: opts.quiet ?? false, stream, formatAmount: formatBytes, initial: already });
         progress.update(received);
       },
     });
