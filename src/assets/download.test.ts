@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { freshHome, haveTestMirror, startMirrorServer, testMirrorDir, type MirrorServer } from './testMirror.js';
 import { assetPath, assetStatus, fetchAsset } from './store.js';
 import { downloadFile } from './download.js';
-import { ChecksumMismatch, HttpError, NetworkUnavailable, RedirectLoop, TruncatedDownload } from './errors.js';
+import { ChecksumMismatch, DownloadHttpError, NetworkUnavailable, RedirectLoop, TruncatedDownload } from './errors.js';
 import { assetDir, downloadDir } from './home.js';
 
 const skip = haveTestMirror() ? false : `no asset mirror at ${testMirrorDir()}`;
@@ -43,7 +43,7 @@ test('200: the M3GNet weights install over HTTP, byte-identical to the mirror; a
 test('404 is an HTTP error naming the URL, and nothing is installed', { skip }, async () => {
   freshHome();
   await assert.rejects(fetchAsset('magpie', { from: `${server.base}/nothing-here`, quiet: true }), (err: unknown) => {
-    assert.ok(err instanceof HttpError);
+    assert.ok(err instanceof DownloadHttpError);
     assert.equal(err.status, 404);
     assert.match(err.message, /HTTP 404 .* for http:\/\/127\.0\.0\.1:\d+\/nothing-here\/reference\/magpie\/Number\.table/);
     return true;

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError, errorMessage } from '../util/errors.js';
-import { HttpError, NetworkUnavailable, RedirectLoop, TruncatedDownload } from './errors.js';
+import { DownloadHttpError, NetworkUnavailable, RedirectLoop, TruncatedDownload } from './errors.js';
 
 export interface DownloadOptions {
   headers?: Record<string, string>;
@@ -80,7 +80,7 @@ async function attempt(url0: string, part: string, opts: DownloadOptions): Promi
     if (REDIRECTS.has(status)) {
       res.resume();
       const location = res.headers.location;
-      if (!location) throw new HttpError(url, status, 'redirect without a Location header');
+      if (!location) throw new DownloadHttpError(url, status, 'redirect without a Location header');
       const next = new URL(location, url).toString();
       if (chain.includes(next)) throw new RedirectLoop([...chain, next], 'redirect loop');
       chain.push(next);
@@ -98,7 +98,7 @@ async function attempt(url0: string, part: string, opts: DownloadOptions): Promi
     }
     if (status !== 200 && status !== 206) {
       res.resume();
-      throw new HttpError(url, status, res.statusMessage ?? '');
+      throw new DownloadHttpError(url, status, res.statusMessage ?? '');
     }
     let start = 0;
     let total: number | undefined;

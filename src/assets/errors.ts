@@ -22,10 +22,10 @@ export class ChecksumMismatch extends KldmError {
   }
 }
 
-export class HttpError extends KldmError {
+export class DownloadHttpError extends KldmError {
   constructor(readonly url: string, readonly status: number, statusText: string) {
     super(`HTTP ${status}${statusText ? ' ' + statusText : ''} for ${url}`, { exitCode: FETCH_EXIT });
-    this.name = 'HttpError';
+    this.name = 'DownloadHttpError';
   }
 }
 

@@ -16,4 +16,4 @@ export {
 } from './store.js';
 export { downloadFile, type DownloadOptions, type DownloadResult } from './download.js';
 export { digestFile, gitBlobOf, type FileDigest } from './hash.js';
-export { AssetNotInstalled, ChecksumMismatch, HttpError, RedirectLoop, TruncatedDownload, NetworkUnavailable, NotOnSource } from './errors.js';
+export { AssetNotInstalled, ChecksumMismatch, DownloadHttpError, RedirectLoop, TruncatedDownload, NetworkUnavailable, NotOnSource } from './errors.js';
