@@ -8,7 +8,7 @@
  *   requireAsset('magpie').dir                   -> the folder holding all its files
  */
 export type { Asset, AssetFile, AssetKind, UpstreamFile } from './types.js';
-export { listAssets, getAsset, assetNames, requiredSlots, upstreamUrl, MAGPIE_PROPERTIES } from './registry.js';
+export { listAssets, getAsset, assetNames, requiredSlots, upstreamUrl } from './registry.js';
 export { kldmHome, assetDir, derivedCacheDir } from './home.js';
 export {
   assetPath, requireAsset, assetStatus, installedFile, installCommand, fetchAsset, verifyAsset, resolveSource, describeSource, partialDownloads,
