@@ -4,9 +4,35 @@
 // checks that CI runs too) are left out by default; `--slow` runs only them,
 // `--all` runs everything.
 // Extra arguments that are paths restrict the run to those files.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+//
+// Tests read third-party assets (datasets, element tables, weights) from the
+// store ($KLDM_HOME, default ~/.cache/kldm). Before the tests, whatever is
+// missing there is installed (verified) from the local mirror: $KLDM_MIRROR,
+// else the shared/ folder beside the repository (../shared, as in CI). Files
+// already installed are left alone, so this costs a few stat calls.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const mirror = process.env.KLDM_MIRROR || join(repo, '..', 'shared');
+if (existsSync(mirror)) {
+  const store = pathToFileURL(join(repo, 'src', 'assets', 'index.ts')).href;
+  const code = `const m = await import(${JSON.stringify(store)});
+for (const n of m.assetNames()) {
+  const r = await m.fetchAsset(n, { from: ${JSON.stringify(mirror)}, quiet: true });
+  const k = r.files.filter((f) => f.action === 'installed').length;
+  if (k > 0) console.error('run-tests: installed ' + n + ' (' + k + ' files) from ' + r.source + ' into ' + m.kldmHome());
+}`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: 'inherit', cwd: repo });
+  if (r.status !== 0) {
+    console.error(`run-tests: installing the assets from ${mirror} failed`);
+    process.exit(r.status ?? 1);
+  }
+} else {
+  console.error(`run-tests: no asset mirror at ${mirror} (set KLDM_MIRROR); tests that need datasets need them installed (kldm assets fetch all)`);
+}
 
 const args = process.argv.slice(2);
 const mode = args.includes('--all') ? 'all' : args.includes('--slow') ? 'slow' : 'fast';

@@ -5,6 +5,7 @@
 export { Rng } from './util/rng.js';
 export { KldmError, InputError } from './util/errors.js';
 export * from './crystal/index.js';
+export * from './assets/index.js';
 export * from './data/index.js';
 export * from './eval/index.js';
 export * from './engine/index.js';

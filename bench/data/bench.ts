@@ -1,7 +1,7 @@
 /**
  * Data-pipeline throughput (issue #2): CIFs parsed per second, full
  * preparation time (parse + Niggli + orientation, spec §1.2), and cache load
- * time, for every split in data/. Run: npx tsx bench/data/bench.ts [--json out.json]
+ * time, for every installed split (kldm data fetch all). Run: npx tsx bench/data/bench.ts [--json out.json]
  */
 import { readCif } from '../../src/crystal/io/cif.js';
 import { readSplitSource } from '../../src/data/source.js';

@@ -1,5 +1,5 @@
 /**
- * Compact binary cache of a prepared split: data/<dataset>/cache/<split>.bin.
+ * Compact binary cache of a prepared split: $KLDM_HOME/cache/<dataset>/<split>.bin.
  *
  * Layout (little-endian):
  *   0  "KLDMSPLT" magic (8 bytes)

@@ -2,7 +2,7 @@
  * Benchmark datasets public API: registry, preparation + cache, statistics.
  */
 export type { PreparedSplit, LatticeStats } from './types.js';
-export { listDatasets, getDataset, getSplit, dataRoot, SPLIT_NAMES, type DatasetInfo, type SplitInfo, type SplitName } from './registry.js';
+export { listDatasets, getDataset, getSplit, installedSplit, dataDirOverride, SPLIT_NAMES, type DatasetInfo, type SplitInfo, type SplitName, type InstalledSplit } from './registry.js';
 export {
   loadSplit, loadSplitCifs, loadLatticeStats, loadSplitFailures, prepareSplit, readSplitCache, splitCachePath, latticeStatsPath, cacheDir,
   latticeStatsOnly, type PrepareOptions, type PrepareResult, type LoadOptions, type RowFailure,

@@ -1,5 +1,5 @@
 // Slow: every split of every dataset is prepared from scratch (no cache):
-// row counts equal the registry (= data/README.md), no row fails, and every
+// row counts equal the registry (= docs/data.md), no row fails, and every
 // preprocessed cell is Niggli-reduced (spec §1.2) and matches a float64 re-run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadLatticeStats, loadSplit, loadSplitCifs, loadSplitFailures, prepareSplit, readSplitCache, splitCachePath } from './prepare.js';
-import { dataRoot, listDatasets, getSplit } from './registry.js';
+import { listDatasets, getSplit } from './registry.js';
+import { kldmHome } from '../assets/home.js';
 import { readCif } from '../crystal/io/cif.js';
 import { fromParameters, toParameters } from '../crystal/lattice.js';
 import { isNiggliReduced, preprocessStructure } from '../crystal/structure.js';
@@ -24,14 +25,23 @@ function withDataDir<T>(dir: string, fn: () => T): T {
   }
 }
 
-test('the data root is found from the module location (not the cwd) and KLDM_DATA_DIR overrides it', () => {
-  assert.ok(dataRoot().endsWith('/data/') || dataRoot().endsWith('/data'));
-  assert.doesNotThrow(() => getSplit('perov_5', 'train'));
-  withDataDir('/nonexistent-kldm', () => assert.throws(() => getSplit('perov_5', 'train'), /data file .* is missing \(set KLDM_DATA_DIR/));
-  assert.throws(() => getSplit('mpts_52', 'train'), /has no train split in this repository/);
+test('splits are read from the asset store (the mirror installs MP-20 reconstructions); KLDM_DATA_DIR overrides it', () => {
+  assert.ok(getSplit('perov_5', 'train').path.startsWith(join(kldmHome(), 'assets', 'perov_5')));
+  withDataDir('/nonexistent-kldm', () => assert.throws(() => getSplit('perov_5', 'train'), /KLDM_DATA_DIR=\/nonexistent-kldm has no perov_5\/train.csv or perov_5\/train.csv.gz/));
+  assert.throws(() => getSplit('mpts_52', 'train'), /has no train split \(the original file could not be obtained/);
   assert.throws(() => getSplit('nope', 'train'), /unknown dataset "nope" \(available: perov_5, mp_20, mpts_52, carbon_24\)/);
   assert.deepEqual(listDatasets().map((d) => d.name), ['perov_5', 'mp_20', 'mpts_52', 'carbon_24']);
-  assert.ok(getSplit('mp_20', 'train').file.includes('reconstructed'));
+  const mp20 = getSplit('mp_20', 'train');
+  assert.ok(mp20.file.includes('reconstructed') && mp20.reconstructed && mp20.variant === 'reconstruction');
+  // a store without the dataset: the error names the command that installs it
+  const old = process.env['KLDM_HOME'];
+  process.env['KLDM_HOME'] = mkdtempSync(join(tmpdir(), 'kldm-empty-home-'));
+  try {
+    assert.throws(() => loadSplit('carbon_24', 'val'), /dataset carbon_24 \(val split\) is not installed; install it with: kldm data fetch carbon_24/);
+  } finally {
+    if (old === undefined) delete process.env['KLDM_HOME'];
+    else process.env['KLDM_HOME'] = old;
+  }
 });
 
 test('a bad row never aborts: failures carry row, material_id and reason; cache staleness and damage are handled', () => {

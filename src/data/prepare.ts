@@ -16,7 +16,8 @@ import { readCif } from '../crystal/io/cif.js';
 import { atomicNumber } from '../crystal/elements.js';
 import { preprocessStructure } from '../crystal/structure.js';
 import { toParameters } from '../crystal/lattice.js';
-import { dataRoot, getDataset, getSplit } from './registry.js';
+import { dataDirOverride, getDataset, getSplit } from './registry.js';
+import { derivedCacheDir } from '../assets/home.js';
 import { readSplitSource, sha256 } from './source.js';
 import { CacheInvalid, decodeSplitCache, encodeSplitCache, type CacheHeader, type RowFailure } from './cache.js';
 import { computeLatticeStats, toReferenceJson, type LatticeStatsWithCounts } from './stats.js';
@@ -43,8 +44,15 @@ export interface PrepareResult {
   cacheError?: string;
 }
 
+/**
+ * Folder of a dataset's preprocessed caches: $KLDM_HOME/cache/<dataset>
+ * (derived data, never in the repository); with the KLDM_DATA_DIR override,
+ * beside those files (<dir>/<dataset>/cache), so other data never mixes in.
+ */
 export function cacheDir(dataset: string): string {
-  return join(dataRoot(), getDataset(dataset).name, 'cache');
+  const name = getDataset(dataset).name;
+  const override = dataDirOverride();
+  return override !== undefined ? join(override, name, 'cache') : derivedCacheDir(name);
 }
 
 export function splitCachePath(dataset: string, split: string): string {
@@ -169,6 +177,7 @@ export interface LoadOptions {
  * on stderr). Rows that failed preprocessing are absent (see `sourceRows`).
  */
 export function loadSplit(dataset: string, split: string, options: LoadOptions = {}): PreparedSplit {
+  getSplit(dataset, split); // a split that is not installed fails here, naming the command that installs it
   const cached = readSplitCache(dataset, split);
   if ('split' in cached) return cached.split;
   const name = getDataset(dataset).name;
@@ -223,7 +232,7 @@ export function latticeStatsPath(dataset: string): string {
 export function loadLatticeStats(dataset: string): LatticeStatsWithCounts {
   const d = getDataset(dataset);
   if (!d.splits.some((s) => s.split === 'train')) {
-    throw new InputError(`dataset ${d.name} has no train split in this repository (see data/README.md), so its lattice statistics (spec §1.3) cannot be computed`);
+    throw new InputError(`dataset ${d.name} has no train split (see docs/data.md), so its lattice statistics (spec §1.3) cannot be computed`);
   }
   let cached = readSplitCache(d.name, 'train');
   if (!('header' in cached)) {

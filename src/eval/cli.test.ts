@@ -92,6 +92,23 @@ test('kldm evaluate csp: metrics, counts and JSON report on a small split', asyn
     assert.match(sub.out, /fixed random subset: --subset 5 --subset-seed 3 of 12/);
     const bad = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--predictions', join(dir, 'preds.jsonl'), '--protocol', 'x']);
     assert.equal(bad.code, 2);
+    // The same ground truth as a user's own CSV (plain, anywhere): the same metrics.
+    writeFileSync(join(dir, 'mine.csv'), csv);
+    const own = await capture(['evaluate', 'csp', '--dataset-csv', join(dir, 'mine.csv'), '--predictions', join(dir, 'preds.jsonl'), '--json', join(dir, 'own.json'), '--quiet']);
+    assert.equal(own.code, 0, own.err);
+    const ownReport = JSON.parse(readFileSync(join(dir, 'own.json'), 'utf8')) as { mr_at_1: number; n_materials: number; dataset_csv: string; dataset: null };
+    assert.equal(ownReport.mr_at_1, report.mr_at_1);
+    assert.equal(ownReport.n_materials, pairs.length);
+    assert.equal(ownReport.dataset_csv, join(dir, 'mine.csv'));
+    assert.equal(ownReport.dataset, null);
+    assert.match(own.out, new RegExp(`CSP evaluation: ${join(dir, 'mine.csv').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, protocol kldm`));
+    const both = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--dataset-csv', join(dir, 'mine.csv'), '--predictions', join(dir, 'preds.jsonl')]);
+    assert.equal(both.code, 2);
+    assert.match(both.err, /give exactly one of --dataset <name> or --dataset-csv <file>/);
+    writeFileSync(join(dir, 'dup.csv'), csv + `99,${pairs[0]!.id},${quote(pairs[0]!.cifB)}\n`);
+    const dup = await capture(['evaluate', 'csp', '--dataset-csv', join(dir, 'dup.csv'), '--predictions', join(dir, 'preds.jsonl')]);
+    assert.equal(dup.code, 2);
+    assert.match(dup.err, /rows 1 and 13: material_id ".*" appears twice/);
   } finally {
     if (old === undefined) delete process.env['KLDM_DATA_DIR'];
     else process.env['KLDM_DATA_DIR'] = old;

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../util/errors.js';
-import { readSplitSource } from '../data/source.js';
+import { readCifCsv, readSplitSource } from '../data/source.js';
 import type { CspGroundTruth, CspPredictionInput } from './csp.js';
 
 export interface PredictionsFile {
@@ -72,5 +72,11 @@ export function readPredictionsJsonl(path: string): PredictionsFile {
 /** Ground truth of a dataset split: every material with its CIF as stored in the dataset. */
 export function loadCspGroundTruth(dataset: string, split: string): CspGroundTruth[] {
   const src = readSplitSource(dataset, split);
+  return src.materialIds.map((materialId, i) => ({ materialId, cif: src.cifs[i]! }));
+}
+
+/** Ground truth from any CSV with material_id and cif columns (a user's own test set). */
+export function loadCspGroundTruthCsv(path: string): CspGroundTruth[] {
+  const src = readCifCsv(path);
   return src.materialIds.map((materialId, i) => ({ materialId, cif: src.cifs[i]! }));
 }

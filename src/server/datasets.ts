@@ -1,5 +1,5 @@
 /**
- * Paging through the benchmark splits shipped in data/ (GET /api/datasets/...).
+ * Paging through the installed benchmark splits (GET /api/datasets/...).
  * A split's CSV is read once and kept (at most `maxSplits` splits, least
  * recently used dropped); CIFs are parsed only for the requested page. A
  * formula filter compares reduced compositions; the formulas of a split are
@@ -7,7 +7,7 @@
  * are still served meanwhile.
  */
 import { readSplitSource } from '../data/source.js';
-import { listDatasets as registryDatasets } from '../data/registry.js';
+import { installedSplit, listDatasets as registryDatasets } from '../data/registry.js';
 import { readCif } from '../crystal/io/cif.js';
 import { compositionOf, parseFormula, reducedComposition, type Composition } from '../crystal/composition.js';
 import type { DatasetInfo, DatasetPage } from './services.js';
@@ -34,8 +34,11 @@ export class DatasetBrowser {
 
   constructor(private readonly maxSplits = 2) {}
 
+  /** Datasets with the splits installed in the asset store (kldm data fetch); the others are not offered. */
   list(): DatasetInfo[] {
-    return registryDatasets().map((d) => ({ name: d.name, splits: d.splits.map((s) => s.split) }));
+    return registryDatasets()
+      .map((d) => ({ name: d.name, splits: d.splits.filter((s) => installedSplit(d.name, s.split) !== undefined).map((s) => s.split) }))
+      .filter((d) => d.splits.length > 0);
   }
 
   async page(name: string, split: string, q: { offset: number; limit: number; formula?: string }): Promise<DatasetPage> {

@@ -1,6 +1,6 @@
 /**
  * The server over the real library (default services): benchmark datasets from
- * data/, CIF parsing and writing (CIF/POSCAR/extXYZ) from src/crystal, and the
+ * the asset store, CIF parsing and writing (CIF/POSCAR/extXYZ) from src/crystal, and the
  * CSP matcher from src/eval. Predictions use the fake predictor here (the
  * end-to-end prediction test with a shipped model is predict-e2e.slow.test.ts).
  */
@@ -35,7 +35,7 @@ describe('kldm serve over the real library', () => {
     return { status: r.status, body: await r.json() };
   };
 
-  test('datasets are listed and paged from data/', async () => {
+  test('datasets are listed and paged from the installed splits', async () => {
     const l = await get('/api/datasets');
     const perov = l.body.datasets.find((d: { name: string }) => d.name === 'perov_5');
     assert.deepEqual(perov.splits, ['train', 'val', 'test']);

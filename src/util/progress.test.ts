@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { Progress, formatDuration, parseDuration } from './progress.js';
+import { Progress, formatBytes, formatDuration, parseDuration } from './progress.js';
 
 /** A non-TTY stream that keeps what was written. */
 function sink(): { stream: NodeJS.WriteStream; text: () => string } {
@@ -51,4 +51,16 @@ test('a plain-text log gets the final line once, and finish() still prints a new
   q.update(2);
   q.finish(); // the stopped job's count (2) was never printed
   assert.match(t.text(), /steps: 2\/5/);
+});
+
+test('byte amounts: binary units, and a download line shows bytes, rate and ETA', () => {
+  assert.equal(formatBytes(0), '0 B');
+  assert.equal(formatBytes(1023), '1023 B');
+  assert.equal(formatBytes(1536), '1.5 KiB');
+  assert.equal(formatBytes(5530785), '5.3 MiB');
+  assert.equal(formatBytes(3 * 1024 ** 3), '3.0 GiB');
+  const s = sink();
+  const p = new Progress({ label: 'perov_5/train.csv.gz', total: 2 * 1024 * 1024, stream: s.stream, intervalMs: 0, formatAmount: formatBytes });
+  p.update(1024 * 1024);
+  assert.match(s.text(), /^perov_5\/train\.csv\.gz: 1\.0 MiB\/2\.0 MiB \(50\.0%\) [\d.]+ (B|KiB|MiB|GiB)\/s elapsed \d+s ETA (\d+s|\?)\n$/);
 });

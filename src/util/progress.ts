@@ -12,6 +12,8 @@ export interface ProgressOptions {
   quiet?: boolean;
   /** work already done before this run (a resumed job): shown in done/total, left out of the rate and ETA */
   initial?: number;
+  /** how amounts (done, total, rate) are printed, e.g. as bytes; default: the plain number */
+  formatAmount?: (n: number) => string;
 }
 
 export function formatDuration(seconds: number): string {
@@ -83,11 +85,26 @@ export class Progress {
     const eta = rate > 0 ? (this.opts.total - this.done) / rate : NaN;
     const pct = this.opts.total > 0 ? ((100 * this.done) / this.opts.total).toFixed(1) : '100';
     const unit = this.opts.unit ?? 'it';
-    const line = `${this.opts.label}: ${this.done}/${this.opts.total} (${pct}%) ${rate.toFixed(2)} ${unit}/s elapsed ${formatDuration(el)} ETA ${formatDuration(eta)}${extra ? ' ' + extra : ''}`;
+    const f = this.opts.formatAmount;
+    const amounts = f ? `${f(this.done)}/${f(this.opts.total)} (${pct}%) ${f(rate)}/s` : `${this.done}/${this.opts.total} (${pct}%) ${rate.toFixed(2)} ${unit}/s`;
+    const line = `${this.opts.label}: ${amounts} elapsed ${formatDuration(el)} ETA ${formatDuration(eta)}${extra ? ' ' + extra : ''}`;
     if (this.tty) this.stream.write(`\r\x1b[K${line}`);
     else {
       this.stream.write(line + '\n');
       this.printedDone = this.done;
     }
   }
+}
+
+/** 1536 -> "1.5 KiB", 5530785 -> "5.3 MiB" */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return '?';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[u]}`;
 }

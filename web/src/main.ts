@@ -538,6 +538,8 @@ async function init(): Promise<void> {
       datasetList = (await api.datasets()).datasets;
       $('ds-name').innerHTML = datasetList.map((d) => `<option value="${escapeHtml(d.name)}">${escapeHtml(d.name)}</option>`).join('');
       fillSplits();
+      // datasets are installed separately from kldm (docs/data.md); the server offers only installed ones
+      if (datasetList.length === 0) $('ds-msg').textContent = 'no benchmark datasets installed on this server (install with: kldm data fetch perov_5)';
     } catch (err) {
       $('ds-msg').textContent = `datasets unavailable: ${(err as Error).message}`;
     }

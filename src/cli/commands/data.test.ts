@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataCommand } from './data.js';
 import { InputError } from '../../util/errors.js';
+import { freshHome, haveTestMirror, testMirrorDir } from '../../assets/testMirror.js';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
@@ -18,12 +19,33 @@ async function capture(argv: string[]): Promise<{ code: number; out: string }> {
   }
 }
 
-test('kldm data list shows every dataset, the reconstructed MP-20 files and the missing splits', async () => {
+test('kldm data list shows every dataset, which file is installed (MP-20: the reconstruction) and the missing splits', async () => {
   const { code, out } = await capture(['list']);
   assert.equal(code, 0);
-  assert.match(out, /perov_5\s+train\s+11356/);
-  assert.match(out, /mp_20\s+train\s+27136\s+mp_20\/train\.reconstructed\.csv\.gz\s+\[reconstructed\]/);
-  assert.match(out, /carbon_24\s+train\s+-\s+\(not available/);
+  assert.match(out, /perov_5\s+train\s+11356\s+train\.csv(\.gz)?\s+\[original\]/);
+  assert.match(out, /mp_20\s+train\s+27136\s+train\.reconstructed\.csv\.gz\s+\[reconstruction\]/);
+  assert.match(out, /carbon_24\s+train\s+-\s+\(no known source/);
+});
+
+test('on a machine without datasets, kldm data list says what is missing and how to install it; kldm data fetch installs from a mirror', { skip: haveTestMirror() ? false : 'no asset mirror' }, async () => {
+  const old = process.env['KLDM_HOME'];
+  freshHome('kldm-data-cli-');
+  try {
+    const empty = await capture(['list']);
+    assert.match(empty.out, /perov_5\s+train\s+11356\s+NOT INSTALLED/);
+    assert.match(empty.out, /not installed: perov_5, mp_20, mpts_52, carbon_24; install with: kldm data fetch perov_5; kldm data fetch mp_20;/);
+    await assert.rejects(dataCommand.run(['stats', 'carbon_24', '--split', 'val']), /dataset carbon_24 \(val split\) is not installed; install it with: kldm data fetch carbon_24/);
+    await assert.rejects(dataCommand.run(['fetch', 'magpie']), /"magpie" is not a dataset .*use kldm assets fetch magpie/);
+    const f = await capture(['fetch', 'carbon_24', '--from', testMirrorDir(), '--quiet']);
+    assert.equal(f.code, 0);
+    assert.match(f.out, /carbon_24: installed 2 file\(s\), 908\.3 KiB, verified; 2 file\(s\) in place/);
+    const after = await capture(['list']);
+    assert.match(after.out, /carbon_24\s+val\s+2032\s+val\.csv\.gz\s+\[original\]\s+not prepared yet/);
+    assert.match(after.out, /not installed: perov_5, mp_20, mpts_52;/);
+  } finally {
+    if (old === undefined) delete process.env['KLDM_HOME'];
+    else process.env['KLDM_HOME'] = old;
+  }
 });
 
 test('kldm data prepare (cached) and stats with --json/--svg', async () => {
@@ -46,7 +68,7 @@ test('kldm data prepare (cached) and stats with --json/--svg', async () => {
 test('bad arguments are user errors', async () => {
   await assert.rejects(dataCommand.run(['prepare']), (e: unknown) => e instanceof InputError && /exactly one dataset/.test(e.message));
   await assert.rejects(dataCommand.run(['stats', 'nope']), /unknown dataset "nope"/);
-  await assert.rejects(dataCommand.run(['stats', 'mpts_52', '--split', 'train']), /no train split in this repository/);
+  await assert.rejects(dataCommand.run(['stats', 'mpts_52', '--split', 'train']), /has no train split \(the original file could not be obtained/);
   await assert.rejects(dataCommand.run(['prepare', 'all', '--split', 'test']), /cannot be combined with "all"/);
   await assert.rejects(dataCommand.run(['frob']), /unknown data subcommand "frob"/);
   await assert.rejects(dataCommand.run(['list', 'x']), /takes no arguments/);

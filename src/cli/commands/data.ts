@@ -1,32 +1,30 @@
 /**
- * `kldm data list | prepare | stats`: the benchmark datasets (issue #2).
+ * `kldm data list | fetch | prepare | stats`: the benchmark datasets (issues #2, #12).
  */
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { getDataset, listDatasets, dataRoot } from '../../data/registry.js';
+import { getDataset, listDatasets, installedSplit } from '../../data/registry.js';
+import { kldmHome } from '../../assets/home.js';
+import { assetStatus, installCommand } from '../../assets/store.js';
+import { runFetch, table } from './assets.js';
 import { loadLatticeStats, loadSplit, prepareSplit, readSplitCache, splitCachePath } from '../../data/prepare.js';
 import { summariseSplit } from '../../data/stats.js';
 import { statsSvg } from '../../data/plot.js';
 
 const usage = `Usage:
-  kldm data list                       datasets, splits, row counts, cache status
+  kldm data list                       datasets, splits, row counts, which file is installed, cache status
+  kldm data fetch <dataset...>|all [--from <dir|url>]
+                                       install datasets (= kldm assets fetch; verified, resumable)
   kldm data prepare <dataset|all> [--split s] [--force] [--json report.json]
-                                       parse + preprocess every CIF (spec §1.2), cache to data/<dataset>/cache/
+                                       parse + preprocess every CIF (spec §1.2), cache to $KLDM_HOME/cache/<dataset>/
   kldm data stats <dataset> [--split s] [--json out.json] [--svg out.svg]
                                        atom counts, elements, lattice statistics (+ §1.3 loc/scale for train)
 
-Datasets: ${listDatasets().map((d) => d.name).join(', ')}   (data folder: $KLDM_DATA_DIR or the package's data/)
+Datasets: ${listDatasets().map((d) => d.name).join(', ')}
+Files: $KLDM_HOME/assets/<dataset>/ (default ~/.cache/kldm), installed by kldm data fetch; see docs/data.md
 `;
-
-function table(rows: (string | number)[][], align: ('l' | 'r')[] = []): string {
-  const cells = rows.map((r) => r.map(String));
-  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  return cells
-    .map((r) => r.map((v, c) => (align[c] === 'r' ? v.padStart(widths[c]!) : v.padEnd(widths[c]!))).join('  ').trimEnd())
-    .join('\n');
-}
 
 function splitsOf(dataset: string, split: string | undefined): string[] {
   const d = getDataset(dataset);
@@ -35,17 +33,27 @@ function splitsOf(dataset: string, split: string | undefined): string[] {
 }
 
 function runList(): number {
-  const rows: (string | number)[][] = [['dataset', 'split', 'rows', 'file', 'cache']];
+  const rows: (string | number)[][] = [['dataset', 'split', 'rows', 'installed file', 'cache']];
+  const missing: string[] = [];
   for (const d of listDatasets()) {
     for (const s of d.splits) {
+      const inst = installedSplit(d.name, s.split);
+      if (!inst) {
+        rows.push([d.name, s.split, s.rows, 'NOT INSTALLED', '-']);
+        continue;
+      }
       const c = readSplitCache(d.name, s.split);
       const status = 'header' in c ? `ready (${c.header.count} structures, ${c.header.failures.length} failed)` : c.reason;
-      rows.push([d.name, s.split, s.rows, s.file + (s.reconstructed ? '  [reconstructed]' : ''), status]);
+      rows.push([d.name, s.split, s.rows, `${inst.file}  [${inst.variant}]`, status]);
     }
-    for (const m of d.missingSplits) rows.push([d.name, m, '-', '(not available, see data/README.md)', '-']);
+    for (const m of d.missingSplits) rows.push([d.name, m, '-', '(no known source, see docs/data.md)', '-']);
+    if (!assetStatus(d.name).installed) missing.push(d.name);
   }
   console.log(table(rows, ['l', 'l', 'r']));
-  console.log(`\ndata folder: ${dataRoot()}`);
+  console.log(`\nfiles: ${kldmHome()}/assets/<dataset>/   caches: ${kldmHome()}/cache/<dataset>/`);
+  if (missing.length > 0) {
+    console.log(`not installed: ${missing.join(', ')}; install with: ${missing.map((n) => installCommand(n)).join('; ')}  (or kldm data fetch all; from a local mirror add --from <dir>)`);
+  }
   return 0;
 }
 
@@ -112,7 +120,7 @@ function runStats(argv: string[]): number {
   const split = values.split ?? (d.splits.some((s) => s.split === 'train') ? 'train' : d.splits[0]!.split);
   const prepared = loadSplit(d.name, split);
   const summary = summariseSplit(prepared);
-  console.log(`${d.name}/${split}: ${summary.structures} structures, ${summary.atoms} atoms${d.splits.find((s) => s.split === split)?.reconstructed ? ' (reconstructed split, see data/README.md)' : ''}\n`);
+  console.log(`${d.name}/${split}: ${summary.structures} structures, ${summary.atoms} atoms${installedSplit(d.name, split)?.reconstructed ? ' (reconstructed split, see docs/data.md)' : ''}\n`);
   const ns = Object.keys(summary.atomCountHistogram).map(Number).sort((a, b) => a - b);
   const maxCount = Math.max(...ns.map((n) => summary.atomCountHistogram[n]!));
   console.log('Atoms per cell');
@@ -144,7 +152,7 @@ function runStats(argv: string[]): number {
 
 export const dataCommand: Command = {
   name: 'data',
-  summary: 'benchmark datasets: list, prepare (parse + preprocess + cache), stats',
+  summary: 'benchmark datasets: list, fetch, prepare (parse + preprocess + cache), stats',
   usage,
   async run(argv) {
     const [sub, ...rest] = argv;
@@ -152,6 +160,8 @@ export const dataCommand: Command = {
       case 'list':
         if (rest.length > 0) throw new InputError(`data list takes no arguments (got ${rest.join(' ')})`);
         return runList();
+      case 'fetch':
+        return runFetch(rest, listDatasets().map((d) => d.name), 'dataset');
       case 'prepare':
         return runPrepare(rest);
       case 'stats':
@@ -160,7 +170,7 @@ export const dataCommand: Command = {
         console.log(usage);
         return 1;
       default:
-        throw new InputError(`unknown data subcommand "${sub}" (use list, prepare or stats)`);
+        throw new InputError(`unknown data subcommand "${sub}" (use list, fetch, prepare or stats)`);
     }
   },
 };

@@ -7,14 +7,15 @@ import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { evaluateCsp, groupAtomCounts } from '../../eval/csp.js';
-import { loadCspGroundTruth, readPredictionsJsonl } from '../../eval/predictionsFile.js';
+import { loadCspGroundTruth, loadCspGroundTruthCsv, readPredictionsJsonl } from '../../eval/predictionsFile.js';
 import type { ValidityProtocol } from '../../eval/validity.js';
 import { randomSubset } from '../../predict/sampleSplit.js';
 import { intOption as intFlag } from '../args.js';
 
-const usage = `Usage: kldm evaluate csp --dataset <name> --split <split> --predictions <preds.jsonl> [options]
+const usage = `Usage: kldm evaluate csp (--dataset <name> [--split <split>] | --dataset-csv <file>) --predictions <preds.jsonl> [options]
 
 Scores crystal-structure predictions against the ground truth of a dataset split
+or of your own CSV
 (spec §9): StructureMatcher(stol=0.5, angle_tol=10, ltol=0.3) as pymatgen 2022.x,
 match rate (MR) and RMSE @1 (sample 0) and @k (k = samples per material).
 The denominator is every material of the split; missing, malformed and invalid
@@ -25,6 +26,8 @@ Predictions: JSON Lines {"material_id": string, "sample": int, "cif": string}.
 Options:
   --dataset <name>        perov_5, carbon_24, mp_20, mpts_52
   --split <split>         train, val or test (default test)
+  --dataset-csv <file>    instead of --dataset: any CSV (optionally gzipped) with material_id
+                          and cif columns, e.g. the file given to kldm sample --dataset-csv
   --predictions <file>    predictions (.jsonl or .jsonl.gz)
   --protocol <p>          kldm (default: structural validity, 40 Å cap) or diffcsp (adds SMACT)
   --k <n>                 samples per material (default: 1 + largest sample index)
@@ -50,7 +53,7 @@ function num(x: number | null): string {
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
-  summary: 'CSP metrics (match rate, RMSE @1 and @k) of predictions against a dataset split',
+  summary: 'CSP metrics (match rate, RMSE @1 and @k) of predictions against a dataset split or your own CSV',
   usage,
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -59,7 +62,8 @@ export const evaluateCommand: Command = {
       allowPositionals: true,
       options: {
         dataset: { type: 'string' },
-        split: { type: 'string', default: 'test' },
+        'dataset-csv': { type: 'string' },
+        split: { type: 'string' },
         predictions: { type: 'string' },
         protocol: { type: 'string', default: 'kldm' },
         k: { type: 'string' },
@@ -71,7 +75,11 @@ export const evaluateCommand: Command = {
       },
     });
     if (positionals.length !== 1 || positionals[0] !== 'csp') throw new InputError(`expected the task "csp" (kldm evaluate csp ...), got "${positionals.join(' ')}"`);
-    if (!values.dataset) throw new InputError('--dataset is required');
+    const csv = values['dataset-csv'];
+    if (Boolean(values.dataset) === Boolean(csv)) throw new InputError('give exactly one of --dataset <name> or --dataset-csv <file>');
+    if (csv && values.split !== undefined) throw new InputError('--split goes with --dataset, not with --dataset-csv');
+    const split = values.split ?? 'test';
+    const source = csv ? csv : `${values.dataset}/${split}`;
     if (!values.predictions) throw new InputError('--predictions is required');
     const protocol = values.protocol as ValidityProtocol;
     if (protocol !== 'kldm' && protocol !== 'diffcsp') throw new InputError(`--protocol must be kldm or diffcsp, got "${values.protocol}"`);
@@ -81,7 +89,7 @@ export const evaluateCommand: Command = {
     const subset = intFlag('--subset', values.subset, 1);
     const subsetSeed = intFlag('--subset-seed', values['subset-seed'], 0) ?? 0;
 
-    const allGts = loadCspGroundTruth(values.dataset, values.split!);
+    const allGts = csv ? loadCspGroundTruthCsv(csv) : loadCspGroundTruth(values.dataset!, split);
     // The same selection as `kldm sample --subset` (first n of a seeded permutation, split order kept).
     const gts = subset === undefined ? allGts : randomSubset(allGts, subset, subsetSeed);
     const file = readPredictionsJsonl(values.predictions);
@@ -107,7 +115,7 @@ export const evaluateCommand: Command = {
 
     const c = report.counts;
     const lines = [
-      `CSP evaluation: ${values.dataset}/${values.split}, protocol ${protocol}, ${report.n_materials} materials` +
+      `CSP evaluation: ${source}, protocol ${protocol}, ${report.n_materials} materials` +
         (subset !== undefined ? ` (fixed random subset: --subset ${subset} --subset-seed ${subsetSeed} of ${allGts.length})` : '') +
         `, k = ${report.k}`,
       `  MR@1   ${pct(report.mr_at_1).padStart(9)}   RMSE@1   ${num(report.rmse_at_1)}`,
@@ -143,7 +151,7 @@ export const evaluateCommand: Command = {
     }
     if (values.json) {
       const subsetInfo = subset === undefined ? null : { n: subset, seed: subsetSeed, of: allGts.length, predictions_outside: outsideSubset };
-      const out = { dataset: values.dataset, split: values.split, subset: subsetInfo, predictions_file: values.predictions, unreadable_lines: file.unreadableLines, ...report, messages: problems };
+      const out = { dataset: csv ? null : values.dataset, split: csv ? null : split, dataset_csv: csv ?? null, subset: subsetInfo, predictions_file: values.predictions, unreadable_lines: file.unreadableLines, ...report, messages: problems };
       writeFileAtomic(values.json, JSON.stringify(out, null, 1) + '\n');
       console.log(`report written to ${values.json}`);
     }

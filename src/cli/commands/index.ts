@@ -7,6 +7,7 @@ import { evaluateCommand } from './evaluate.js';
 import { matchCommand } from './match.js';
 import { serveCommand } from './serve.js';
 import { dataCommand } from './data.js';
+import { assetsCommand } from './assets.js';
 import { trainCommand } from './train.js';
 import { sampleCommand } from './sample.js';
 import { predictCommand } from './predict.js';
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   trainCommand,
   plotCommand,
   dataCommand,
+  assetsCommand,
   serveCommand,
   workerCommand,
 ];

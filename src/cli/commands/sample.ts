@@ -3,14 +3,13 @@
  * training checkpoint or a shipped model, writing the evaluator's JSON Lines; resumable.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { getDataset } from '../../data/registry.js';
 import { loadSplit } from '../../data/prepare.js';
-import { column, parseCsv } from '../../data/csv.js';
+import { readCifCsv } from '../../data/source.js';
 import { readCif } from '../../crystal/io/cif.js';
 import { atomicNumber } from '../../crystal/elements.js';
 import { CSPVNet } from '../../network/cspvnet.js';
@@ -59,20 +58,10 @@ the same command again after a crash resumes: finished shards are taken from the
 `;
 
 function targetsFromCsv(path: string): SampleTarget[] {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (err) {
-    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  const text = path.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
-  const table = parseCsv(text, path);
-  const ids = column(table, 'material_id', path);
-  const cifs = column(table, 'cif', path);
+  const { materialIds: ids, cifs } = readCifCsv(path);
   const out: SampleTarget[] = [];
   for (let i = 0; i < ids.length; i++) {
     const where = `${path} row ${i + 1} (material_id ${ids[i]})`;
-    if (!ids[i]!.trim()) throw new InputError(`${path} row ${i + 1}: empty material_id`);
     let species: string[];
     try {
       species = readCif(cifs[i]!).species;
