@@ -9,3 +9,5 @@ export type { PotentialResult } from './m3gnet.js';
 export { m3gnetBatch, type FastOptions } from './fast.js';
 export { readTorchStateDict, parseTorchStateDict } from './torchzip.js';
 export type { TorchTensor, TorchDtype } from './torchzip.js';
+export { loadShippedM3GNet, m3gnetPotential, M3GNET_ASSET } from './shipped.js';
+export type { BatchPotential, PotentialEvaluation } from './types.js';

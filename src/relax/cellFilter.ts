@@ -22,7 +22,7 @@
 import type { Matrix3, Structure } from '../crystal/types.js';
 import { cartToFrac, fracToCart } from '../crystal/lattice.js';
 import { expFrechetSymmetric, expSymmetric } from './symmetric3.js';
-import type { PotentialEvaluation } from './types.js';
+import type { PotentialEvaluation } from '../potential/types.js';
 
 export class ExpCellFilter {
   /** reference cell (rows) */

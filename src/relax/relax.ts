@@ -11,7 +11,7 @@ import { volume } from '../crystal/lattice.js';
 import { InputError } from '../util/errors.js';
 import { ExpCellFilter, maxRowNorm } from './cellFilter.js';
 import { Fire, type FireOptions } from './fire.js';
-import type { BatchPotential, PotentialEvaluation } from './types.js';
+import type { BatchPotential, PotentialEvaluation } from '../potential/types.js';
 
 export interface RelaxOptions {
   /** force criterion, eV/Å (default 0.05) */

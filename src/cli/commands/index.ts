@@ -13,6 +13,7 @@ import { sampleCommand } from './sample.js';
 import { predictCommand } from './predict.js';
 import { plotCommand } from './plot.js';
 import { workerCommand } from './worker.js';
+import { relaxCommand } from './relax.js';
 
 export const commands: Command[] = [
   predictCommand,
@@ -25,4 +26,5 @@ export const commands: Command[] = [
   assetsCommand,
   serveCommand,
   workerCommand,
+  relaxCommand,
 ];

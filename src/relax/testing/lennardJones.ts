@@ -6,7 +6,7 @@
  */
 import type { Structure } from '../../crystal/types.js';
 import { fracToCart, volume } from '../../crystal/lattice.js';
-import type { BatchPotential, PotentialEvaluation } from '../types.js';
+import type { BatchPotential, PotentialEvaluation } from '../../potential/types.js';
 
 export interface LJParams {
   epsilon: number;

@@ -1,5 +1,5 @@
 /**
- * What relaxation needs from an interatomic potential: energy, forces and stress of a batch of
+ * What relaxation (src/relax) needs from an interatomic potential: energy, forces and stress of a batch of
  * periodic structures (one call per optimiser step for every structure still relaxing, so a
  * potential can batch them, as M3GNet's m3gnetBatch does).
  */

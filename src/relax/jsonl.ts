@@ -1,0 +1,158 @@
+/**
+ * Relaxing a JSON Lines file of structures (the output of `kldm sample`, or any lines with a
+ * `cif` field and an id), in batches, appending one result line per structure; resumable: ids
+ * already in the output are skipped, a torn last line (kill during a write) is cut off.
+ *
+ * Output line: {id, material_id?, sample?, converged, steps, initial_energy, energy,
+ * energy_per_atom, fmax, stress_gpa (3×3 row-major), cif (relaxed), error?}; a structure that
+ * cannot be read or relaxed gets a line with `error` and no structure, so it is counted, not lost.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Structure } from '../crystal/types.js';
+import { readCif, writeCif } from '../crystal/io/cif.js';
+import { makeStructure } from '../crystal/structure.js';
+import { InputError, KldmError } from '../util/errors.js';
+import type { BatchPotential } from '../potential/types.js';
+import { relaxStructures, type RelaxOptions, type RelaxResult } from './relax.js';
+
+/** 1 eV/Å³ in GPa */
+const EV_PER_A3_TO_GPA = 160.21766208;
+
+export interface RelaxInputRecord {
+  id: string;
+  materialId?: string;
+  sample?: number;
+  structure?: Structure;
+  error?: string;
+}
+
+/** Reads structure records from JSON Lines: `cif` + `id`, or `material_id` (+ `sample`) as written by kldm sample. */
+export function readStructureJsonl(path: string): RelaxInputRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const out: RelaxInputRecord[] = [];
+  const seen = new Set<string>();
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new InputError(`${path} line ${i + 1}: not JSON`);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InputError(`${path} line ${i + 1}: not a JSON object`);
+    const materialId = typeof v['material_id'] === 'string' ? v['material_id'] : undefined;
+    const sample = Number.isInteger(v['sample']) ? (v['sample'] as number) : undefined;
+    const id = typeof v['id'] === 'string' ? v['id'] : materialId !== undefined ? (sample !== undefined ? `${materialId}/${sample}` : materialId) : undefined;
+    if (id === undefined) throw new InputError(`${path} line ${i + 1}: no "id" or "material_id"`);
+    if (seen.has(id)) throw new InputError(`${path} line ${i + 1}: id ${id} appears twice`);
+    seen.add(id);
+    const rec: RelaxInputRecord = { id };
+    if (materialId !== undefined) rec.materialId = materialId;
+    if (sample !== undefined) rec.sample = sample;
+    if (typeof v['cif'] !== 'string' || v['cif'] === '') rec.error = 'no structure (empty or missing cif)';
+    else {
+      try {
+        const s = readCif(v['cif'], { source: `${path} line ${i + 1}` });
+        rec.structure = makeStructure(s.lattice, s.species, s.frac, `${path} line ${i + 1}`);
+      } catch (err) {
+        rec.error = (err as Error).message;
+      }
+    }
+    out.push(rec);
+  });
+  return out;
+}
+
+function doneIds(path: string): Set<string> {
+  const done = new Set<string>();
+  if (!existsSync(path)) return done;
+  const text = readFileSync(path, 'utf8');
+  const end = text.lastIndexOf('\n');
+  if (end !== text.length - 1) truncateSync(path, Buffer.byteLength(text.slice(0, end + 1), 'utf8'));
+  text.slice(0, end + 1).split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      const v = JSON.parse(line) as { id?: unknown };
+      if (typeof v.id === 'string') done.add(v.id);
+    } catch {
+      throw new KldmError(`${path}: line ${i + 1} is not JSON; not a kldm relax output (refusing to append)`);
+    }
+  });
+  return done;
+}
+
+export function resultLine(rec: RelaxInputRecord, r: RelaxResult | null): string {
+  const base: Record<string, unknown> = { id: rec.id };
+  if (rec.materialId !== undefined) base['material_id'] = rec.materialId;
+  if (rec.sample !== undefined) base['sample'] = rec.sample;
+  if (!r) return JSON.stringify({ ...base, error: rec.error ?? 'not relaxed' });
+  return JSON.stringify({
+    ...base,
+    converged: r.converged,
+    steps: r.steps,
+    initial_energy: r.initialEnergy,
+    energy: r.energy,
+    energy_per_atom: r.energyPerAtom,
+    fmax: r.fmax,
+    stress_gpa: r.stress ? Array.from(r.stress, (x) => x * EV_PER_A3_TO_GPA) : null,
+    cif: Number.isFinite(r.energy) ? writeCif(r.final, rec.id) : '',
+    ...(Number.isFinite(r.energy) ? {} : { error: 'the potential gave a non-finite energy' }),
+  });
+}
+
+export interface RelaxJsonlSummary {
+  total: number;
+  alreadyDone: number;
+  relaxed: number;
+  converged: number;
+  failed: number;
+  seconds: number;
+  aborted: boolean;
+}
+
+export function relaxJsonl(o: {
+  input: RelaxInputRecord[];
+  outPath: string;
+  potential: BatchPotential;
+  options: RelaxOptions;
+  /** structures per relaxation batch (default 64) */
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}): RelaxJsonlSummary {
+  const t0 = Date.now();
+  mkdirSync(dirname(o.outPath), { recursive: true });
+  const done = doneIds(o.outPath);
+  const todo = o.input.filter((r) => !done.has(r.id));
+  const alreadyDone = o.input.length - todo.length;
+  const batch = o.batchSize ?? 64;
+  let relaxed = 0;
+  let converged = 0;
+  let failed = 0;
+  for (let start = 0; start < todo.length; start += batch) {
+    if (o.signal?.aborted) return { total: o.input.length, alreadyDone, relaxed, converged, failed, seconds: (Date.now() - t0) / 1000, aborted: true };
+    const chunk = todo.slice(start, start + batch);
+    const ok = chunk.filter((r) => r.structure);
+    const results = ok.length > 0 ? relaxStructures(ok.map((r) => r.structure!), o.potential, o.options) : [];
+    const byId = new Map(ok.map((r, k) => [r.id, results[k]!]));
+    let lines = '';
+    for (const rec of chunk) {
+      const r = byId.get(rec.id) ?? null;
+      if (!r || !Number.isFinite(r.energy)) failed++;
+      else {
+        relaxed++;
+        if (r.converged) converged++;
+      }
+      lines += resultLine(rec, r) + '\n';
+    }
+    appendFileSync(o.outPath, lines);
+    o.onProgress?.(alreadyDone + start + chunk.length, o.input.length);
+  }
+  return { total: o.input.length, alreadyDone, relaxed, converged, failed, seconds: (Date.now() - t0) / 1000, aborted: false };
+}
