@@ -27,6 +27,20 @@ export function sha256(data: Uint8Array): string {
 
 /** Reads and parses one split's CSV (gunzip + RFC 4180 parse). */
 export function readSplitSource(dataset: string, split: string): SplitSource {
+  const { info, gz, table } = readSplitTable(dataset, split);
+  const ids = column(table, 'material_id', info.path);
+  const cifs = column(table, 'cif', info.path);
+  const materialIds = ids.map((id, k) => (id.trim() === '' ? `${info.dataset}-${split}-row${k}` : id));
+  return { dataset: info.dataset, split, path: info.path, gzSize: gz.length, gzSha256: sha256(gz), materialIds, cifs };
+}
+
+/** Other columns of a split (e.g. MP-20's formation_energy_per_atom), as strings, row for row with readSplitSource. */
+export function readSplitColumns(dataset: string, split: string, names: readonly string[]): Record<string, string[]> {
+  const { info, table } = readSplitTable(dataset, split);
+  return Object.fromEntries(names.map((n) => [n, column(table, n, info.path)]));
+}
+
+function readSplitTable(dataset: string, split: string) {
   const info = getSplit(dataset, split);
   const gz = readFileSync(info.path);
   let text: string;
@@ -40,11 +54,7 @@ export function readSplitSource(dataset: string, split: string): SplitSource {
     // the plain upstream CSV, stored as downloaded
     text = gz.toString('utf8');
   }
-  const table = parseCsv(text, info.path);
-  const ids = column(table, 'material_id', info.path);
-  const cifs = column(table, 'cif', info.path);
-  const materialIds = ids.map((id, k) => (id.trim() === '' ? `${info.dataset}-${split}-row${k}` : id));
-  return { dataset: info.dataset, split, path: info.path, gzSize: gz.length, gzSha256: sha256(gz), materialIds, cifs };
+  return { info, gz, table: parseCsv(text, info.path) };
 }
 
 /**
