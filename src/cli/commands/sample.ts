@@ -3,15 +3,10 @@
  * training checkpoint or a shipped model, writing the evaluator's JSON Lines; resumable.
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { getDataset } from '../../data/registry.js';
 import { loadSplit } from '../../data/prepare.js';
-import { column, parseCsv } from '../../data/csv.js';
-import { readCif } from '../../crystal/io/cif.js';
-import { atomicNumber } from '../../crystal/elements.js';
 import { CSPVNet } from '../../network/cspvnet.js';
 import type { ScoreNetwork } from '../../network/types.js';
 import type { LatticeStats } from '../../data/types.js';
@@ -19,6 +14,7 @@ import { paramsFromTensors } from '../../training/model.js';
 import { readCheckpoint } from '../../training/trainer.js';
 import { getModel, loadModelNetwork } from '../../predict/registry.js';
 import { randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
+import { readCsvTargets } from '../../predict/csvTargets.js';
 import type { SamplerMethod } from '../../sampling/sampler.js';
 import { intOptionOr as intFlag } from '../args.js';
 
@@ -47,31 +43,6 @@ Options:
   --quiet                     no progress line
 `;
 
-function targetsFromCsv(path: string): SampleTarget[] {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (err) {
-    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  const text = path.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
-  const table = parseCsv(text, path);
-  const ids = column(table, 'material_id', path);
-  const cifs = column(table, 'cif', path);
-  const out: SampleTarget[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const where = `${path} row ${i + 1} (material_id ${ids[i]})`;
-    if (!ids[i]!.trim()) throw new InputError(`${path} row ${i + 1}: empty material_id`);
-    let species: string[];
-    try {
-      species = readCif(cifs[i]!).species;
-    } catch (err) {
-      throw new InputError(`${where}: ${(err as Error).message}`);
-    }
-    out.push({ materialId: ids[i]!, atomicNumbers: species.map((s) => atomicNumber(s, where)) });
-  }
-  return out;
-}
 
 function targetsFromSplit(dataset: string, split: string): SampleTarget[] {
   const s = loadSplit(dataset, split);
@@ -137,7 +108,7 @@ export const sampleCommand: Command = {
       stats = entry.manifest.latticeStats;
       source = `model ${entry.manifest.name}`;
     }
-    let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!) : targetsFromCsv(values['dataset-csv']!);
+    let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!) : readCsvTargets(values['dataset-csv']!);
     if (limit !== undefined) targets = targets.slice(0, limit);
     if (values.subset !== undefined) {
       const n = intFlag('--subset', values.subset, 1, 1);
