@@ -14,5 +14,5 @@ const report = await fuzzTarget(fuzzTargetByName(name!), {
   ...(path ? { path } : {}),
   onCase: (index) => send({ type: 'case', index }),
 });
-send({ type: 'report', report });
-process.disconnect?.();
+// disconnect only once the report is written: queued messages are dropped by an early disconnect
+process.send?.({ type: 'report', report }, () => process.disconnect?.());

@@ -26,6 +26,8 @@ export interface FuzzTarget<T = unknown> {
   caseTimeMs?: number;
   /** printable form of a failing input (default: fast-check's) */
   show?(input: T): string;
+  /** a line for the report after the run (e.g. known issues met), if any */
+  summary?(): string | undefined;
 }
 
 /** A property violation detected by the target itself (not an error of the code under test). */
@@ -61,6 +63,7 @@ export interface FuzzReport {
   accepted: number;
   rejected: number;
   failure: { path: string; message: string; input: string } | null;
+  note?: string;
 }
 
 /** Runs `numRuns` cases of a target (setup and teardown included) and reports. */
@@ -115,5 +118,6 @@ export async function fuzzTarget<T>(target: FuzzTarget<T>, opts: FuzzOptions): P
     const input = details.counterexample ? (target.show ? target.show(details.counterexample[0]) : fc.stringify(details.counterexample[0])) : '(none)';
     failure = { path: details.counterexamplePath ?? '', message, input: input.length > 2000 ? `${input.slice(0, 2000)}... (${input.length} chars)` : input };
   }
-  return { target: target.name, seed: opts.seed, cases, seconds, casesPerSecond: cases / Math.max(seconds, 1e-9), accepted, rejected, failure };
+  const note = target.summary?.();
+  return { target: target.name, seed: opts.seed, cases, seconds, casesPerSecond: cases / Math.max(seconds, 1e-9), accepted, rejected, failure, ...(note ? { note } : {}) };
 }

@@ -85,6 +85,7 @@ for (const name of names) {
   const r = o.report;
   if (r) {
     console.log(`${name.padEnd(20)} ${String(r.cases).padStart(6)} cases  ${r.casesPerSecond.toFixed(0).padStart(6)} cases/s  accepted ${r.accepted}, rejected cleanly ${r.rejected}  ${r.failure ? 'FAILED' : 'ok'}`);
+    if (r.note) console.log(`  note: ${r.note}`);
     if (r.failure) {
       console.log(`  failure (replay: npm run fuzz -- --target ${name} --seed ${r.seed} --path ${r.failure.path}):\n  ${r.failure.message.replace(/\n/g, '\n  ')}\n  input: ${r.failure.input}`);
     }
