@@ -40,7 +40,7 @@ const problems = [];
 while (killsDone < kills) {
   const out = join(root, `killed-${runs++}.jsonl`);
   for (;;) {
-    const r = await runKldm(args(out), Math.round(100 + random() * straight.ms));
+    const r = await runKldm(args(out), killsDone < kills ? Math.round(100 + random() * straight.ms) : undefined);
     sittings++;
     if (r.killed) {
       killsDone++;

@@ -50,8 +50,10 @@ function compare(dir) {
     bytes += x.length;
     tensorsCompared++;
   }
-  for (const key of ['step', 'epochsCompleted', 'emaUpdates', 'batcher', 'noiseRng', 'lastValidatedEpoch', 'lastValidation', 'best']) {
-    if (JSON.stringify(a.metadata[key]) !== JSON.stringify(b.metadata[key])) problems.push(`${dir}: checkpoint ${key} differs: ${JSON.stringify(a.metadata[key])} vs ${JSON.stringify(b.metadata[key])}`);
+  // the training state (wall-clock fields such as lastValidation.seconds naturally differ)
+  const state = (v) => JSON.stringify(v, (k, x) => (k === 'seconds' ? undefined : x));
+  for (const key of ['step', 'epochsCompleted', 'emaUpdates', 'batcher', 'noiseRng', 'lastValidatedEpoch', 'lastValidation', 'best', 'lastEpochLoss']) {
+    if (state(a.metadata[key]) !== state(b.metadata[key])) problems.push(`${dir}: checkpoint ${key} differs: ${JSON.stringify(a.metadata[key])} vs ${JSON.stringify(b.metadata[key])}`);
   }
   const logLines = readFileSync(join(dir, 'log.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
   const badLines = logLines.filter((l) => {
@@ -76,7 +78,8 @@ while (killsDone < kills) {
       if (existsSync(dir)) freshStarts++;
       rmSync(dir, { recursive: true, force: true });
     }
-    const killAt = Math.round(150 + random() * straight.ms);
+    // a moment anywhere in a sitting (start-up, data loading, steps, checkpoint writes); once all kills have landed, run to the end
+    const killAt = killsDone < kills ? Math.round(150 + random() * straight.ms) : undefined;
     const r = await runKldm(trainArgs(dir, resume), killAt);
     sittings++;
     if (r.killed) {
