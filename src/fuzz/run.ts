@@ -94,5 +94,7 @@ for (const name of names) {
   }
 }
 const failed = outcomes.filter((o) => !o.report || o.report.failure);
-console.log(`kldm fuzz: ${outcomes.length - failed.length} of ${outcomes.length} targets passed (seed ${seed})`);
+const total = outcomes.reduce((s, o) => s + (o.report?.cases ?? o.lastCase + 1), 0);
+const wall = outcomes.reduce((s, o) => s + o.seconds, 0);
+console.log(`kldm fuzz: ${outcomes.length - failed.length} of ${outcomes.length} targets passed, ${total} cases in ${wall.toFixed(0)} s (seed ${seed})`);
 process.exit(failed.length > 0 ? 1 : 0);

@@ -58,6 +58,8 @@ export const KNOWN_HTTP_ISSUES: { id: string; matches: (path: string) => boolean
   },
 ];
 const knownHits = new Map<string, number>();
+/** replies by status (the harness counts a case as accepted when every reply was 2xx or a clean 4xx/503) */
+const statusCounts = new Map<number, number>();
 
 let app: KldmServer | null = null;
 let port = 0;
@@ -129,6 +131,21 @@ const predictBody = fc.record(
     extra: weird,
   },
   { requiredKeys: [] },
+);
+
+/** a request the server should accept (or answer 429 when its queue is full) */
+const validPredictBody = fc.record(
+  {
+    formula: fc.constantFrom('SrTiO3', 'NaCl', 'Fe2O3', 'Ca(OH)2', 'LiCoO2', 'BaTiO3x2'),
+    n: fc.integer({ min: 1, max: 3 }),
+    z: fc.integer({ min: 1, max: 2 }),
+    steps: fc.integer({ min: 1, max: 20 }),
+    seed: fc.nat(),
+    sampler: fc.constantFrom('em', 'pc'),
+    model: fc.constantFrom('fake', 'fake', 'fake', 'fake-error', 'fake-busy'),
+    trajectory: fc.boolean(),
+  },
+  { requiredKeys: ['formula'] },
 );
 
 function cifBody(field: string): fc.Arbitrary<Record<string, unknown>> {
@@ -212,6 +229,7 @@ async function runRequestStrict(c: HttpCase): Promise<void> {
     if (c.body.kind === 'huge' && c.body.bytes > MAX_BODY && (code === 'ECONNRESET' || code === 'EPIPE')) return;
     throw new FuzzViolation(`${what}: no reply (${(err as Error).message})`);
   }
+  statusCounts.set(reply.status, (statusCounts.get(reply.status) ?? 0) + 1);
   if (c.method === 'HEAD') {
     if (reply.status >= 500 && reply.status !== 503) throw new FuzzViolation(`${what}: HTTP ${reply.status}`);
     return;
@@ -290,8 +308,37 @@ export const httpFuzzTarget: FuzzTarget<HttpCase | StreamsCase> = {
   },
   arbitrary: () =>
     fc.oneof(
+      // requests aimed at an endpoint with the right method, so that most of them get past routing
       {
         weight: 12,
+        arbitrary: fc
+          .oneof(
+            { weight: 5, arbitrary: fc.oneof(validPredictBody, predictBody).map((value) => ({ method: 'POST', path: '/api/predict', body: { kind: 'json' as const, value } as Body })) },
+            { weight: 2, arbitrary: cifBody('cif').map((value) => ({ method: 'POST', path: '/api/parse', body: { kind: 'json' as const, value } as Body })) },
+            { weight: 1, arbitrary: cifBody('cif_a').chain((a) => cifBody('cif_b').map((b) => ({ method: 'POST', path: '/api/match', body: { kind: 'json' as const, value: { ...a, ...b } } as Body }))) },
+            { weight: 2, arbitrary: fc.constantFrom('POST /api/predict', 'POST /api/parse', 'POST /api/match').chain((e) => bodyArb().map((body) => ({ method: e.split(' ')[0]!, path: e.split(' ')[1]!, body }))) },
+            {
+              weight: 4,
+              arbitrary: fc
+                .tuple(fc.constantFrom('GET', 'GET', 'GET', 'DELETE', 'HEAD'), fc.nat(), fc.constantFrom('', '/events', '/download', '/samples/0/download', '/samples/1/trajectory', '/samples/0/trajectory', '/samples/9/download', '/samples/x/download'), query)
+                .map(([method, k, rest, q]) => ({ method, path: `/api/jobs/{job${k}}${rest}${q}`, body: { kind: 'none' as const } as Body })),
+            },
+            { weight: 2, arbitrary: fc.tuple(fc.constantFrom('/api/formula', '/api/datasets/toy/test', '/api/health', '/api/models', '/api/jobs', '/api/openapi.json'), query).map(([p, q]) => ({ method: 'GET', path: p + q, body: { kind: 'none' as const } as Body })) },
+          )
+          .chain((r) =>
+            fc.record({
+              kind: fc.constant('request' as const),
+              method: fc.constant(r.method),
+              path: fc.constant(r.path),
+              contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', ''),
+              body: fc.constant(r.body),
+              chunks: fc.oneof({ weight: 5, arbitrary: fc.constant(1) }, fc.integer({ min: 2, max: 6 })),
+            }),
+          ),
+      },
+      // anything: random methods, made-up paths (traversal, encodings, long segments), any body
+      {
+        weight: 8,
         arbitrary: fc.record({
           kind: fc.constant('request' as const),
           method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD'),
@@ -301,7 +348,7 @@ export const httpFuzzTarget: FuzzTarget<HttpCase | StreamsCase> = {
           chunks: fc.oneof({ weight: 5, arbitrary: fc.constant(1) }, fc.integer({ min: 2, max: 6 })),
         }),
       },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('streams' as const), count: fc.integer({ min: 1, max: MAX_STREAMS + 4 }), job: fc.nat() }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('streams' as const), count: fc.integer({ min: 1, max: MAX_STREAMS + 4 }), job: fc.nat() }) },
     ),
   async run(c) {
     serverErrors = [];
@@ -313,6 +360,9 @@ export const httpFuzzTarget: FuzzTarget<HttpCase | StreamsCase> = {
     if (internal.length > 0) throw new FuzzViolation(`server logged: ${internal[0]!.slice(0, 500)}`);
   },
   summary: () =>
-    knownHits.size === 0 ? undefined : [...knownHits].map(([id, n]) => `known issue ${id} (${KNOWN_HTTP_ISSUES.find((k) => k.id === id)!.note}): ${n} cases`).join('; '),
+    [
+      `replies by status: ${[...statusCounts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(', ')}`,
+      ...[...knownHits].map(([id, n]) => `known issue ${id} (${KNOWN_HTTP_ISSUES.find((k) => k.id === id)!.note}): ${n} cases`),
+    ].join('; '),
   show: (c) => JSON.stringify(c, (_k, v: unknown) => (typeof v === 'string' && v.length > 300 ? `${v.slice(0, 300)}...(${v.length})` : v)),
 };
