@@ -15,6 +15,8 @@ import { InputError } from '../util/errors.js';
 import { atomicNumber, elementBySymbol, isElementSymbol } from './elements.js';
 
 export const DEFAULT_MAX_ATOMS = 100;
+/** brackets nested deeper than this are refused (the parser recurses per level; found by fuzzing: a stack overflow) */
+export const MAX_NESTING = 32;
 
 export interface ParseFormulaOptions {
   /** upper bound on the total number of atoms (after the multiple); default 100 */
@@ -61,7 +63,8 @@ class FormulaParser {
     return value;
   }
 
-  private group(into: Map<string, number>, closer: string | null): void {
+  private group(into: Map<string, number>, closer: string | null, depth = 0): void {
+    if (depth > MAX_NESTING) this.fail(`brackets nested more than ${MAX_NESTING} deep`);
     for (;;) {
       const c = this.peek();
       if (c === undefined) {
@@ -76,7 +79,7 @@ class FormulaParser {
         this.pos++;
         const inner = new Map<string, number>();
         const close = c === '(' ? ')' : ']';
-        this.group(inner, close);
+        this.group(inner, close, depth + 1);
         if (inner.size === 0) this.fail('empty parentheses');
         this.pos++; // the closer
         const k = this.count();

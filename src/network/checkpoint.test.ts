@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveTensors, loadTensors, paramTensors, assignParams } from './checkpoint.js';
+import { saveTensors, loadTensors, decodeTensors, paramTensors, assignParams } from './checkpoint.js';
 import { initParams } from './params.js';
 import { Rng } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
@@ -82,4 +83,114 @@ test('parameters save and load into a store with shape checks', () => {
   const wide = initParams({ ...cfg, hidden: 16 }, new Rng(3));
   assert.throws(() => assignParams(wide, loaded.tensors, p, 'model.'), /has shape \[.*\], the model needs/);
   assert.throws(() => assignParams(b, loaded.tensors, p, 'ema.'), /missing tensor ema\./);
+});
+
+/** Byte ranges of a saved file by what they hold: length prefix, tensor table, metadata, checksum digits, padding, each tensor. */
+function byteClasses(raw: Buffer): Record<string, [number, number]> {
+  const n = Number(raw.readBigUInt64LE(0));
+  const text = raw.subarray(8, 8 + n).toString('latin1');
+  const meta = text.indexOf('"__metadata__"');
+  const sha = text.lastIndexOf('"sha256":"') + '"sha256":"'.length;
+  const end = text.trimEnd().length;
+  const header = JSON.parse(text) as Record<string, { data_offsets: [number, number] }>;
+  const classes: Record<string, [number, number]> = {
+    'length prefix': [0, 8],
+    'tensor table': [8, 8 + meta],
+    metadata: [8 + meta, 8 + sha],
+    'checksum digits': [8 + sha, 8 + sha + 64],
+    'after checksum': [8 + sha + 64, 8 + end],
+    padding: [8 + end, 8 + n],
+  };
+  for (const [name, e] of Object.entries(header)) {
+    if (name !== '__metadata__' && e.data_offsets[1] > e.data_offsets[0]) classes[`tensor ${name}`] = [8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]];
+  }
+  return classes;
+}
+
+test('a flipped bit anywhere (length prefix, tensor table, metadata, checksum, padding, each tensor) is an error naming the file', () => {
+  const p = join(dir, 'flip-source.safetensors');
+  // a metadata note of the length that leaves some header padding
+  let good = Buffer.alloc(0);
+  let classes: Record<string, [number, number]> = {};
+  for (let k = 0; k < 8; k++) {
+    saveTensors(p, sample, { config: { hidden: 8 }, step: 12, note: 'x'.repeat(k) });
+    good = readFileSync(p);
+    classes = byteClasses(good);
+    if (classes['padding']![1] > classes['padding']![0]) break;
+  }
+  assert.ok(classes['padding']![1] > classes['padding']![0], 'the sample header needs padding for this test');
+  const target = join(dir, 'flipped.safetensors');
+  let checked = 0;
+  for (const [cls, [from, to]] of Object.entries(classes)) {
+    assert.ok(to > from, `byte class ${cls} is empty`);
+    for (let pos = from; pos < to; pos++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const bad = Buffer.from(good);
+        bad[pos] ^= 1 << bit;
+        assert.throws(
+          () => decodeTensors(bad, target),
+          (e: unknown) => e instanceof InputError && e.message.includes(target),
+          `${cls}: flipping bit ${bit} of byte ${pos} was not detected`,
+        );
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, good.length * 8, 'every byte of the file was covered by a class');
+  // a flip inside the data that keeps the structure valid is reported as corruption by the checksum
+  const dataFlip = Buffer.from(good);
+  dataFlip[classes['tensor a']![0] + 1] ^= 0x10;
+  writeFileSync(target, dataFlip);
+  assert.throws(() => loadTensors(target), /corrupt: its SHA-256 checksum does not match/);
+});
+
+test('files written before checksums load, with a one-line note once per file', () => {
+  const p = join(dir, 'old.safetensors');
+  // the layout of the previous writer: no sha256 entry
+  const header = JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, __metadata__: { format: 'kldm', version: '1', json: '{"step":3}' } });
+  const padded = header + ' '.repeat((8 - (header.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(padded.length));
+  const data = Buffer.from(Float32Array.of(1.5, -2).buffer);
+  writeFileSync(p, Buffer.concat([len, Buffer.from(padded), data]));
+  const notes: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (notes.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const a = loadTensors(p);
+    const b = loadTensors(p);
+    assert.deepEqual([...a.tensors['a']!.data], [1.5, -2]);
+    assert.deepEqual(b.metadata, { step: 3 });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(notes.length, 1);
+  assert.match(notes[0]!, new RegExp(`note: .*old\\.safetensors has no checksum`));
+  assert.equal(notes[0]!.trim().split('\n').length, 1);
+});
+
+test('the checksum is the SHA-256 of the file with its digits zeroed (checked by Python hashlib, layout read with json + numpy)', (t) => {
+  const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    t.skip('python3 with numpy is not installed');
+    return;
+  }
+  const p = join(dir, 'py.safetensors');
+  saveTensors(p, sample, { note: 'py' });
+  const script = `
+import hashlib, json, struct, sys
+import numpy as np
+raw = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', raw[:8])[0]
+header = json.loads(raw[8:8 + n])
+digest = header['__metadata__']['sha256']
+zeroed = raw.replace(('"sha256":"' + digest + '"').encode(), ('"sha256":"' + '0' * 64 + '"').encode())
+assert hashlib.sha256(zeroed).hexdigest() == digest, 'checksum differs'
+a = header['a']
+b, e = a['data_offsets']
+print(json.dumps(np.frombuffer(raw[8 + n + b:8 + n + e], dtype='<f4').reshape(a['shape']).tolist()))
+`;
+  const r = spawnSync('python3', ['-c', script, p], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [[1, 2, 3], [4, 5, -6.5]]);
 });

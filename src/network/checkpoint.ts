@@ -5,14 +5,23 @@
  *   bytes 0..7   header length n, unsigned 64-bit little-endian
  *   bytes 8..8+n JSON header (UTF-8, padded with spaces to a multiple of 8):
  *                { "<tensor name>": { "dtype": "F32", "shape": [...], "data_offsets": [begin, end] }, ...,
- *                  "__metadata__": { "format": "kldm", "version": "1", "json": "<JSON of the caller's metadata>" } }
+ *                  "__metadata__": { "format": "kldm", "version": "1", "json": "<JSON of the caller's metadata>",
+ *                                    "sha256": "<64 hex digits>" } }
  *   then         the raw little-endian float32 data; offsets are relative to the start of this
  *                section, tensors are stored back to back in header order and cover it exactly.
  *
+ * Integrity: `sha256` is the SHA-256 of the whole file as written, with its own 64 hex digits
+ * replaced by 64 ASCII '0's. It therefore covers the tensor bytes, the header (names, shapes,
+ * offsets, padding) and the caller's metadata, so a flipped bit anywhere in the file is an error
+ * naming the file instead of silently different weights. (It is an ordinary string entry of
+ * `__metadata__`, which Python's safetensors keeps as it is.) Files written before the checksum
+ * existed still load, with a one-line note on stderr.
+ *
  * Files are written atomically (writeFileAtomic). Loading checks the magic/version, every
- * shape and offset, and the total size, so a truncated, corrupt or foreign file fails with
- * one clear InputError naming the file.
+ * shape and offset, the total size and the checksum, so a truncated, corrupt or foreign file
+ * fails with one clear InputError naming the file.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -23,6 +32,10 @@ export const TENSOR_FORMAT = 'kldm';
 export const TENSOR_FORMAT_VERSION = 1;
 const MAX_HEADER = 64 * 1024 * 1024;
 const LITTLE = endianness() === 'LE';
+/** the checksum entry of `__metadata__`, as JSON.stringify writes it (a string value, so never inside another string) */
+const CHECKSUM_KEY = '"sha256":"';
+const CHECKSUM_PLACEHOLDER = '0'.repeat(64);
+const METADATA_KEYS = ['format', 'version', 'json', 'sha256'];
 
 export interface StoredTensor {
   shape: number[];
@@ -54,7 +67,7 @@ export function saveTensors(path: string, tensors: Record<string, StoredTensor>,
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  header['__metadata__'] = { format: TENSOR_FORMAT, version: String(TENSOR_FORMAT_VERSION), json: JSON.stringify(metadata) };
+  header['__metadata__'] = { format: TENSOR_FORMAT, version: String(TENSOR_FORMAT_VERSION), json: JSON.stringify(metadata), sha256: CHECKSUM_PLACEHOLDER };
   let json = JSON.stringify(header);
   const pad = (8 - (Buffer.byteLength(json, 'utf8') % 8)) % 8;
   json += ' '.repeat(pad);
@@ -72,7 +85,34 @@ export function saveTensors(path: string, tensors: Record<string, StoredTensor>,
     }
     pos += d.byteLength;
   }
+  const at = 8 + headerBytes.lastIndexOf(CHECKSUM_KEY) + CHECKSUM_KEY.length;
+  out.write(fileChecksum(out, at), at, 'latin1');
   writeFileAtomic(path, out);
+}
+
+/** SHA-256 (hex) of a tensor file whose checksum digits start at byte `at`, counting those digits as '0's. */
+function fileChecksum(buf: Uint8Array, at: number): string {
+  return createHash('sha256').update(buf.subarray(0, at)).update(CHECKSUM_PLACEHOLDER, 'latin1').update(buf.subarray(at + 64)).digest('hex');
+}
+
+const notedUnchecked = new Set<string>();
+
+/** Checks the file's checksum; a file from before checksums gets a one-line note (once per file and process). */
+function verifyChecksum(buf: Buffer, headerLength: number, recorded: unknown, source: string): void {
+  if (recorded === undefined) {
+    if (!notedUnchecked.has(source)) {
+      notedUnchecked.add(source);
+      process.stderr.write(`kldm: note: ${source} has no checksum (written by an older kldm), so its integrity cannot be verified; re-save it (scripts/add-checksum.ts) to add one\n`);
+    }
+    return;
+  }
+  if (typeof recorded !== 'string' || !/^[0-9a-f]{64}$/.test(recorded)) throw new InputError(`${source}: not a valid kldm tensor file (__metadata__.sha256 is not 64 lower-case hex digits)`);
+  const key = buf.subarray(8, 8 + headerLength).lastIndexOf(CHECKSUM_KEY + recorded);
+  if (key < 0) throw new InputError(`${source}: not a valid kldm tensor file (the checksum entry is not written as kldm writes it)`);
+  const actual = fileChecksum(buf, 8 + key + CHECKSUM_KEY.length);
+  if (actual !== recorded) {
+    throw new InputError(`${source}: the file is corrupt: its SHA-256 checksum does not match (recorded ${recorded.slice(0, 12)}..., contents give ${actual.slice(0, 12)}...); restore it from a good copy`);
+  }
 }
 
 /** Reads a file written by saveTensors (or any float32 safetensors file carrying kldm metadata). */
@@ -83,6 +123,11 @@ export function loadTensors(path: string): LoadedTensors {
   } catch (err) {
     throw new InputError(`cannot read tensor file ${path}: ${(err as Error).message}`);
   }
+  return decodeTensors(buf, path);
+}
+
+/** Decodes the bytes of a tensor file; `path` names the file in errors. */
+export function decodeTensors(buf: Buffer, path: string): LoadedTensors {
   const bad = (why: string): InputError => new InputError(`${path}: not a valid kldm tensor file (${why})`);
   if (buf.length < 8) throw bad(`only ${buf.length} bytes, truncated`);
   const n64 = buf.readBigUInt64LE(0);
@@ -96,7 +141,11 @@ export function loadTensors(path: string): LoadedTensors {
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('header is not a JSON object');
   const meta = header['__metadata__'] as Record<string, unknown> | undefined;
-  if (!meta || meta['format'] !== TENSOR_FORMAT) throw bad('missing kldm format marker in __metadata__');
+  if (typeof meta !== 'object' || meta === null || meta['format'] !== TENSOR_FORMAT) throw bad('missing kldm format marker in __metadata__');
+  // exactly the entries kldm writes: a misspelt one is corruption (a flipped bit in "sha256" must not pass for an old file)
+  for (const key of Object.keys(meta)) {
+    if (!METADATA_KEYS.includes(key)) throw bad(`unknown __metadata__ entry ${JSON.stringify(key)} (corrupt file?)`);
+  }
   const version = Number(meta['version']);
   if (version !== TENSOR_FORMAT_VERSION) throw new InputError(`${path}: tensor file format version ${String(meta['version'])} is not supported (this kldm reads version ${TENSOR_FORMAT_VERSION})`);
   let metadata: Record<string, unknown> = {};
@@ -106,12 +155,14 @@ export function loadTensors(path: string): LoadedTensors {
     } catch {
       throw bad('__metadata__.json is not valid JSON');
     }
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw bad('__metadata__.json is not a JSON object');
   }
   const dataStart = 8 + n;
   const dataLen = buf.length - dataStart;
   const entries: Array<[string, number[], number, number]> = [];
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`tensor ${name} is described by ${JSON.stringify(v)}, not an object`);
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (e.dtype !== 'F32') throw bad(`tensor ${name} has dtype ${String(e.dtype)}, expected F32`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`tensor ${name} has an invalid shape`);
@@ -131,6 +182,7 @@ export function loadTensors(path: string): LoadedTensors {
     expect = end;
   }
   if (expect !== dataLen) throw bad(`data section has ${dataLen} bytes, tensors cover ${expect}`);
+  verifyChecksum(buf, n, meta['sha256'], path);
   const tensors: Record<string, StoredTensor> = {};
   for (const [name, shape, b, end] of entries) {
     const count = (end - b) / 4;

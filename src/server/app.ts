@@ -356,6 +356,15 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
     job.events.on('status', status);
   }
 
+  // The request target is a path: "//x" must stay a path, not become host "x" as new URL("//x", base) reads it (fuzzing found a 500 there)
+  const requestUrl = (target: string): URL => {
+    try {
+      return target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target, 'http://localhost');
+    } catch {
+      throw new HttpError(400, 'bad_request', 'the request target is not a valid path');
+    }
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '');
@@ -363,7 +372,7 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
     if (isLoopback(host) && !isLoopback(hostHeader)) {
       throw new HttpError(403, 'forbidden_host', `Host "${hostHeader.slice(0, 100)}" is not allowed`, 'host');
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url ?? '/');
     if (!url.pathname.startsWith('/api/')) {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', `${method} not allowed`);
       const file = files.get(url.pathname);

@@ -61,6 +61,14 @@ test('resume is bit-for-bit: k steps straight equal k/2 + resume + k/2 (params, 
     const u = b.tensors.get(name)!;
     assert.ok(Buffer.from(t.data.buffer).equals(Buffer.from(u.data.buffer)), `tensor ${name} differs`);
   }
+  // the epoch mean loss too, when the last completed epoch (steps 9-12) spans two sittings (found by the kill drill)
+  const split2 = tmp();
+  await train({ ...common, runDir: split2, maxSteps: 10 });
+  await train({ ...common, runDir: split2, maxSteps: 14, resume: true });
+  const c = readCheckpoint(join(split2, 'last.ckpt'));
+  assert.equal(a.meta.lastEpochLoss!.epoch, 3);
+  assert.deepEqual(c.meta.lastEpochLoss, a.meta.lastEpochLoss);
+  assert.deepEqual(c.meta.epochRunning, a.meta.epochRunning);
 });
 
 test('a non-finite loss stops training with a clear error and keeps the last good checkpoint', async () => {

@@ -73,8 +73,13 @@ export interface CheckpointMeta {
   lastValidatedEpoch: number;
   best: BestRecord | null;
   lastValidation: (ValidationResult & { epoch: number; step: number }) | null;
-  /** mean training loss of the last completed epoch (over the steps of the sitting that finished it; null before the first) */
+  /**
+   * mean training loss of the last completed epoch (null before the first); over all the epoch's steps
+   * when the checkpoint has `epochRunning`, else (older checkpoints) over the steps of the sitting that finished it
+   */
   lastEpochLoss: { epoch: number; step: number; loss: number; lossV: number; lossL: number } | null;
+  /** loss sums and step count of the current epoch so far, so a resumed run reports the same epoch mean (absent in older checkpoints) */
+  epochRunning?: { loss: number; lossV: number; lossL: number; steps: number };
   /** epochs fully done (batcher.epoch, plus 1 when the current epoch has no batches left) */
   epochsCompleted: number;
   /** cumulative wall-clock seconds spent in this run across sittings */
@@ -207,6 +212,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let best: BestRecord | null = null;
   let lastValidation: CheckpointMeta['lastValidation'] = null;
   let lastEpochLoss: CheckpointMeta['lastEpochLoss'] = null;
+  let resumedRunning: CheckpointMeta['epochRunning'] | null = null;
   let priorSeconds = 0;
   let initFrom: WarmStartRecord | null = null;
 
@@ -230,6 +236,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     best = meta.best;
     lastValidation = meta.lastValidation;
     lastEpochLoss = meta.lastEpochLoss ?? null;
+    resumedRunning = meta.epochRunning ?? null;
     priorSeconds = meta.trainSeconds;
     initFrom = meta.initFrom ?? null;
   } else {
@@ -280,6 +287,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     kind: CHECKPOINT_KIND, version: CHECKPOINT_VERSION, dataset: opts.dataset, seed, config, netConfig,
     latticeStats: opts.stats, trainingRange, step, batcher: batcher.snapshot(), noiseRng: noiseRng.state(),
     emaUpdates: model.ema.numUpdates, lastValidatedEpoch, best, lastValidation, lastEpochLoss,
+    epochRunning: { loss: epLoss, lossV: epV, lossL: epL, steps: epSteps },
     epochsCompleted: batcher.epoch + (batcher.epochDone ? 1 : 0), trainSeconds: priorSeconds + elapsed(), cpuCores: availableParallelism(), savedAt: new Date().toISOString(),
     initFrom,
   });
@@ -290,7 +298,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
   // Running means for the status line and the log.
   let winLoss = 0, winV = 0, winL = 0, winSteps = 0;
+  // the running sums continue across sittings (found by the kill drill: a resumed epoch's mean covered only its last sitting)
   let epLoss = 0, epV = 0, epL = 0, epSteps = 0;
+  if (resumedRunning) ({ loss: epLoss, lossV: epV, lossL: epL, steps: epSteps } = resumedRunning);
   let stepSecondsSum = 0, stepsThisSitting = 0;
   let lastValSeconds = 0;
   let stopReason: StopReason | null = null;

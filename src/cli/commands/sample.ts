@@ -9,9 +9,6 @@ import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { getDataset } from '../../data/registry.js';
 import { loadSplit } from '../../data/prepare.js';
-import { readCifCsv } from '../../data/source.js';
-import { readCif } from '../../crystal/io/cif.js';
-import { atomicNumber } from '../../crystal/elements.js';
 import { CSPVNet } from '../../network/cspvnet.js';
 import type { ScoreNetwork } from '../../network/types.js';
 import type { LatticeStats } from '../../data/types.js';
@@ -19,6 +16,7 @@ import { paramsFromTensors } from '../../training/model.js';
 import { readCheckpoint } from '../../training/trainer.js';
 import { getModel, loadModelNetwork } from '../../predict/registry.js';
 import { checkSampleTargets, defaultSamplingBatchSize, existingPairs, randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
+import { readCsvTargets } from '../../predict/csvTargets.js';
 import { modelWeightsSha256, planSampleShards, type SampleRunParams } from '../../queue/sampleShards.js';
 import { runProducer } from '../../queue/producer.js';
 import { parseQueueUrl, redactQueueUrl } from '../../queue/url.js';
@@ -57,21 +55,6 @@ The merged output equals, line for line, the output of the same command without 
 the same command again after a crash resumes: finished shards are taken from the queue.
 `;
 
-function targetsFromCsv(path: string): SampleTarget[] {
-  const { materialIds: ids, cifs } = readCifCsv(path);
-  const out: SampleTarget[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const where = `${path} row ${i + 1} (material_id ${ids[i]})`;
-    let species: string[];
-    try {
-      species = readCif(cifs[i]!).species;
-    } catch (err) {
-      throw new InputError(`${where}: ${(err as Error).message}`);
-    }
-    out.push({ materialId: ids[i]!, atomicNumbers: species.map((s) => atomicNumber(s, where)) });
-  }
-  return out;
-}
 
 function targetsFromSplit(dataset: string, split: string): SampleTarget[] {
   const s = loadSplit(dataset, split);
@@ -146,7 +129,7 @@ export const sampleCommand: Command = {
       stats = entry.manifest.latticeStats;
       source = `model ${entry.manifest.name}`;
     }
-    let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!) : targetsFromCsv(values['dataset-csv']!);
+    let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!) : readCsvTargets(values['dataset-csv']!);
     if (limit !== undefined) targets = targets.slice(0, limit);
     if (values.subset !== undefined) {
       const n = intFlag('--subset', values.subset, 1, 1);

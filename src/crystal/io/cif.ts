@@ -218,6 +218,14 @@ export interface ReadCifOptions {
 /** Sites closer than this (fractional, periodic, per coordinate) are the same position (pymatgen site_tolerance). */
 const SITE_TOLERANCE = 1e-4;
 
+/**
+ * Bounds on the work of one CIF (found by fuzzing: a 1 MB CIF of many sites and symmetry
+ * operations made the old all-pairs duplicate search run for minutes). Far above any crystal
+ * kldm can sample or match.
+ */
+export const MAX_CIF_SITES = 10_000;
+export const MAX_CIF_IMAGES = 500_000;
+
 function samePosition(a: ArrayLike<number>, ai: number, b: readonly number[]): boolean {
   for (let k = 0; k < 3; k++) {
     let d = a[ai + k]! - b[k]!;
@@ -225,6 +233,48 @@ function samePosition(a: ArrayLike<number>, ai: number, b: readonly number[]): b
     if (Math.abs(d) > SITE_TOLERANCE) return false;
   }
   return true;
+}
+
+/**
+ * The generated sites on a periodic grid of SITE_TOLERANCE-sized cells, so that finding the first
+ * site at a position looks at 27 cells instead of every site. Answers exactly as a scan of all
+ * sites in order would (lowest matching index).
+ */
+class SiteGrid {
+  private static readonly N = Math.round(1 / SITE_TOLERANCE);
+  private readonly cells = new Map<number, number[]>();
+
+  private static cell(x: number): number {
+    return Math.min(SiteGrid.N - 1, Math.floor(x * SiteGrid.N));
+  }
+
+  private static key(i: number, j: number, k: number): number {
+    const n = SiteGrid.N;
+    return (((i + n) % n) * n + ((j + n) % n)) * n + ((k + n) % n);
+  }
+
+  add(index: number, p: readonly number[]): void {
+    const key = SiteGrid.key(SiteGrid.cell(p[0]!), SiteGrid.cell(p[1]!), SiteGrid.cell(p[2]!));
+    const list = this.cells.get(key);
+    if (list) list.push(index);
+    else this.cells.set(key, [index]);
+  }
+
+  /** lowest index of a site within SITE_TOLERANCE (periodic) of p, or -1; p in [0, 1) */
+  first(coords: ArrayLike<number>, p: readonly number[]): number {
+    const [ci, cj, ck] = [SiteGrid.cell(p[0]!), SiteGrid.cell(p[1]!), SiteGrid.cell(p[2]!)];
+    let best = -1;
+    for (let di = -1; di <= 1; di++) {
+      for (let dj = -1; dj <= 1; dj++) {
+        for (let dk = -1; dk <= 1; dk++) {
+          const list = this.cells.get(SiteGrid.key(ci + di, cj + dj, ck + dk));
+          if (!list) continue;
+          for (const s of list) if ((best < 0 || s < best) && samePosition(coords, 3 * s, p)) best = s;
+        }
+      }
+    }
+    return best;
+  }
 }
 
 /** Reads one ordered crystal structure from CIF text. */
@@ -295,9 +345,13 @@ export function readCif(text: string, options: ReadCifOptions = {}): Structure &
   const cOcc = col('_atom_site_occupancy');
   if (cType < 0 && cLabel < 0) throw new InputError(`${source}: atom-site loop has neither _atom_site_type_symbol nor _atom_site_label`);
 
+  if (siteLoop.rows.length * ops.length > MAX_CIF_IMAGES) {
+    throw new InputError(`${source}: ${siteLoop.rows.length} atom sites x ${ops.length} symmetry operations is more than kldm reads (${MAX_CIF_IMAGES} images)`);
+  }
   const species: string[] = [];
   const labels: string[] = [];
   const coords: number[] = [];
+  const grid = new SiteGrid();
   for (let r = 0; r < siteLoop.rows.length; r++) {
     const row = siteLoop.rows[r]!;
     const label = cLabel >= 0 ? row[cLabel]! : `site ${r + 1}`;
@@ -331,16 +385,14 @@ export function readCif(text: string, options: ReadCifOptions = {}): Structure &
           wrap01(R[3] * x + R[4] * y + R[5] * z + t[1]),
           wrap01(R[6] * x + R[7] * y + R[8] * z + t[2]),
         ];
-      let duplicate = false;
-      for (let s = 0; s < species.length; s++) {
-        if (!samePosition(coords, 3 * s, p)) continue;
-        if (s >= start || species[s] === el) {
-          duplicate = true; // a symmetry image of a site already generated
-          break;
-        }
+      if (!p.every(Number.isFinite)) throw new InputError(`${where}: a symmetry operation moves (${x}, ${y}, ${z}) to a non-finite position`);
+      const s = grid.first(coords, p);
+      if (s >= 0) {
+        if (s >= start || species[s] === el) continue; // a symmetry image of a site already generated
         throw new InputError(`${where}: ${el} sits on the same position as site '${labels[s]}' (${species[s]}); mixed-occupancy (disordered) sites are not supported`);
       }
-      if (duplicate) continue;
+      if (species.length >= MAX_CIF_SITES) throw new InputError(`${source}: more than ${MAX_CIF_SITES} sites after applying the symmetry operations; kldm does not read cells this large`);
+      grid.add(species.length, p);
       species.push(el);
       labels.push(label);
       coords.push(p[0]!, p[1]!, p[2]!);

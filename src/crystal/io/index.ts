@@ -65,7 +65,7 @@ export function formatStructure(s: Structure, format: StructureFormat, name?: st
   }
 }
 
-export { readCif, writeCif, parseCifBlocks, parseSymmetryOperation } from './cif.js';
+export { readCif, writeCif, parseCifBlocks, parseSymmetryOperation, MAX_CIF_SITES, MAX_CIF_IMAGES } from './cif.js';
 export { readPoscar, writePoscar } from './poscar.js';
 export { readJson, writeJson, structureToJson } from './json.js';
 export { writeExtxyz } from './xyz.js';

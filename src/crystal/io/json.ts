@@ -53,22 +53,36 @@ export function readJson(text: string, source = 'JSON'): Structure {
     const lat = d['lattice'] as { matrix?: number[][] } | undefined;
     const m = lat?.matrix;
     if (!Array.isArray(m) || m.length !== 3) throw new InputError(`${source}: lattice.matrix must be a 3x3 array`);
+    if (!m.every((row) => Array.isArray(row) && row.length === 3 && row.every((v) => typeof v === 'number'))) throw new InputError(`${source}: lattice.matrix must be a 3x3 array of numbers`);
     const lattice = m.flat() as Matrix3;
     const species: string[] = [];
     const frac: number[] = [];
-    (d['sites'] as Record<string, unknown>[]).forEach((site, i) => {
-      const sp = site['species'] as { element: string; occu: number }[] | undefined;
+    (d['sites'] as unknown[]).forEach((raw, i) => {
+      // every value is checked for its type before use (found by fuzzing: null sites and non-string elements were TypeErrors)
+      if (typeof raw !== 'object' || raw === null) throw new InputError(`${source}: site ${i + 1}: expected an object`);
+      const site = raw as Record<string, unknown>;
+      const sp = site['species'] as unknown[] | undefined;
       if (!Array.isArray(sp) || sp.length !== 1) throw new InputError(`${source}: site ${i + 1}: expected exactly one species (disordered sites are not supported)`);
-      if (Math.abs((sp[0]!.occu ?? 1) - 1) > 0.01) throw new InputError(`${source}: site ${i + 1}: partial occupancy ${sp[0]!.occu} is not supported`);
-      const abc = site['abc'] as number[] | undefined;
-      if (!Array.isArray(abc) || abc.length !== 3) throw new InputError(`${source}: site ${i + 1}: missing abc`);
-      species.push(sp[0]!.element.replace(/[\d+-]+$/, ''));
-      frac.push(...abc);
+      const entry = sp[0] as { element?: unknown; occu?: unknown } | null;
+      if (typeof entry !== 'object' || entry === null || typeof entry.element !== 'string') throw new InputError(`${source}: site ${i + 1}: species needs an "element" symbol`);
+      const occu = entry.occu ?? 1;
+      if (typeof occu !== 'number' || Math.abs(occu - 1) > 0.01) throw new InputError(`${source}: site ${i + 1}: partial occupancy ${JSON.stringify(occu)} is not supported`);
+      const abc = site['abc'];
+      if (!Array.isArray(abc) || abc.length !== 3 || !abc.every((v) => typeof v === 'number')) throw new InputError(`${source}: site ${i + 1}: abc must be 3 numbers`);
+      species.push(entry.element.replace(/[\d+-]+$/, ''));
+      frac.push(...(abc as number[]));
     });
     return makeStructure(lattice, species, frac, source);
   }
   if (d && typeof d === 'object' && Array.isArray(d['species'])) {
-    return makeStructure(d['lattice'] as Matrix3, d['species'] as string[], d['frac'] as number[], source);
+    // check the types before makeStructure reads them (found by fuzzing: {"species": []} was a TypeError)
+    const lattice = d['lattice'];
+    if (!Array.isArray(lattice) || lattice.length !== 9 || !lattice.every((v) => typeof v === 'number')) throw new InputError(`${source}: lattice must be an array of 9 numbers`);
+    const species = d['species'] as unknown[];
+    if (!species.every((v) => typeof v === 'string')) throw new InputError(`${source}: species must be an array of element symbols`);
+    const frac = d['frac'];
+    if (!Array.isArray(frac) || !frac.every((v) => typeof v === 'number')) throw new InputError(`${source}: frac must be an array of numbers (3 per site)`);
+    return makeStructure(lattice as Matrix3, species as string[], frac as number[], source);
   }
   throw new InputError(`${source}: not a structure (expected pymatgen-style "lattice"+"sites" or kldm "lattice"+"species"+"frac")`);
 }

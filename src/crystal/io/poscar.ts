@@ -51,6 +51,11 @@ export function readPoscar(text: string, source = 'POSCAR'): Structure & { name:
   const cartesian = /^[ck]/i.test(mode);
   if (!cartesian && !/^d/i.test(mode)) throw new InputError(`${source}: line ${ln + 1}: expected "Direct" or "Cartesian", got "${mode}"`);
   ln++;
+  // check the counts against the file before expanding them (found by fuzzing: a count of 4294967296 made
+  // the species list grow until V8 aborted the process)
+  const total = counts.reduce((a, b) => a + b, 0);
+  const available = lines.length - ln;
+  if (total > available) throw new InputError(`${source}: the element counts give ${total} sites, but only ${Math.max(0, available)} coordinate lines follow`);
   const species: string[] = [];
   symbols.forEach((s, k) => {
     for (let c = 0; c < counts[k]!; c++) species.push(s);
@@ -73,10 +78,11 @@ export function writePoscar(s: Structure, comment?: string): string {
     if (last && last[0] === e) last[1]++;
     else runs.push([e, 1]);
   }
-  const f = (x: number) => x.toFixed(16).padStart(22);
+  // every number is preceded by a space (a huge value fills its 21 columns and must not run into the previous one; found by fuzzing)
+  const f = (x: number) => ` ${x.toFixed(16).padStart(21)}`;
   const L = s.lattice;
   const lines = [
-    (comment ?? runs.map(([e, n]) => `${e}${n}`).join('')).replace(/\n/g, ' '),
+    (comment ?? runs.map(([e, n]) => `${e}${n}`).join('')).replace(/[\r\n]/g, ' '),
     '1.0',
     `${f(L[0])}${f(L[1])}${f(L[2])}`,
     `${f(L[3])}${f(L[4])}${f(L[5])}`,
