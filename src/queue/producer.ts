@@ -15,14 +15,17 @@ import type { ShardResult } from './sampleShards.js';
 import { DEFAULT_QUEUE_NAME, QUEUE_PREFIX, type ShardJob } from './worker.js';
 import { redactQueueUrl, type RedisConnectionOptions } from './url.js';
 
-export interface ProducerOptions {
+export interface ProducerOptions<J extends ShardJob = ShardJob> {
   connection: RedisConnectionOptions;
   url: string;
   queueName?: string;
-  shards: ShardJob[];
+  shards: J[];
   outPath: string;
-  /** crystals per shard, for the progress line */
-  crystalsOf: (shard: ShardJob) => number;
+  /** work items (crystals, structures) per shard, for the progress line */
+  crystalsOf: (shard: J) => number;
+  /** progress label and unit (default: 'queued run', 'crystals') */
+  label?: string;
+  unit?: string;
   /** attempts per shard before it counts as failed (default 3) */
   attempts?: number;
   signal?: AbortSignal;
@@ -43,11 +46,11 @@ export interface ProducerSummary {
   aborted: boolean;
 }
 
-function jobId(s: ShardJob): string {
+function jobId(s: { runId: string; shard: number }): string {
   return `${s.runId}-${String(s.shard).padStart(6, '0')}`;
 }
 
-export async function runProducer(o: ProducerOptions): Promise<ProducerSummary> {
+export async function runProducer<J extends ShardJob>(o: ProducerOptions<J>): Promise<ProducerSummary> {
   const name = o.queueName ?? DEFAULT_QUEUE_NAME;
   const queue = new Queue<ShardJob, ShardResult>(name, { connection: o.connection, prefix: QUEUE_PREFIX });
   const events = new QueueEvents(name, { connection: o.connection, prefix: QUEUE_PREFIX });
@@ -58,7 +61,7 @@ export async function runProducer(o: ProducerOptions): Promise<ProducerSummary> 
   let doneCrystals = 0;
   let failure: string | null = null;
   let wake: () => void = () => {};
-  const record = (s: ShardJob, r: ShardResult): void => {
+  const record = (s: J, r: ShardResult): void => {
     if (results.has(s.shard)) return; // a retried shard reports once
     results.set(s.shard, r);
     doneCrystals += o.crystalsOf(s);
@@ -83,7 +86,7 @@ export async function runProducer(o: ProducerOptions): Promise<ProducerSummary> 
     });
 
     let enqueued = 0;
-    const toAdd: ShardJob[] = [];
+    const toAdd: J[] = [];
     for (const s of o.shards) {
       const job = await queue.getJob(jobId(s));
       if (!job) {
@@ -105,7 +108,7 @@ export async function runProducer(o: ProducerOptions): Promise<ProducerSummary> 
       );
       enqueued += Math.min(500, toAdd.length - i);
     }
-    const progress = new Progress({ label: 'queued run', total, unit: 'crystals', quiet: o.quiet, initial: doneCrystals });
+    const progress = new Progress({ label: o.label ?? 'queued run', total, unit: o.unit ?? 'crystals', quiet: o.quiet, initial: doneCrystals });
     progress.update(doneCrystals);
 
     const poll = async (): Promise<void> => {

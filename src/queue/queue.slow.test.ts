@@ -7,11 +7,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { sampleCommand } from '../cli/commands/sample.js';
+import { relaxCommand } from '../cli/commands/relax.js';
+import { writeCif } from '../crystal/io/cif.js';
+import { cubicCrystal } from '../relax/testing/cubicCrystals.js';
+import { assetStatus } from '../assets/index.js';
 import { haveRedisServer, perovskiteCsv, spawnKldm, startTestRedis, type TestRedis } from './testing.js';
 import { parseQueueUrl } from './url.js';
 import { QUEUE_PREFIX } from './worker.js';
@@ -25,8 +29,11 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
   const dir = mkdtempSync(join(tmpdir(), 'kldm-queue-test-'));
   const common = (): string[] => ['--model', 'perov5-cpu-small', '--dataset-csv', csv, '--samples-per-material', '2', '--sampler', 'em', '--steps', '40', '--batch-size', '6', '--seed', '7', '--quiet'];
   const workers: ReturnType<typeof spawnKldm>[] = [];
-  const worker = (queueName: string): ReturnType<typeof spawnKldm> => {
-    const w = spawnKldm(['worker', '--queue', redis.url, '--queue-name', queueName, '--lock-duration', '2s', '--stalled-interval', '1s'], { KLDM_THREADS: '1' });
+  // short locks make a killed worker's shard come back quickly; the tests without kills keep the default (30 s),
+  // so that a worker busy loading the potential is never taken for dead
+  const worker = (queueName: string, shortLocks = true): ReturnType<typeof spawnKldm> => {
+    const locks = shortLocks ? ['--lock-duration', '2s', '--stalled-interval', '1s'] : [];
+    const w = spawnKldm(['worker', '--queue', redis.url, '--queue-name', queueName, ...locks], { KLDM_THREADS: '1' });
     workers.push(w);
     return w;
   };
@@ -84,6 +91,28 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
     assert.match(rescuer.log(), /shard 1\/4 of run \w+ \(attempt 1\)/); // a stalled shard keeps its attempt count
     rescuer.proc.kill('SIGTERM');
     assert.equal(await rescuer.exited, 0);
+  });
+
+  test('queued kldm relax --jsonl: 2 workers give the single-process lines', { skip: assetStatus('m3gnet-mp-2021.2.8').installed ? false : 'M3GNet weights not installed' }, async () => {
+    const input = join(dir, 'relax-in.jsonl');
+    const rows = [
+      ['KCl', 'Halite', 6.1], ['Cu', 'FCC', 3.7], ['Si', 'Diamond (FCC)', 5.5], ['NaCl', 'Halite', 5.5], ['W', 'BCC', 3.1],
+    ].map(([f, kind, a], k) => ({ material_id: `r${k}`, sample: 0, cif: writeCif(cubicCrystal(f as string, kind as string, a as number)) }));
+    rows.push({ material_id: 'broken', sample: 0, cif: '' });
+    writeFileSync(input, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const args = ['--jsonl', input, '--batch-size', '2', '--max-steps', '60', '--quiet'];
+    const single = join(dir, 'relax-single.jsonl');
+    assert.equal(await relaxCommand.run([...args, '--out', single]), 0);
+    const a = worker('q-relax', false);
+    const b = worker('q-relax', false);
+    const queued = join(dir, 'relax-queued.jsonl');
+    assert.equal(await relaxCommand.run([...args, '--out', queued, '--queue', redis.url, '--queue-name', 'q-relax', '--shard-size', '2']), 0);
+    assert.equal(readFileSync(queued, 'utf8'), readFileSync(single, 'utf8'));
+    assert.equal(readFileSync(queued, 'utf8').trim().split('\n').length, 6);
+    a.proc.kill('SIGTERM');
+    b.proc.kill('SIGTERM');
+    assert.equal(await a.exited, 0, a.log());
+    assert.equal(await b.exited, 0, b.log());
   });
 
   test('a producer killed and run again resumes from the finished shards', async () => {

@@ -14,7 +14,7 @@ import { readCif, writeCif } from '../crystal/io/cif.js';
 import { makeStructure } from '../crystal/structure.js';
 import { InputError, KldmError } from '../util/errors.js';
 import type { BatchPotential } from '../potential/types.js';
-import { relaxStructures, type RelaxOptions, type RelaxResult } from './relax.js';
+import { relaxStructures, relaxStructuresAsync, type RelaxOptions, type RelaxResult } from './relax.js';
 
 /** 1 eV/Å³ in GPa */
 const EV_PER_A3_TO_GPA = 160.21766208;
@@ -24,6 +24,8 @@ export interface RelaxInputRecord {
   materialId?: string;
   sample?: number;
   structure?: Structure;
+  /** the CIF text the structure was read from (sent as is to queue workers) */
+  cif?: string;
   error?: string;
 }
 
@@ -60,6 +62,7 @@ export function readStructureJsonl(path: string): RelaxInputRecord[] {
       try {
         const s = readCif(v['cif'], { source: `${path} line ${i + 1}` });
         rec.structure = makeStructure(s.lattice, s.species, s.frac, `${path} line ${i + 1}`);
+        rec.cif = v['cif'];
       } catch (err) {
         rec.error = (err as Error).message;
       }
@@ -87,7 +90,7 @@ function doneIds(path: string): Set<string> {
   return done;
 }
 
-export function resultLine(rec: RelaxInputRecord, r: RelaxResult | null): string {
+export function resultLine(rec: RelaxInputRecord, r: RelaxResult | null, extra: Record<string, unknown> = {}): string {
   const base: Record<string, unknown> = { id: rec.id };
   if (rec.materialId !== undefined) base['material_id'] = rec.materialId;
   if (rec.sample !== undefined) base['sample'] = rec.sample;
@@ -101,6 +104,7 @@ export function resultLine(rec: RelaxInputRecord, r: RelaxResult | null): string
     energy_per_atom: r.energyPerAtom,
     fmax: r.fmax,
     stress_gpa: r.stress ? Array.from(r.stress, (x) => x * EV_PER_A3_TO_GPA) : null,
+    ...extra,
     cif: Number.isFinite(r.energy) ? writeCif(r.final, rec.id) : '',
     ...(Number.isFinite(r.energy) ? {} : { error: 'the potential gave a non-finite energy' }),
   });
@@ -116,6 +120,47 @@ export interface RelaxJsonlSummary {
   aborted: boolean;
 }
 
+/**
+ * The chunks of a run: the input cut into consecutive chunks of `batchSize` records, planned over the
+ * whole input (never over what is left to do), because the structures of a chunk relax together and
+ * share the potential's batched calls; so a resumed run and the shards of a queued run
+ * (src/queue/relaxShards.ts) relax exactly the same chunks and write the same lines.
+ */
+export function planRelaxChunks(input: readonly RelaxInputRecord[], batchSize: number): RelaxInputRecord[][] {
+  const chunks: RelaxInputRecord[][] = [];
+  for (let start = 0; start < input.length; start += batchSize) chunks.push(input.slice(start, start + batchSize));
+  return chunks;
+}
+
+type ChunkOut = { lines: string[]; relaxed: number; converged: number; failed: number };
+
+/** Relaxes one chunk and returns its output lines (without newlines), in input order. */
+export function relaxChunkLines(chunk: readonly RelaxInputRecord[], potential: BatchPotential, options: RelaxOptions, score?: (r: RelaxResult) => Record<string, unknown>): ChunkOut {
+  const ok = chunk.filter((r) => r.structure);
+  return chunkLines(chunk, ok, ok.length > 0 ? relaxStructures(ok.map((r) => r.structure!), potential, options) : [], score);
+}
+
+/** relaxChunkLines yielding to the event loop between optimiser steps (queue workers); the same lines */
+export async function relaxChunkLinesAsync(chunk: readonly RelaxInputRecord[], potential: BatchPotential, options: RelaxOptions, score?: (r: RelaxResult) => Record<string, unknown>): Promise<ChunkOut> {
+  const ok = chunk.filter((r) => r.structure);
+  return chunkLines(chunk, ok, ok.length > 0 ? await relaxStructuresAsync(ok.map((r) => r.structure!), potential, options) : [], score);
+}
+
+function chunkLines(chunk: readonly RelaxInputRecord[], ok: RelaxInputRecord[], results: RelaxResult[], score?: (r: RelaxResult) => Record<string, unknown>): ChunkOut {
+  const byId = new Map(ok.map((r, k) => [r.id, results[k]!]));
+  const out = { lines: [] as string[], relaxed: 0, converged: 0, failed: 0 };
+  for (const rec of chunk) {
+    const r = byId.get(rec.id) ?? null;
+    if (!r || !Number.isFinite(r.energy)) out.failed++;
+    else {
+      out.relaxed++;
+      if (r.converged) out.converged++;
+    }
+    out.lines.push(resultLine(rec, r, r && Number.isFinite(r.energy) && score ? score(r) : {}));
+  }
+  return out;
+}
+
 export function relaxJsonl(o: {
   input: RelaxInputRecord[];
   outPath: string;
@@ -125,34 +170,33 @@ export function relaxJsonl(o: {
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** extra fields per relaxed structure (e.g. formation energy and energy above hull) */
+  score?: (r: RelaxResult) => Record<string, unknown>;
 }): RelaxJsonlSummary {
   const t0 = Date.now();
   mkdirSync(dirname(o.outPath), { recursive: true });
   const done = doneIds(o.outPath);
-  const todo = o.input.filter((r) => !done.has(r.id));
-  const alreadyDone = o.input.length - todo.length;
-  const batch = o.batchSize ?? 64;
+  const alreadyDone = o.input.filter((r) => done.has(r.id)).length;
   let relaxed = 0;
   let converged = 0;
   let failed = 0;
-  for (let start = 0; start < todo.length; start += batch) {
+  let finished = alreadyDone;
+  for (const chunk of planRelaxChunks(o.input, o.batchSize ?? 64)) {
+    const missing = chunk.filter((r) => !done.has(r.id));
+    if (missing.length === 0) continue;
     if (o.signal?.aborted) return { total: o.input.length, alreadyDone, relaxed, converged, failed, seconds: (Date.now() - t0) / 1000, aborted: true };
-    const chunk = todo.slice(start, start + batch);
-    const ok = chunk.filter((r) => r.structure);
-    const results = ok.length > 0 ? relaxStructures(ok.map((r) => r.structure!), o.potential, o.options) : [];
-    const byId = new Map(ok.map((r, k) => [r.id, results[k]!]));
+    // a chunk cut short by a kill is relaxed again whole (same batch, same lines); only its missing lines are appended
+    const r = relaxChunkLines(chunk, o.potential, o.options, o.score);
     let lines = '';
-    for (const rec of chunk) {
-      const r = byId.get(rec.id) ?? null;
-      if (!r || !Number.isFinite(r.energy)) failed++;
-      else {
-        relaxed++;
-        if (r.converged) converged++;
-      }
-      lines += resultLine(rec, r) + '\n';
-    }
+    chunk.forEach((rec, k) => {
+      if (!done.has(rec.id)) lines += r.lines[k]! + '\n';
+    });
     appendFileSync(o.outPath, lines);
-    o.onProgress?.(alreadyDone + start + chunk.length, o.input.length);
+    relaxed += r.relaxed;
+    converged += r.converged;
+    failed += r.failed;
+    finished += missing.length;
+    o.onProgress?.(finished, o.input.length);
   }
   return { total: o.input.length, alreadyDone, relaxed, converged, failed, seconds: (Date.now() - t0) / 1000, aborted: false };
 }

@@ -76,11 +76,18 @@ export const workerCommand: Command = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // a long-lived worker logs a stray rejection of the queue library (e.g. a connection dropped while
+    // stopping) instead of dying with it; the shard it concerned is retried by the queue
+    const onRejection = (reason: unknown): void => {
+      process.stderr.write(`kldm worker ${process.pid}: ignored an unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    };
+    process.on('unhandledRejection', onRejection);
     try {
       await w.closed;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('unhandledRejection', onRejection);
     }
     return 0;
   },
