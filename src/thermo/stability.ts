@@ -108,6 +108,11 @@ export class StabilityScorer {
     return new StabilityScorer(refs, await ConvexHull.create(entries), entries.length, skipped);
   }
 
+  /** a scorer from given references and hull (tests, other reference sets) */
+  static fromParts(refs: ElementalReferences, hull: ConvexHull): StabilityScorer {
+    return new StabilityScorer(refs, hull, NaN, 0);
+  }
+
   /** scores a relaxed structure from its raw potential energy (eV per cell) */
   score(s: Structure, rawEnergy: number): StabilityResult {
     const corr = mp2020Correction(s);
