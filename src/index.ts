@@ -18,3 +18,4 @@ export * from './predict/index.js';
 export { createKldmServer, defaultServices, defaultLimits, WorkerPool, type KldmServer, type KldmServerOptions, type ServerLimits, type Services } from './server/index.js';
 export * from './potential/index.js';
 export * from './relax/index.js';
+export * from './thermo/index.js';
