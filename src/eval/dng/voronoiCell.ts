@@ -83,15 +83,24 @@ function orderOnPlane(points: Vec3[], n: Vec3): Vec3[] {
     .map((x) => x.p);
 }
 
+function maxVertexNorm(faces: readonly CellFace[]): number {
+  let r = 0;
+  for (const f of faces) for (const v of f.vertices) r = Math.max(r, norm(v));
+  return r;
+}
+
 /**
  * Voronoi cell of the origin among `points` (neighbour positions relative to the centre; none at the
  * origin). `boxHalfWidth` bounds the cell; choose it well beyond the point cloud.
  */
 export function voronoiCellOfOrigin(points: readonly Vec3[], boxHalfWidth: number): VoronoiCell {
   let faces = boxFaces(boxHalfWidth);
+  let reach = maxVertexNorm(faces);
   const order = points.map((p, i) => ({ i, d: norm(p) })).sort((a, b) => a.d - b.d);
   for (const { i, d } of order) {
     if (!(d > 0)) throw new Error(`Voronoi: neighbour ${i} coincides with the centre`);
+    // neighbours come nearest first: once a bisector lies beyond the farthest vertex, so do all the rest
+    if (0.5 * d > reach * (1 + 1e-9)) break;
     const p = points[i]!;
     const rhs = 0.5 * d * d;
     const eps = 1e-10 * rhs;
@@ -132,6 +141,7 @@ export function voronoiCellOfOrigin(points: readonly Vec3[], boxHalfWidth: numbe
       if (poly.length >= 3) next.push({ neighbour: i, vertices: poly });
     }
     faces = next;
+    reach = maxVertexNorm(faces);
   }
   return { faces, bounded: faces.every((f) => f.neighbour >= 0) };
 }
