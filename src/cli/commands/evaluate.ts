@@ -11,6 +11,7 @@ import { loadCspGroundTruth, readPredictionsJsonl } from '../../eval/predictions
 import type { ValidityProtocol } from '../../eval/validity.js';
 import { randomSubset } from '../../predict/sampleSplit.js';
 import { intOption as intFlag } from '../args.js';
+import { dngUsage, runEvaluateDng } from './evaluateDng.js';
 
 const usage = `Usage: kldm evaluate csp --dataset <name> --split <split> --predictions <preds.jsonl> [options]
 
@@ -50,9 +51,11 @@ function num(x: number | null): string {
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
-  summary: 'CSP metrics (match rate, RMSE @1 and @k) of predictions against a dataset split',
-  usage,
+  summary: 'CSP metrics (match rate, RMSE @1 and @k) of predictions, or DNG metrics (validity, coverage, W1, uniqueness, novelty) of generated crystals',
+  usage: `${usage}\n${dngUsage}`,
   async run(argv) {
+    // `kldm evaluate dng ...` (de novo generation, spec §10.1) has its own options
+    if (argv.some((a, i) => a === 'dng' && (i === 0 || !argv[i - 1]!.startsWith('--')))) return runEvaluateDng(argv);
     const { values, positionals } = parseArgs({
       args: argv,
       strict: true,
