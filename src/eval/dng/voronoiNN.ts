@@ -22,6 +22,9 @@ export interface VoronoiNeighbour {
   area: number;
 }
 
+/** Upper bound on candidate images per site (see imagesInSphere). */
+const MAX_IMAGES_SCANNED = 5_000_000;
+
 interface Image {
   site: number;
   offset: Vec3;
@@ -33,6 +36,10 @@ export function imagesInSphere(lattice: Matrix3, cart: Float64Array, centre: num
   const n = cart.length / 3;
   const rec = reciprocal(lattice); // rows b_i with a_i · b_j = δ_ij
   const reach = [0, 1, 2].map((i) => Math.ceil(cutoff * Math.hypot(rec[3 * i]!, rec[3 * i + 1]!, rec[3 * i + 2]!)) + 1);
+  // A degenerate generated cell (tiny volume, atoms on top of each other) would put millions of images in
+  // the sphere; no structure with atoms ≥ 0.5 Å apart comes near this bound, so refusing costs nothing real.
+  const cells = (2 * reach[0]! + 1) * (2 * reach[1]! + 1) * (2 * reach[2]! + 1);
+  if (!(cells * n <= MAX_IMAGES_SCANNED)) throw new Error(`${cells * n} periodic images to scan within ${cutoff.toFixed(1)} Å (degenerate cell)`);
   const c: Vec3 = [cart[3 * centre]!, cart[3 * centre + 1]!, cart[3 * centre + 2]!];
   const out: Image[] = [];
   const tol = 1e-8; // pymatgen's get_points_in_sphere keeps points up to r + 1e-8
