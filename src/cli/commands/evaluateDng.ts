@@ -31,6 +31,7 @@ Options:
   --samples <n>           valid samples for the DiffCSP-protocol distances (default 1000)
   --seed <s>              seed of that draw (default 42)
   --cov-cutoffs <s,c>     structural and composition cut-offs (default: the dataset's)
+  --cov-valid-only        KLDM's variant: only valid structures take part in COV (DiffCSP: all fingerprinted)
   --no-matching           skip uniqueness and novelty
   --json <file>           write the full report (with per-structure fields) as JSON
   --quiet                 no progress line
@@ -51,7 +52,7 @@ export function formatDngReport(r: DngReport): string {
   ];
   if (r.coverage) {
     const c = r.coverage;
-    lines.push(`  COV-R ${pct(c.covRecall)}  COV-P ${pct(c.covPrecision)}  (cut-offs struct ${c.cutoffs.struct}, comp ${c.cutoffs.comp}; AMSD-R ${f4(c.amsdRecall)} AMSD-P ${f4(c.amsdPrecision)} AMCD-R ${f4(c.amcdRecall)} AMCD-P ${f4(c.amcdPrecision)})`);
+    lines.push(`  COV-R ${pct(c.covRecall)}  COV-P ${pct(c.covPrecision)}  (cut-offs struct ${c.cutoffs.struct}, comp ${c.cutoffs.comp}${c.validOnly ? ', valid structures only' : ''}; AMSD-R ${f4(c.amsdRecall)} AMSD-P ${f4(c.amsdPrecision)} AMCD-R ${f4(c.amcdRecall)} AMCD-P ${f4(c.amcdPrecision)})`);
   }
   const w = r.wasserstein;
   if (w.sampled) lines.push(`  W1 density ${f4(w.sampled.density)}  W1 #elements ${f4(w.sampled.nElements)}  (DiffCSP: ${w.sampled.n} valid samples, seed ${w.sampled.seed})`);
@@ -77,6 +78,7 @@ export async function runEvaluateDng(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       'cov-cutoffs': { type: 'string' },
       'no-matching': { type: 'boolean', default: false },
+      'cov-valid-only': { type: 'boolean', default: false },
       json: { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
@@ -103,6 +105,7 @@ export async function runEvaluateDng(argv: string[]): Promise<number> {
     ...(values.seed !== undefined ? { seed: intOption('--seed', values.seed, 0)! } : {}),
     ...(cutoffs ? { cutoffs } : {}),
     skipMatching: values['no-matching'],
+    coverageValidOnly: values['cov-valid-only'],
     onProgress: (stage, done, total) => {
       let bar = bars.get(stage);
       if (!bar) {

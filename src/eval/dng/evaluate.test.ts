@@ -105,6 +105,10 @@ test('evaluateDng on a hand-built generated set', async (t) => {
   assert.equal(r.novelty!.novelValid, 3);
   assert.equal(r.novelty!.uniqueNovelValid, 2); // copy0 and copy2 (copy0-again is a duplicate, copy1 not novel)
   assert.equal(r.novelty!.uniqueNovelOfGenerated, 2 / 8);
+  // KLDM's variant: crushed/swapped leave COV (no change here: they were not covered), denominators unchanged
+  const kldm = await evaluateDng(generated, { dataset: 'perov_5', magpie, reference, train: [], cutoffs: { struct: 1e-9, comp: 1e-9 }, coverageValidOnly: true, skipMatching: true });
+  assert.equal(kldm.coverage!.covPrecision, 4 / 8);
+  assert.equal(kldm.structures.find((s) => s.id === 'crushed')!.nearestStructDist, null);
   // invalid ones carry a reason
   assert.match(by.get('crushed')!.reason!, /distance/);
   assert.equal(by.get('missing')!.reason, 'no cif');

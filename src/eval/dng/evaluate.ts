@@ -42,6 +42,11 @@ export interface DngOptions {
   seed?: number;
   /** override the dataset's COV cut-offs (required for datasets without published ones) */
   cutoffs?: CoverageCutoffs;
+  /**
+   * KLDM's variant: only valid structures take part in COV (DiffCSP, the default, uses every structure it
+   * could fingerprint, valid or not; COV-P's denominator is all generated structures either way)
+   */
+  coverageValidOnly?: boolean;
   /** skip uniqueness/novelty (they need the structure matcher) */
   skipMatching?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -76,7 +81,7 @@ export interface DngReport {
   trainSplit: string | null;
   counts: { generated: number; constructed: number; valid: number; reference: number; referenceFailures: number };
   validity: { struct: number; comp: number; overall: number };
-  coverage: { cutoffs: CoverageCutoffs; covRecall: number; covPrecision: number; amsdRecall: number; amsdPrecision: number; amcdRecall: number; amcdPrecision: number } | null;
+  coverage: { cutoffs: CoverageCutoffs; validOnly: boolean; covRecall: number; covPrecision: number; amsdRecall: number; amsdPrecision: number; amcdRecall: number; amcdPrecision: number } | null;
   wasserstein: {
     /** DiffCSP protocol: nSamples valid structures drawn with the seed; null when fewer are valid */
     sampled: { n: number; seed: number; density: number; nElements: number } | null;
@@ -170,8 +175,8 @@ export async function evaluateDng(generated: readonly GeneratedInput[], options:
   if (!cutoffs) notes.push(`no published COV cut-offs for ${dataset}: pass them explicitly to compute coverage`);
   else if (refOk.length === 0) notes.push('no reference fingerprints: coverage skipped');
   else {
-    const cov = computeCoverage(records.map((r) => r?.fingerprints ?? null), refOk.map((i) => reference.fingerprints[i]!), cutoffs);
-    coverage = { cutoffs, covRecall: cov.covRecall, covPrecision: cov.covPrecision, amsdRecall: cov.amsdRecall, amsdPrecision: cov.amsdPrecision, amcdRecall: cov.amcdRecall, amcdPrecision: cov.amcdPrecision };
+    const cov = computeCoverage(records.map((r) => (r && (r.valid || !options.coverageValidOnly) ? r.fingerprints : null)), refOk.map((i) => reference.fingerprints[i]!), cutoffs);
+    coverage = { cutoffs, validOnly: options.coverageValidOnly ?? false, covRecall: cov.covRecall, covPrecision: cov.covPrecision, amsdRecall: cov.amsdRecall, amsdPrecision: cov.amsdPrecision, amcdRecall: cov.amcdRecall, amcdPrecision: cov.amcdPrecision };
     cov.generatedNearest.forEach((x, i) => {
       if (x) {
         reports[i]!.nearestStructDist = x.struct;
