@@ -137,6 +137,7 @@ export async function evaluateDng(generated: readonly GeneratedInput[], options:
   const structures: Array<Structure | null> = [];
   const records: Array<CrystalRecord | null> = [];
   const reports: DngStructureReport[] = [];
+  progress('generated', 0, generated.length);
   for (let i = 0; i < generated.length; i++) {
     const g = generated[i]!;
     let s: Structure | null = null;
@@ -175,6 +176,7 @@ export async function evaluateDng(generated: readonly GeneratedInput[], options:
   if (!cutoffs) notes.push(`no published COV cut-offs for ${dataset}: pass them explicitly to compute coverage`);
   else if (refOk.length === 0) notes.push('no reference fingerprints: coverage skipped');
   else {
+    progress('coverage', 0, 1);
     const cov = computeCoverage(records.map((r) => (r && (r.valid || !options.coverageValidOnly) ? r.fingerprints : null)), refOk.map((i) => reference.fingerprints[i]!), cutoffs);
     coverage = { cutoffs, validOnly: options.coverageValidOnly ?? false, covRecall: cov.covRecall, covPrecision: cov.covPrecision, amsdRecall: cov.amsdRecall, amsdPrecision: cov.amsdPrecision, amcdRecall: cov.amcdRecall, amcdPrecision: cov.amcdPrecision };
     cov.generatedNearest.forEach((x, i) => {
@@ -183,6 +185,7 @@ export async function evaluateDng(generated: readonly GeneratedInput[], options:
         reports[i]!.nearestCompDist = x.comp;
       }
     });
+    progress('coverage', 1, 1);
   }
 
   // 4. distribution distances
@@ -209,12 +212,14 @@ export async function evaluateDng(generated: readonly GeneratedInput[], options:
   let uniqueness: DngReport['uniqueness'] = null;
   let novelty: DngReport['novelty'] = null;
   if (!options.skipMatching && validIdx.length > 0) {
+    progress('uniqueness', 0, 1);
     const dup = findDuplicates(structures.map((s, i) => (reports[i]!.valid ? s : null)), DEFAULT_DUPLICATE_MATCHER);
     let unique = 0;
     for (const i of validIdx) {
       reports[i]!.duplicateOf = dup.duplicateOf[i]!;
       if (dup.duplicateOf[i] === -1) unique++;
     }
+    progress('uniqueness', 1, 1);
     uniqueness = { matcher: DEFAULT_DUPLICATE_MATCHER, uniqueValid: unique, rate: unique / validIdx.length };
     const trainSplit = options.trainSplit === undefined ? 'train' : options.trainSplit;
     if (trainSplit !== null) {
@@ -222,12 +227,15 @@ export async function evaluateDng(generated: readonly GeneratedInput[], options:
       if (options.train) train = { ids: options.train.map((_, i) => `train-${i}`), structures: options.train };
       else {
         try {
+          progress('training split', 0, 1);
           train = preparedToStructures(dataset, trainSplit);
+          progress('training split', 1, 1);
         } catch (err) {
           notes.push(`novelty skipped: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
       if (train) {
+        progress('novelty', 0, validIdx.length);
         const index = new ReferenceIndex(train.structures);
         let novel = 0;
         let uniqueNovel = 0;

@@ -100,6 +100,7 @@ export async function loadReferenceSet(dataset: string, split: string, magpie: M
   }
   await loadFerrox();
   const n = src.cifs.length;
+  options.onProgress?.(0, n);
   const ref: ReferenceSet = { dataset: src.dataset, split, materialIds: src.materialIds, fingerprints: [], densities: new Float64Array(n).fill(NaN), nElements: new Float64Array(n).fill(NaN), failures: [] };
   for (let i = 0; i < n; i++) {
     try {
