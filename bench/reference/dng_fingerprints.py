@@ -2,7 +2,8 @@
 """Reference fingerprints for kldm's DNG evaluation (spec §10.1), from Debian's pymatgen 2022.11.7.
 
 Writes bench/reference/fixtures/dng_fingerprints.json.gz: for structures drawn from several datasets
-(../shared/data/<dataset>/<split>.csv.gz) and some randomly perturbed copies (generated-like, no symmetry):
+(../shared/data/<dataset>/<split>.csv.gz), some randomly perturbed copies (generated-like, no symmetry) and
+random structures (random lattice, positions and elements, some sparse enough that pymatgen fails):
   - the structure as pymatgen parsed it (lattice rows, species, fractional coordinates),
   - the structural fingerprint DiffCSP/KLDM use: mean over sites of matminer's
     CrystalNNFingerprint.from_preset("ops") (61 features),
@@ -34,7 +35,7 @@ from collections import Counter
 import numpy as np
 
 warnings.filterwarnings("ignore")
-from pymatgen.core import Composition, Element, Structure  # noqa: E402
+from pymatgen.core import Composition, Element, Lattice, Structure  # noqa: E402
 from pymatgen.analysis.local_env import CrystalNN, LocalStructOrderParams  # noqa: E402
 import yaml  # noqa: E402
 
@@ -185,6 +186,14 @@ def main():
         lat = p.lattice.matrix @ (np.eye(3) + rng.normal(0.0, 0.03, (3, 3)))
         q = Structure(lat, [sp.symbol for sp in p.species], frac % 1.0)
         items.append((dataset + "_perturbed", mid, q))
+    # generated-like garbage: random lattices (3-16 Å), random positions and elements (He has no
+    # electronegativity); sparse cells exercise pymatgen's growing Voronoi cutoff and its failures
+    elements = ["Li", "O", "Fe", "Na", "Cl", "Si", "Mn", "S", "Ba", "Ti", "N", "Cu", "He", "Cs"]
+    for t in range(60):
+        n = int(rng.integers(1, 10))
+        lat = Lattice.from_parameters(*rng.uniform(3, 16, 3), *rng.uniform(70, 110, 3))
+        species = [elements[i] for i in rng.integers(0, len(elements), n)]
+        items.append(("random", f"random-{t}", Structure(lat, species, rng.uniform(0, 1, (n, 3)))))
     records = []
     failures = 0
     for dataset, mid, s in items:

@@ -22,6 +22,9 @@ export interface VoronoiNeighbour {
   area: number;
 }
 
+/** Half-width (Å) of the box the Voronoi cell is clipped from; a cell reaching it counts as open. */
+const BOX_HALF_WIDTH = 1e6;
+
 /** Upper bound on candidate images per site (see imagesInSphere). */
 const MAX_IMAGES_SCANNED = 5_000_000;
 
@@ -63,6 +66,12 @@ export function imagesInSphere(lattice: Matrix3, cart: Float64Array, centre: num
   return out;
 }
 
+/** The origin and three points on one plane (qhull: "initial simplex is flat"). */
+function coplanar(a: Vec3, b: Vec3, c: Vec3): boolean {
+  const det = a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0]) + a[2] * (b[0] * c[1] - b[1] * c[0]);
+  return Math.abs(det) <= 1e-10 * Math.hypot(...a) * Math.hypot(...b) * Math.hypot(...c);
+}
+
 /** Longest body diagonal of the cell + 0.01 Å: pymatgen's ceiling for the growing cutoff. */
 function maxCutoff(lattice: Matrix3): number {
   let best = 0;
@@ -86,9 +95,24 @@ export function voronoiNeighbours(s: Structure, centre: number, cutoff = 7, cart
   let r = cutoff;
   for (;;) {
     const images = imagesInSphere(s.lattice, xyz, centre, r);
-    if (images.length > 0) {
-      const cell = voronoiCellOfOrigin(images.map((im) => im.offset), 20 * Math.max(r, 1));
+    // qhull (scipy, with pymatgen's options) given exactly 4 points in general position returns no ridge
+    // for the centre, and pymatgen raises "No Voronoi neighbors found" without retrying; with fewer points,
+    // or 4 coplanar ones, qhull fails and pymatgen doubles the cutoff (an open cell does the same below).
+    if (images.length === 3 && !coplanar(images[0]!.offset, images[1]!.offset, images[2]!.offset)) {
+      throw new Error(`no Voronoi neighbours found for site ${centre} (only 3 other atoms within ${r.toFixed(2)} Å)`);
+    }
+    if (images.length > 3) {
+      // qhull accepts any bounded cell of the points in the sphere, however far its vertices lie (a site
+      // near the sphere's convex hull can have vertices thousands of Å away; pymatgen then keeps that
+      // cell and does not grow the cutoff), so the clipping box must be far larger than the sphere.
+      const offsets = images.map((im) => im.offset);
+      let cell = voronoiCellOfOrigin(offsets, BOX_HALF_WIDTH);
       if (cell.bounded) {
+        // again from a box just around the cell: vertices cut from the 1e6 Å box carry ~1e-10 Å of rounding
+        let reach = 0;
+        for (const f of cell.faces) for (const v of f.vertices) reach = Math.max(reach, Math.hypot(v[0], v[1], v[2]));
+        const tight = voronoiCellOfOrigin(offsets, 2 * reach + 1);
+        if (tight.bounded) cell = tight;
         const out: VoronoiNeighbour[] = [];
         for (const f of cell.faces) {
           const im = images[f.neighbour]!;
