@@ -16,7 +16,7 @@ import { evaluateCrystal } from './crystalRecord.js';
 import type { Fingerprints } from './coverage.js';
 
 /** Bump when the fingerprint or density code changes what it computes. */
-export const REFERENCE_CACHE_VERSION = 'dng-ref-v1';
+export const REFERENCE_CACHE_VERSION = 'dng-ref-v2';
 
 export interface ReferenceSet {
   dataset: string;
