@@ -73,7 +73,7 @@ export const evaluateCommand: Command = {
         quiet: { type: 'boolean', default: false },
       },
     });
-    if (positionals.length !== 1 || positionals[0] !== 'csp') throw new InputError(`expected the task "csp" (kldm evaluate csp ...), got "${positionals.join(' ')}"`);
+    if (positionals.length !== 1 || positionals[0] !== 'csp') throw new InputError(`expected the task "csp" or "dng" (kldm evaluate csp|dng ...), got "${positionals.join(' ')}"`);
     if (!values.dataset) throw new InputError('--dataset is required');
     if (!values.predictions) throw new InputError('--predictions is required');
     const protocol = values.protocol as ValidityProtocol;
