@@ -59,7 +59,7 @@ test('CrystalNN "ops" structure fingerprints match pymatgen to 1e-6 per feature 
   for (const r of fixture.records) {
     if (r.ops === null) {
       failures++;
-      assert.throws(() => structureOpsFingerprint(structureOf(r)), undefined, `${r.dataset} ${r.id}: pymatgen failed (${r.opsError}) but the port did not`);
+      assert.throws(() => structureOpsFingerprint(structureOf(r)), Error, `${r.dataset} ${r.id}: pymatgen failed (${r.opsError}) but the port did not`);
       continue;
     }
     const fp = structureOpsFingerprint(structureOf(r));
