@@ -33,10 +33,21 @@ export interface CoverageResult {
   generatedNearest: Array<{ struct: number; comp: number } | null>;
 }
 
-function dist(a: Float64Array, b: Float64Array): number {
+/** Rows packed into one contiguous matrix: the distance loop then streams through memory. */
+function pack(rows: readonly Float64Array[]): { data: Float64Array; dim: number } {
+  const dim = rows[0]!.length;
+  const data = new Float64Array(rows.length * dim);
+  rows.forEach((r, i) => {
+    if (r.length !== dim) throw new InputError(`fingerprints of different lengths (${r.length} vs ${dim})`);
+    data.set(r, i * dim);
+  });
+  return { data, dim };
+}
+
+function rowDistance(a: Float64Array, ai: number, b: Float64Array, bi: number, dim: number): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - b[i]!;
+  for (let k = 0; k < dim; k++) {
+    const d = a[ai + k]! - b[bi + k]!;
     s += d * d;
   }
   return Math.sqrt(s);
@@ -51,12 +62,15 @@ export function computeCoverage(generated: ReadonlyArray<Fingerprints | null>, r
   const refStructMin = new Float64Array(reference.length).fill(Infinity);
   const refCompMin = new Float64Array(reference.length).fill(Infinity);
   const generatedNearest: CoverageResult['generatedNearest'] = generated.map(() => null);
+  const refS = pack(reference.map((r) => r.struct));
+  const refC = pack(reference.map((r) => r.comp));
   for (const { g, i } of gen) {
+    if (g.struct.length !== refS.dim || g.comp.length !== refC.dim) throw new InputError('generated and reference fingerprints differ in length');
     let sMin = Infinity;
     let cMin = Infinity;
     for (let r = 0; r < reference.length; r++) {
-      const ds = dist(g.struct, reference[r]!.struct);
-      const dc = dist(g.comp, reference[r]!.comp);
+      const ds = rowDistance(g.struct, 0, refS.data, r * refS.dim, refS.dim);
+      const dc = rowDistance(g.comp, 0, refC.data, r * refC.dim, refC.dim);
       if (ds < sMin) sMin = ds;
       if (dc < cMin) cMin = dc;
       if (ds < refStructMin[r]!) refStructMin[r] = ds;
