@@ -7,3 +7,4 @@ export { readCifForMatching, sortSitesLikePymatgen } from './cifReader.js';
 export { readPredictionsJsonl, loadCspGroundTruth, type PredictionsFile } from './predictionsFile.js';
 export { loadReferencePairs, scorePairs, formatPairScore, type ReferencePair, type PairScore, type CategoryScore, type PairMatcher } from './pairScoring.js';
 export { getRmsDist, reduceForMatching, type RmsDist } from './matcher/structureMatcher.js';
+export * from './dng/index.js';

@@ -23,6 +23,9 @@ interface SmactTables {
 const tables = smactData as unknown as SmactTables;
 const METALS = new Set(tables.metals);
 
+/** DiffCSP's smact_validity: `if oxn > 1e7: return False` (spec §10.1). */
+const MAX_OXIDATION_COMBINATIONS = 1e7;
+
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
@@ -71,6 +74,8 @@ export function smactValid(species: readonly string[], atomicNumber: (symbol: st
   const stoich = elems.map((e) => counts.get(e)! / g);
   const oxLists = elems.map((e) => tables.oxidationStates[e]);
   if (oxLists.some((l) => l === undefined || l.length === 0)) return false;
+  // DiffCSP gives up (invalid) when the product of the numbers of oxidation states exceeds 1e7
+  if (oxLists.reduce((acc, l) => acc * l!.length, 1) > MAX_OXIDATION_COMBINATIONS) return false;
   const eneg = elems.map((e) => tables.paulingEneg[e] ?? null);
   // iterate over the product of oxidation-state choices
   const idx = new Array<number>(elems.length).fill(0);

@@ -11,6 +11,7 @@ import { loadCspGroundTruth, loadCspGroundTruthCsv, readPredictionsJsonl } from 
 import type { ValidityProtocol } from '../../eval/validity.js';
 import { randomSubset } from '../../predict/sampleSplit.js';
 import { intOption as intFlag } from '../args.js';
+import { dngUsage, runEvaluateDng } from './evaluateDng.js';
 
 const usage = `Usage: kldm evaluate csp (--dataset <name> [--split <split>] | --dataset-csv <file>) --predictions <preds.jsonl> [options]
 
@@ -53,9 +54,11 @@ function num(x: number | null): string {
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
-  summary: 'CSP metrics (match rate, RMSE @1 and @k) of predictions against a dataset split or your own CSV',
-  usage,
+  summary: 'CSP metrics (match rate, RMSE @1 and @k) of predictions against a dataset split or your own CSV, or DNG metrics (validity, coverage, W1, uniqueness, novelty) of generated crystals',
+  usage: `${usage}\n${dngUsage}`,
   async run(argv) {
+    // `kldm evaluate dng ...` (de novo generation, spec §10.1) has its own options
+    if (argv.some((a, i) => a === 'dng' && (i === 0 || !argv[i - 1]!.startsWith('--')))) return runEvaluateDng(argv);
     const { values, positionals } = parseArgs({
       args: argv,
       strict: true,
@@ -74,7 +77,7 @@ export const evaluateCommand: Command = {
         quiet: { type: 'boolean', default: false },
       },
     });
-    if (positionals.length !== 1 || positionals[0] !== 'csp') throw new InputError(`expected the task "csp" (kldm evaluate csp ...), got "${positionals.join(' ')}"`);
+    if (positionals.length !== 1 || positionals[0] !== 'csp') throw new InputError(`expected the task "csp" or "dng" (kldm evaluate csp|dng ...), got "${positionals.join(' ')}"`);
     const csv = values['dataset-csv'];
     if (Boolean(values.dataset) === Boolean(csv)) throw new InputError('give exactly one of --dataset <name> or --dataset-csv <file>');
     if (csv && values.split !== undefined) throw new InputError('--split goes with --dataset, not with --dataset-csv');
