@@ -66,9 +66,9 @@ test('kldm evaluate dng on Perov-5 test structures', async (t) => {
 });
 
 test('kldm evaluate dng: clear errors for bad arguments', async () => {
-  const missing = await capture(['evaluate', 'dng', '--dataset', 'perov_5', '--generated', 'x.jsonl']);
+  const missing = await capture(['evaluate', 'dng', '--dataset', 'perov_5']);
   assert.equal(missing.code, 2);
-  assert.match(missing.err, /--magpie is required/);
+  assert.match(missing.err, /--generated is required/);
   const cut = await capture(['evaluate', 'dng', '--dataset', 'perov_5', '--generated', 'x.jsonl', '--magpie', '.', '--cov-cutoffs', '0.4']);
   assert.equal(cut.code, 2);
   assert.match(cut.err, /--cov-cutoffs/);
