@@ -81,7 +81,12 @@ test('connection cut mid-body: resumed with a Range request in the same fetch, v
   await fetchAsset('perov_5', { from: `${server.base}/cut`, quiet: true });
   const reqs = server.requests.slice(before).filter((r) => r.url.endsWith('/data/perov_5/train.csv.gz'));
   const size = statSync(join(testMirrorDir(), 'data/perov_5/train.csv.gz')).size;
-  assert.deepEqual(reqs.map((r) => r.range), [undefined, `bytes=${Math.floor(size / 2)}-`]);
+  // the server cuts after sending half; the client resumes from what reached its .part file, which is at most
+  // that (bytes still in flight when the socket was destroyed are lost; how many depends on timing)
+  assert.equal(reqs.length, 2);
+  assert.equal(reqs[0]!.range, undefined);
+  const start = Number(/^bytes=(\d+)-$/.exec(reqs[1]!.range ?? '')?.[1]);
+  assert.ok(start > 0 && start <= Math.floor(size / 2), `resumed from ${reqs[1]!.range} (cut at ${Math.floor(size / 2)})`);
   assert.equal(sha256(readFileSync(assetPath('perov_5', 'train'))), sha256(mirrorFile('data/perov_5/train.csv.gz')));
 });
 
