@@ -70,6 +70,11 @@ export function readCifCsv(path: string): { materialIds: string[]; cifs: string[
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  return cifCsvFromBytes(buf, path);
+}
+
+/** readCifCsv on a file's bytes; `path` names the file in errors */
+export function cifCsvFromBytes(buf: Buffer, path: string): { materialIds: string[]; cifs: string[] } {
   let text: string;
   if (buf[0] === 0x1f && buf[1] === 0x8b) {
     try {

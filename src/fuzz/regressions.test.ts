@@ -79,7 +79,8 @@ test('structure JSON: wrong types are InputErrors naming the field, not TypeErro
 test('--dataset-csv: a corrupt .gz is an InputError naming the file (was a raw zlib error)', () => {
   const gz = gzipSync('material_id,cif\n');
   gz[gz.length - 5] ^= 0xff; // breaks the length/CRC trailer
-  assert.throws(() => csvTargetsFromBytes(Buffer.from('not gzip'), 'c.csv.gz'), isInput(/c\.csv\.gz: not a valid gzip file/));
+  // gzip is told apart by its magic bytes (readCifCsv): text named .gz is read as text, and fails as a CSV naming the file
+  assert.throws(() => csvTargetsFromBytes(Buffer.from('not gzip'), 'c.csv.gz'), isInput(/c\.csv\.gz/));
   assert.throws(() => csvTargetsFromBytes(gz, 'c.csv.gz'), isInput(/not a valid gzip file/));
 });
 

@@ -3,9 +3,8 @@
  * gzipped, with material_id and cif columns; each CIF gives the composition and atom order.
  */
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { InputError } from '../util/errors.js';
-import { column, parseCsv } from '../data/csv.js';
+import { cifCsvFromBytes } from '../data/source.js';
 import { readCif } from '../crystal/io/cif.js';
 import { atomicNumber } from '../crystal/elements.js';
 import { KldmError } from '../util/errors.js';
@@ -23,23 +22,10 @@ export function readCsvTargets(path: string): SampleTarget[] {
 
 /** The targets of a CSV file's bytes (gunzipped when `path` ends in .gz); `path` names the file in errors. */
 export function csvTargetsFromBytes(buf: Buffer, path: string): SampleTarget[] {
-  let text: string;
-  if (path.endsWith('.gz')) {
-    try {
-      text = gunzipSync(buf).toString('utf8');
-    } catch (err) {
-      throw new InputError(`${path}: not a valid gzip file (${(err as Error).message})`);
-    }
-  } else {
-    text = buf.toString('utf8');
-  }
-  const table = parseCsv(text, path);
-  const ids = column(table, 'material_id', path);
-  const cifs = column(table, 'cif', path);
+  const { materialIds: ids, cifs } = cifCsvFromBytes(buf, path);
   const out: SampleTarget[] = [];
   for (let i = 0; i < ids.length; i++) {
     const where = `${path} row ${i + 1} (material_id ${ids[i]})`;
-    if (!ids[i]!.trim()) throw new InputError(`${path} row ${i + 1}: empty material_id`);
     let species: string[];
     try {
       species = readCif(cifs[i]!).species;
