@@ -10,10 +10,12 @@ import { dataCommand } from './data.js';
 import { trainCommand } from './train.js';
 import { sampleCommand } from './sample.js';
 import { predictCommand } from './predict.js';
+import { generateCommand } from './generate.js';
 import { plotCommand } from './plot.js';
 
 export const commands: Command[] = [
   predictCommand,
+  generateCommand,
   sampleCommand,
   evaluateCommand,
   matchCommand,
