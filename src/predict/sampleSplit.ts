@@ -21,6 +21,7 @@ import { InputError, KldmError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { edgeBudgetBatchSize } from '../training/batches.js';
+import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 
 export interface SampleTarget {
   materialId: string;
@@ -43,6 +44,8 @@ export interface SampleSplitOptions {
   batchSize?: number;
   signal?: AbortSignal;
   quiet?: boolean;
+  /** the network is a DNG model: the compositions' types are held fixed, CSP-style (typeSampler.ts) */
+  typeDiffusion?: TypeDiffusionSpec;
 }
 
 export interface SampleSplitSummary {
@@ -130,7 +133,9 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
     const batchStart = alreadyDone + written;
     let result;
     try {
-      result = await sampleCsp(opts.net, { layout, types }, rng, {
+      const td = opts.typeDiffusion;
+      const fixedTypes = td ? { typeDiffusion: { kind: td.kind, maskSchedule: td.maskSchedule, fixed: types } } : {};
+      result = await sampleCsp(opts.net, { layout, types, ...fixedTypes }, rng, {
         method: opts.sampler ?? 'pc',
         nSteps: opts.steps ?? 1000,
         tFinal: opts.tFinal ?? 1e-3,
