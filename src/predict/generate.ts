@@ -37,6 +37,10 @@ import { edgeBudgetBatchSize } from '../training/batches.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { dngTypeDiffusion, getModel, loadModelNetwork } from './registry.js';
+import { readCheckpoint } from '../training/trainer.js';
+import { paramsFromTensors } from '../training/model.js';
+import { CSPVNet } from '../network/cspvnet.js';
+import { basename, dirname as parentDir } from 'node:path';
 import type { SamplerName, TrajectoryFrame } from './types.js';
 
 /** Caps of one request (the CLI writes to a file and may go far beyond the in-memory cap). */
@@ -342,6 +346,22 @@ export function dngModelInfo(name: string): { net: ScoreNetwork; info: DngModelI
   return {
     net: loadModelNetwork(entry),
     info: { name: m.name, stats: m.latticeStats, types, atomCounts: m.trainingRange.atomCounts ?? null, trainingElements: m.trainingRange.elements },
+  };
+}
+
+/**
+ * The network and DngModelInfo of a DNG training checkpoint (EMA weights when present, as
+ * `kldm sample --checkpoint`); named after its run directory.
+ */
+export function dngCheckpointInfo(path: string): { net: ScoreNetwork; info: DngModelInfo; usedEma: boolean } {
+  const { meta, tensors } = readCheckpoint(path);
+  if (meta.config.task !== 'dng') throw new InputError(`${path} is a crystal-structure-prediction checkpoint; de-novo generation needs a DNG run (kldm train --task dng)`);
+  const { params, usedEma } = paramsFromTensors(meta.netConfig, tensors, true, path);
+  const name = basename(parentDir(path)).replace(/[^A-Za-z0-9._-]+/g, '_') || 'checkpoint';
+  return {
+    net: new CSPVNet(meta.netConfig, params),
+    info: { name, stats: meta.latticeStats, types: meta.config.types, atomCounts: meta.trainingRange.atomCounts ?? null, trainingElements: meta.trainingRange.elements },
+    usedEma,
   };
 }
 

@@ -12,7 +12,7 @@ import { exportModel } from '../../predict/registry.js';
 const userError = (pattern: RegExp) => (e: unknown): boolean => e instanceof InputError && pattern.test(e.message);
 
 test('kldm generate rejects bad arguments with one clear message', async () => {
-  await assert.rejects(generateCommand.run(['--n', '3', '--out', 'x.jsonl']), userError(/--model <name> is required/));
+  await assert.rejects(generateCommand.run(['--n', '3', '--out', 'x.jsonl']), userError(/exactly one of --model <name>/));
   await assert.rejects(generateCommand.run(['--model', 'm', '--n', '3']), userError(/--out <file.jsonl \| dir> is required/));
   await assert.rejects(generateCommand.run(['--model', 'm', '--out', 'x.jsonl', '--sampler', 'ode']), userError(/--sampler must be pc or em/));
   await assert.rejects(generateCommand.run(['--model', 'm', '--out', 'x.jsonl', '--trajectory']), userError(/--trajectory needs --out <dir>/));
@@ -24,8 +24,10 @@ test('kldm generate rejects bad arguments with one clear message', async () => {
 test('kldm generate with a DNG model: JSONL resumable, a folder with structures and type trajectories; a CSP model is refused', async () => {
   const models = mkdtempSync(join(tmpdir(), 'kldm-gen-models-'));
   const data = miniPerov5();
+  const runDirs: Record<string, string> = {};
   for (const task of ['dng', 'csp'] as const) {
     const runDir = mkdtempSync(join(tmpdir(), 'kldm-gen-run-'));
+    runDirs[task] = runDir;
     await train({ dataset: 'perov_5', config: tinyConfig({ task, optim: { batchSize: 8 }, validation: { everyEpochs: 0 } }), runDir, maxSteps: 4, train: data.train, stats: data.stats, statusStream: null });
     exportModel(join(runDir, 'last.ckpt'), { name: `gen-${task}`, description: 'test', root: models });
   }
@@ -50,6 +52,10 @@ test('kldm generate with a DNG model: JSONL resumable, a folder with structures 
     for (const l of readFileSync(join(dir, 'generated.jsonl'), 'utf8').trim().split('\n')) {
       assert.match((JSON.parse(l) as { composition: string }).composition, /^((Sr|Ti|O)\d*)+$/);
     }
+    const fromCkpt = join(out, 'ckpt.jsonl');
+    assert.equal(await generateCommand.run(['--checkpoint', join(runDirs['dng']!, 'last.ckpt'), '--n', '2', '--steps', '3', '--out', fromCkpt, '--quiet']), 0);
+    assert.equal(readFileSync(fromCkpt, 'utf8').trim().split('\n').length, 2);
+    await assert.rejects(generateCommand.run(['--checkpoint', join(runDirs['csp']!, 'last.ckpt'), '--out', join(out, 'c.jsonl')]), userError(/crystal-structure-prediction checkpoint/));
     await assert.rejects(generateCommand.run(['--model', 'gen-csp', '--n', '1', '--out', join(out, 'csp.jsonl')]), userError(/crystal-structure-prediction model/));
   } finally {
     console.log = log;

@@ -11,12 +11,12 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { formatStructure, STRUCTURE_FORMATS, type StructureFormat } from '../../crystal/io/index.js';
 import { trajectoryToExtxyz } from '../../predict/trajectory.js';
-import { generateStructures, GENERATE_LIMITS, type GenerateOptions } from '../../predict/generate.js';
+import { dngCheckpointInfo, generateStructures, generateWithNetwork, GENERATE_LIMITS, type GenerateOptions } from '../../predict/generate.js';
 import { parseAtomCountPrior } from '../../sampling/atomCountPrior.js';
 import type { SamplerName } from '../../predict/types.js';
 import { intOptionOr as intFlag } from '../args.js';
 
-const usage = `Usage: kldm generate --model <name> --n <count> --out <file.jsonl | dir> [options]
+const usage = `Usage: kldm generate (--model <name> | --checkpoint <file>) --n <count> --out <file.jsonl | dir> [options]
 
 Generates new crystals (types, positions and lattice) with a de-novo generation (DNG) model.
 Atom counts follow the model's training distribution (spec §5.4) unless --atoms/--atoms-range say
@@ -25,6 +25,7 @@ continues an interrupted run.
 
 Options:
   --model <name>          a DNG model (kldm predict --list-models)
+  --checkpoint <file>     or a DNG training checkpoint (EMA weights when present; named after its run folder)
   --n <count>             number of structures (default 1)
   --atoms <N>             every structure has N atoms
   --atoms-range <a-b>     atom counts uniform over a..b (inclusive)
@@ -58,6 +59,7 @@ export const generateCommand: Command = {
       allowPositionals: false,
       options: {
         model: { type: 'string' },
+        checkpoint: { type: 'string' },
         n: { type: 'string' },
         atoms: { type: 'string' },
         'atoms-range': { type: 'string' },
@@ -76,7 +78,7 @@ export const generateCommand: Command = {
         quiet: { type: 'boolean', default: false },
       },
     });
-    if (!values.model) throw new InputError('--model <name> is required (a DNG model; kldm predict --list-models)');
+    if (Boolean(values.model) === Boolean(values.checkpoint)) throw new InputError('give exactly one of --model <name> (a DNG model; kldm predict --list-models) or --checkpoint <file>');
     if (!values.out) throw new InputError('--out <file.jsonl | dir> is required');
     const sampler = values.sampler as SamplerName;
     if (sampler !== 'pc' && sampler !== 'em') throw new InputError(`--sampler must be pc or em, got "${values.sampler}"`);
@@ -97,8 +99,7 @@ export const generateCommand: Command = {
     if (elements !== undefined && elements.length === 0) throw new InputError('--elements: give element symbols separated by commas, e.g. Li,Fe,P,O');
     const jsonlPath = toFile ? values.out : join(values.out, 'generated.jsonl');
 
-    const opts: GenerateOptions & { model: string } = {
-      model: values.model,
+    const opts: GenerateOptions = {
       n,
       sampler,
       steps,
@@ -119,9 +120,12 @@ export const generateCommand: Command = {
     const ext = format === 'poscar' ? 'vasp' : format;
     let files = 0;
     try {
-      const result = await generateStructures({
-        ...opts,
-        signal: controller.signal,
+      const run = { ...opts, signal: controller.signal };
+      const fromCheckpoint = values.checkpoint ? dngCheckpointInfo(values.checkpoint) : null;
+      const generate = (o: GenerateOptions): ReturnType<typeof generateStructures> =>
+        fromCheckpoint ? generateWithNetwork(fromCheckpoint.net, fromCheckpoint.info, o) : generateStructures({ ...o, model: values.model! });
+      const result = await generate({
+        ...run,
         onProgress: (p) => progress.update(p.done),
         onBatch: (batch) => {
           if (toFile || values.trajectory) return;
