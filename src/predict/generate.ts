@@ -16,7 +16,7 @@
  * bit for bit, and a resumed one is reproducible given where it was interrupted.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { LatticeStats } from '../data/types.js';
 import type { Structure } from '../crystal/types.js';
 import { writeCif } from '../crystal/io/cif.js';
@@ -40,7 +40,6 @@ import { dngTypeDiffusion, getModel, loadModelNetwork } from './registry.js';
 import { readCheckpoint } from '../training/trainer.js';
 import { paramsFromTensors } from '../training/model.js';
 import { CSPVNet } from '../network/cspvnet.js';
-import { basename, dirname as parentDir } from 'node:path';
 import type { SamplerName, TrajectoryFrame } from './types.js';
 
 /** Caps of one request (the CLI writes to a file and may go far beyond the in-memory cap). */
@@ -357,7 +356,7 @@ export function dngCheckpointInfo(path: string): { net: ScoreNetwork; info: DngM
   const { meta, tensors } = readCheckpoint(path);
   if (meta.config.task !== 'dng') throw new InputError(`${path} is a crystal-structure-prediction checkpoint; de-novo generation needs a DNG run (kldm train --task dng)`);
   const { params, usedEma } = paramsFromTensors(meta.netConfig, tensors, true, path);
-  const name = basename(parentDir(path)).replace(/[^A-Za-z0-9._-]+/g, '_') || 'checkpoint';
+  const name = basename(dirname(path)).replace(/[^A-Za-z0-9._-]+/g, '_') || 'checkpoint';
   return {
     net: new CSPVNet(meta.netConfig, params),
     info: { name, stats: meta.latticeStats, types: meta.config.types, atomCounts: meta.trainingRange.atomCounts ?? null, trainingElements: meta.trainingRange.elements },
