@@ -9,12 +9,15 @@
  *
  *   npm run bench:sampling [-- --steps 10 --models perov5-cpu-small,mp20-cpu-small --scales 0.5,1,2 --json]
  *
+ * DNG models (task 'dng', docs/dng.md) are timed on the same batches with their types generated
+ * too (the type process of their variant); their line also gives structures per second at 1000 steps.
+ *
  * A measurement, not a test: the load average is printed beside it, and CPU seconds of this process
  * (all threads) per step are reported too, which vary less than wall time when other jobs share the cores.
  */
 import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
-import { getModel, loadModelNetwork } from '../../src/predict/registry.js';
+import { dngTypeDiffusion, getModel, loadModelNetwork } from '../../src/predict/registry.js';
 import { loadSplit } from '../../src/data/prepare.js';
 import { makeLayout, type NetInput, type NetOutput, type ScoreNetwork } from '../../src/network/types.js';
 import { CspSampler, type SamplerMethod } from '../../src/sampling/sampler.js';
@@ -69,6 +72,7 @@ process.stdout.write(`${timedSteps} timed steps after 2 warm-up steps; KLDM_THRE
 for (const name of values.models.split(',')) {
   const entry = getModel(name);
   const net = new TimedNetwork(loadModelNetwork(entry));
+  const dng = entry.manifest.task === 'dng' ? dngTypeDiffusion(entry.manifest) : null;
   const test = loadSplit(entry.manifest.dataset, 'test');
   const counts: number[] = [];
   for (let g = 0; g + 1 < test.atomOffsets.length; g++) counts.push(test.atomOffsets[g + 1]! - test.atomOffsets[g]!);
@@ -81,7 +85,8 @@ for (const name of values.models.split(',')) {
     for (let g = 0; g < crystals; g++) edges += counts[g]! * (counts[g]! - 1);
     for (const sampler of samplers) {
       // a 1000-step grid; the timed steps are taken from its start (the cost per step does not depend on t)
-      const s = new CspSampler(net, { layout, types }, new Rng(7), { method: sampler, nSteps: 1000 });
+      const typeDiffusion = dng ? { typeDiffusion: { kind: dng.kind, maskSchedule: dng.maskSchedule } } : {};
+      const s = new CspSampler(net, { layout, types, ...typeDiffusion }, new Rng(7), { method: sampler, nSteps: 1000 });
       s.prior();
       s.step(0);
       s.step(1);
@@ -109,7 +114,8 @@ for (const name of values.models.split(',')) {
       process.stdout.write(
         `${name.padEnd(16)} ${sampler.toUpperCase()} batch ${String(crystals).padStart(4)} (${String(edges).padStart(6)} edges${scale === 1 ? ', default' : ''}): ` +
           `${(wall * 1000).toFixed(1)} ms/step (CPU ${(cpu * 1000).toFixed(1)} ms), network ${(r.networkShare * 100).toFixed(1)} %, ` +
-          `${rate.toFixed(0)} crystal-steps/s, full test (${counts.length}) @1 ≈ ${r.fullTestMinutes.toFixed(1)} min\n`,
+          `${rate.toFixed(0)} crystal-steps/s, ` +
+          (dng ? `DNG ${dng.kind}: ${(rate / 1000).toFixed(2)} structures/s at 1000 steps\n` : `full test (${counts.length}) @1 ≈ ${r.fullTestMinutes.toFixed(1)} min\n`),
       );
     }
   }

@@ -86,3 +86,19 @@ export {
   type MaskSchedule,
 } from './masking.js';
 export { numAnalogBits, oneHotTypes, argmaxTypes, analogBitsEncode, analogBitsDecode } from './continuousTypes.js';
+export {
+  TYPE_DIFFUSION_KINDS,
+  DEFAULT_TYPE_DIFFUSION,
+  isTypeDiffusionKind,
+  typeStateWidth,
+  dngNetworkFields,
+  encodeTypes,
+  timeOfAtoms,
+  noisyTypesFrom,
+  sliceNoisyTypes,
+  typeLoss,
+  type TypeDiffusionKind,
+  type TypeDiffusionSpec,
+  type NoisyTypes,
+} from './typeDiffusion.js';
+export { makeNoisyDngBatch, dngLoss, type NoisyDngBatch, type DngLoss } from './dngLoss.js';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
 import {
   MASK_ID,
+  NUM_TYPE_CLASSES,
   maskKeepProbability,
   maskKeepProbabilityDerivative,
   maskLossWeight,
@@ -114,4 +115,14 @@ test('one-hot and analog bits (§5.1-5.2, §14.7: Fe = 0011010)', () => {
   assert.equal(oh[3], 1);
   assert.equal(oh[17], 1);
   assert.deepEqual(Array.from(argmaxTypes(oh, 10)), [3, 7]);
+});
+
+test('maskingReverseStep never picks a class of zero probability, even when rounding leaves the cumulative sum below the draw', () => {
+  // 7 equal classes: the float64 sum of the probabilities is 0.9999999999999998 < u/q below
+  const logits = new Float32Array(NUM_TYPE_CLASSES).fill(-Infinity);
+  for (const c of [3, 8, 11, 20, 26, 30, 42]) logits[c] = 0;
+  const types = Int32Array.from([MASK_ID]);
+  const q = 0.5;
+  maskingReverseStep(types, logits, q, { uniform: () => q * (1 - 2 ** -53) });
+  assert.equal(types[0], 42);
 });

@@ -131,13 +131,14 @@ export function maskingReverseStep(
     // u/q is uniform on [0,1) given u < q: pick the class by inverse CDF of the softmax
     const target = u / q;
     let acc = 0;
-    let chosen = K - 1;
+    // if rounding leaves the cumulative sum just below target, take the last class with non-zero
+    // probability (never one whose logit is −∞, e.g. an element excluded by the sampler)
+    let chosen = -1;
     for (let c = 0; c < K; c++) {
-      acc += Math.exp(lsm[c]!);
-      if (target < acc) {
-        chosen = c;
-        break;
-      }
+      const p = Math.exp(lsm[c]!);
+      if (p > 0) chosen = c;
+      acc += p;
+      if (target < acc) break;
     }
     types[i] = chosen;
   }

@@ -10,3 +10,8 @@ export {
 export { sampleSplit, type SampleTarget, type SampleSplitOptions, type SampleSplitSummary } from './sampleSplit.js';
 export { trajectoryToExtxyz } from './trajectory.js';
 export { modelCardMarkdown, writeModelCard, readCspReport, type CardEvaluation, type CspReportSummary } from './modelCard.js';
+export {
+  generateStructures, generateWithNetwork, dngModelInfo, GENERATE_LIMITS,
+  type GenerateOptions, type GenerateResult, type GeneratedStructure, type DngModelInfo,
+} from './generate.js';
+export { dngTypeDiffusion } from './registry.js';

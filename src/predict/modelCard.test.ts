@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { editCard, storedCard, type CardEvaluation, type CspReportSummary } from './modelCard.js';
+import { editCard, modelCardMarkdown, storedCard, type CardEvaluation, type CspReportSummary } from './modelCard.js';
 import type { ModelEntry } from './registry.js';
 
 const report = (mr: number, n = 100): CspReportSummary => ({ protocol: 'kldm', k: 1, n_materials: n, mr_at_1: mr, rmse_at_1: 0.1, mr_at_k: mr, rmse_at_k: 0.1, counts: { invalid: 0, missing: 0 } });
@@ -33,4 +33,22 @@ test('storedCard reads the stored rows, or an older manifest\'s metrics without 
   assert.deepEqual(storedCard(base), { evaluations: [{ label: 'EM, full test', commands: [], report: report(0.2) }], notes: '' });
   const withCard = { manifest: { metrics: {}, card: { evaluations: [row('PC', 0.3, ['c'])], notes: 'n' } }, dir: '/x' } as unknown as ModelEntry;
   assert.deepEqual(storedCard(withCard), { evaluations: [row('PC', 0.3, ['c'])], notes: 'n' });
+});
+
+test('a DNG model card names its type diffusion and the generated validity, without the CSP paper row', () => {
+  const entry = {
+    dir: '/nonexistent',
+    manifest: {
+      name: 'p5-dng', dataset: 'perov_5', task: 'dng', description: '', typeDiffusion: { kind: 'masking', maskSchedule: 'linear', simpleLoss: false },
+      netConfig: { hidden: 16, timeDim: 8, layers: 2, freqs: 4, numTypes: 101, layerNorm: true, zeroCog: true, smoothTypes: false, typeOutputs: 100 },
+      trainConfig: null, ema: true, trainingRange: { elements: [8, 22], minAtoms: 5, maxAtoms: 5 },
+      training: { epochs: 3, steps: 9, wallClockHours: 0.1, cpuCores: 2, seed: 42, finalTrainLoss: null,
+        finalValidation: { loss: 0.9, lossV: 0.3, lossL: 0.3, lossH: 2.1, matchRate: null, epoch: 3, structValidity: 0.85, compValidity: 0.98, generated: 128 } },
+      metrics: {},
+    },
+  } as unknown as ModelEntry;
+  const md = modelCardMarkdown(entry, []);
+  assert.match(md, /\| task \| DNG .*types: masking \(linear schedule\)/);
+  assert.match(md, /types 2\.1000\); 128 generated \(validation sampler\): structural validity 85\.00 %, composition 98\.00 %/);
+  assert.doesNotMatch(md, /Paper \(spec §11/);
 });

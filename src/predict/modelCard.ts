@@ -64,13 +64,22 @@ function rms(x: number | null): string {
 export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation[], notes = ''): string {
   const m = entry.manifest;
   const t = m.training;
-  const fv = t.finalValidation as { loss?: number; lossV?: number; lossL?: number; matchRate?: number | null; epoch?: number } | null;
+  const fv = t.finalValidation as {
+    loss?: number; lossV?: number; lossL?: number; matchRate?: number | null; epoch?: number;
+    lossH?: number; structValidity?: number; compValidity?: number; generated?: number;
+  } | null;
+  const dng = m.task === 'dng';
   const cfg = m.trainConfig;
   const lines: string[] = [];
-  lines.push(`# ${m.name}`, '', m.description || `KLDM crystal-structure-prediction model trained on ${m.dataset}.`, '');
+  lines.push(`# ${m.name}`, '', m.description || `KLDM ${dng ? 'de-novo generation' : 'crystal-structure-prediction'} model trained on ${m.dataset}.`, '');
   lines.push('## Model', '');
   lines.push('| field | value |', '|---|---|');
-  lines.push(`| task | CSP (compositions given; positions, velocities and lattice diffused), spec §3-§7 |`);
+  if (dng) {
+    const td = m.typeDiffusion;
+    lines.push(`| task | DNG (atom types, positions, velocities and lattice diffused), spec §3-§7; types: ${td ? `${td.kind}${td.kind === 'masking' ? ` (${td.maskSchedule} schedule${td.simpleLoss ? ', simple loss' : ''})` : ''}` : '?'} (§5, docs/dng.md) |`);
+  } else {
+    lines.push(`| task | CSP (compositions given; positions, velocities and lattice diffused), spec §3-§7 |`);
+  }
   lines.push(`| training data | ${m.dataset} train split (${m.trainingRange.minAtoms}-${m.trainingRange.maxAtoms} atoms per cell, ${m.trainingRange.elements.length} elements) |`);
   lines.push(`| network | CSPVNet H=${m.netConfig.hidden}, D_t=${m.netConfig.timeDim}, L=${m.netConfig.layers}, F=${m.netConfig.freqs}; ${countTrainableParams(m.netConfig).toLocaleString('en-US')} trainable parameters |`);
   if (cfg) {
@@ -94,8 +103,10 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   }
   if (fv && typeof fv.loss === 'number') {
     lines.push(
-      `| last validation (epoch ${(fv.epoch ?? 0) + offset}) | loss ${fv.loss.toFixed(4)} (velocity ${fv.lossV?.toFixed(4)}, lattice ${fv.lossL?.toFixed(4)})` +
-        `${typeof fv.matchRate === 'number' ? `, EM match rate ${pct(fv.matchRate)} % on the validation subset` : ''} |`,
+      `| last validation (epoch ${(fv.epoch ?? 0) + offset}) | loss ${fv.loss.toFixed(4)} (velocity ${fv.lossV?.toFixed(4)}, lattice ${fv.lossL?.toFixed(4)}` +
+        `${typeof fv.lossH === 'number' ? `, types ${fv.lossH.toFixed(4)}` : ''})` +
+        `${typeof fv.matchRate === 'number' ? `, EM match rate ${pct(fv.matchRate)} % on the validation subset` : ''}` +
+        `${typeof fv.structValidity === 'number' ? `; ${fv.generated} generated (validation sampler): structural validity ${pct(fv.structValidity)} %, composition ${pct(fv.compValidity ?? 0)} %` : ''} |`,
     );
   }
   const ft = t.finalTrainLoss as { loss?: number; lossV?: number; lossL?: number; epoch?: number } | null | undefined;
@@ -107,7 +118,7 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   if (existsSync(join(entry.dir, CURVES_FILE))) {
     lines.push(`Training and validation curves of the run (loss per part, validation match rate): [${CURVES_FILE}](${CURVES_FILE}).`, '');
   }
-  lines.push('## CSP metrics (measured)', '');
+  lines.push(dng ? '## CSP metrics with fixed types (measured)' : '## CSP metrics (measured)', '');
   if (evaluations.length === 0) {
     lines.push('Not evaluated yet.', '');
   } else {
@@ -120,7 +131,7 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
     }
     lines.push('');
   }
-  const paper = PAPER_X0[m.dataset];
+  const paper = dng ? undefined : PAPER_X0[m.dataset];
   if (paper) {
     lines.push('Paper (spec §11, KLDM-x0, H=512 L=6 trained on a GPU): ' +
       `EM @1 ${paper.em1[0]} % / ${paper.em1[1]}, PC @1 ${paper.pc1[0]} % / ${paper.pc1[1]}, ` +

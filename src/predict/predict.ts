@@ -19,7 +19,8 @@ import { decodeSamplerResult } from '../sampling/decode.js';
 import type { LatticeStats } from '../data/types.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { chooseModel, loadModelNetwork } from './registry.js';
+import { chooseModel, dngTypeDiffusion, loadModelNetwork } from './registry.js';
+import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 import type { PredictedStructure, PredictOptions, PredictResult, SamplerName, TrajectoryFrame } from './types.js';
 
 /** Caps that keep a single request bounded (CLI and web server). */
@@ -58,6 +59,11 @@ export interface PredictWithNetworkOptions extends PredictOptions {
   /** model name reported in the result */
   modelName: string;
   warnings?: string[];
+  /**
+   * The network is a DNG model (spec §5): the formula's types are held fixed, CSP-style
+   * (typeSampler.ts: masking feeds the clean ids, continuous variants re-noise them at each t).
+   */
+  typeDiffusion?: TypeDiffusionSpec;
 }
 
 /** predictStructures over an explicit network and lattice statistics (tests, custom checkpoints). */
@@ -89,7 +95,13 @@ export async function predictWithNetwork(
   const trajectories: TrajectoryFrame[][] = Array.from({ length: n }, () => []);
   // Drive the sampler step by step (as sampleCsp does) so that frames reach onFrame live and the
   // event loop sees aborts between steps.
-  const run = new CspSampler(net, { layout, types }, new Rng(seed), { method: sampler, nSteps: steps });
+  const td = options.typeDiffusion;
+  const run = new CspSampler(
+    net,
+    { layout, types, ...(td ? { typeDiffusion: { kind: td.kind, maskSchedule: td.maskSchedule, fixed: types } } : {}) },
+    new Rng(seed),
+    { method: sampler, nSteps: steps },
+  );
   const emit = (stepsDone: number): void => {
     const frame = run.frame(stepsDone);
     for (let g = 0; g < n; g++) {
@@ -136,6 +148,7 @@ export async function predictStructures(formula: string, options: PredictOptions
     ...options,
     modelName: entry.manifest.name,
     warnings,
+    ...(entry.manifest.task === 'dng' ? { typeDiffusion: dngTypeDiffusion(entry.manifest) } : {}),
   });
 }
 

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { elementSymbol } from '../crystal/elements.js';
 import type { TrainConfig } from '../training/config.js';
+import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 import { paramsFromTensors } from '../training/model.js';
 import { loadTensors, saveTensors } from '../training/tensorFile.js';
 import { readCheckpoint, type TrainingRange } from '../training/trainer.js';
@@ -33,7 +34,10 @@ export interface ModelManifest {
   name: string;
   /** benchmark dataset the model was trained on */
   dataset: string;
-  task: 'csp';
+  /** 'csp': types given; 'dng': de-novo generation, types diffused too (spec §5, docs/dng.md) */
+  task: 'csp' | 'dng';
+  /** DNG models: their type diffusion (spec §5) */
+  typeDiffusion?: TypeDiffusionSpec;
   description: string;
   /** preference among models covering a composition (higher wins) */
   rank: number;
@@ -115,6 +119,14 @@ export function getModel(name: string, root = modelsRoot()): ModelEntry {
   return m;
 }
 
+/** The type diffusion of a DNG model (error naming the model for a CSP one). */
+export function dngTypeDiffusion(m: ModelManifest): TypeDiffusionSpec {
+  if (m.task !== 'dng') throw new InputError(`model ${m.name} is a crystal-structure-prediction model (task ${m.task}); de-novo generation needs a DNG model (kldm predict --list-models)`);
+  const spec = m.typeDiffusion ?? (m.trainConfig?.task === 'dng' ? m.trainConfig.types : undefined);
+  if (!spec) throw new KldmError(`model ${m.name}: model.json has no typeDiffusion`);
+  return spec;
+}
+
 /** Whether the model's lattice statistics can decode cells of `numAtoms` atoms (spec §13.13). */
 export function coversAtomCount(m: ModelManifest, numAtoms: number): boolean {
   return m.latticeStats.byAtomCount[numAtoms] !== undefined;
@@ -153,7 +165,8 @@ export function chooseModel(atomicNumbers: readonly number[], name?: string, roo
     }
     return { entry, warnings: rangeWarnings(entry.manifest, atomicNumbers) };
   }
-  const models = listModels(root);
+  // without a name, only CSP models are candidates (a DNG model predicts a formula only when named)
+  const models = listModels(root).filter((e) => e.manifest.task !== 'dng');
   if (models.length === 0) throw new KldmError(`no models installed in ${root}`);
   const covering = models.filter((e) => coversAtomCount(e.manifest, n));
   if (covering.length === 0) {
@@ -204,7 +217,8 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
     kind: MODEL_KIND,
     name: opts.name,
     dataset: meta.dataset,
-    task: 'csp',
+    task: meta.config.task === 'dng' ? 'dng' : 'csp',
+    ...(meta.config.task === 'dng' ? { typeDiffusion: meta.config.types } : {}),
     description: opts.description,
     rank: opts.rank ?? 0,
     netConfig: meta.netConfig,

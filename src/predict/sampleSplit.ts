@@ -22,6 +22,7 @@ import { InputError, KldmError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { edgeBudgetBatchSize } from '../training/batches.js';
+import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 
 export interface SampleTarget {
   materialId: string;
@@ -44,6 +45,8 @@ export interface SampleSplitOptions {
   batchSize?: number;
   signal?: AbortSignal;
   quiet?: boolean;
+  /** the network is a DNG model: the compositions' types are held fixed, CSP-style (typeSampler.ts) */
+  typeDiffusion?: TypeDiffusionSpec;
 }
 
 export interface SampleSplitSummary {
@@ -107,6 +110,8 @@ export function planSampleBatches(targets: readonly SampleTarget[], k: number, b
 
 export interface SampleBatchOptions {
   seed: number;
+  /** a DNG model sampled CSP-style: its type process with the types held fixed (spec §5, docs/dng.md) */
+  typeDiffusion?: TypeDiffusionSpec | undefined;
   sampler: SamplerMethod;
   steps: number;
   tFinal: number;
@@ -129,7 +134,9 @@ export async function sampleBatchLines(
   const types = new Int32Array(layout.numAtoms);
   for (let g = 0; g < batch.length; g++) types.set(batch[g]!.target.atomicNumbers, layout.atomOffsets[g]!);
   const rng = new Rng((o.seed * 1_000_003 + batch[0]!.index) >>> 0);
-  const result = await sampleCsp(net, { layout, types }, rng, {
+  const td = o.typeDiffusion;
+  const fixedTypes = td ? { typeDiffusion: { kind: td.kind, maskSchedule: td.maskSchedule, fixed: types } } : {};
+  const result = await sampleCsp(net, { layout, types, ...fixedTypes }, rng, {
     method: o.sampler,
     nSteps: o.steps,
     tFinal: o.tFinal,
@@ -199,6 +206,7 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
         seed,
         sampler: opts.sampler ?? 'pc',
         steps: opts.steps ?? 1000,
+        typeDiffusion: opts.typeDiffusion,
         tFinal: opts.tFinal ?? 1e-3,
         signal: opts.signal,
         onProgress: (step, n) => progress.update(batchStart + Math.floor((missing.length * step) / n)),

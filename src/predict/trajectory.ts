@@ -2,7 +2,8 @@
  * Denoising trajectories as multi-frame extended XYZ (ASE / OVITO readable): one frame per
  * recorded state, Cartesian positions in Å, and the TDM velocities (spec §3: network-scale
  * v = u/2π, fractional units per unit of internal time s) converted to Cartesian Å per unit s,
- * stored as the per-atom property `vel`. The comment line carries the network time t.
+ * stored as the per-atom property `vel`. The comment line carries the network time t. De-novo
+ * frames carry their own species (the types change along the trajectory; 'X' = masked).
  */
 import { fracToCart } from '../crystal/lattice.js';
 import type { TrajectoryFrame } from './types.js';
@@ -16,7 +17,7 @@ export function trajectoryToExtxyz(species: readonly string[], frames: readonly 
     out += `${species.length}\nLattice="${lattice}" Properties=species:S:1:pos:R:3:vel:R:3 pbc="T T T" time=${fr.t.toFixed(6)} sample=${sample}\n`;
     for (let i = 0; i < species.length; i++) {
       const p = [cart[3 * i]!, cart[3 * i + 1]!, cart[3 * i + 2]!, vel[3 * i]!, vel[3 * i + 1]!, vel[3 * i + 2]!];
-      out += `${species[i]!.padEnd(2)} ${p.map((x) => x.toFixed(8).padStart(14)).join(' ')}\n`;
+      out += `${(fr.species?.[i] ?? species[i]!).padEnd(2)} ${p.map((x) => x.toFixed(8).padStart(14)).join(' ')}\n`;
     }
   }
   return out;

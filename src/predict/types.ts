@@ -34,6 +34,8 @@ export interface TrajectoryFrame {
   frac: number[];
   /** network-scale velocities, N*3 */
   vel: number[];
+  /** de-novo generation: the species of this frame ('X' where the type is still masked) */
+  species?: string[];
 }
 
 export interface PredictedStructure {

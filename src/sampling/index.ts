@@ -24,3 +24,8 @@ export {
   vpEmStep,
   vpPredictorStep,
 } from './steps.js';
+export { TypeSampler, allElementClasses, allowedClassesOf, type TypeSamplerOptions } from './typeSampler.js';
+export {
+  atomCountHistogram, parseAtomCountPrior, priorSupport, checkPriorAgainstStats, drawAtomCounts,
+  type AtomCountHistogram, type AtomCountPrior,
+} from './atomCountPrior.js';

@@ -28,6 +28,7 @@ import {
   vpEmStep,
   vpPredictorStep,
 } from './steps.js';
+import { TypeSampler, type TypeSamplerOptions } from './typeSampler.js';
 
 const TWO_PI = 2 * Math.PI;
 
@@ -36,8 +37,13 @@ export type SamplerMethod = 'em' | 'pc';
 /** What the sampler needs to know about the crystals to generate (CSP: composition and atom order). */
 export interface CspSamplingBatch {
   layout: BatchLayout;
-  /** atomic numbers, N (given, clean) */
+  /** atomic numbers, N (given, clean); ignored (any length-N array) when typeDiffusion is set */
   types: Int32Array;
+  /**
+   * De-novo generation (spec §5, §7): the types are generated too, by this type diffusion (or held
+   * fixed with `fixed`); the result's `types` are then the generated ids.
+   */
+  typeDiffusion?: TypeSamplerOptions;
 }
 
 export interface SamplerOptions {
@@ -78,6 +84,8 @@ export interface TrajectoryFrame {
   vel: Float32Array;
   /** lattice features l, G*6 */
   lattice: Float32Array;
+  /** DNG: the atom types of this state, N (MASK_ID = 100 where still masked; continuous variants decoded, §7.3) */
+  types?: Int32Array;
 }
 
 export interface SamplerResult {
@@ -161,6 +169,8 @@ export class CspSampler {
   private readonly xi: Float64Array;
   private readonly z: Float64Array;
   private readonly latticeOffsets: Int32Array;
+  /** DNG type process (null for CSP) */
+  readonly typeSampler: TypeSampler | null;
 
   constructor(
     private readonly net: ScoreNetwork,
@@ -182,6 +192,7 @@ export class CspSampler {
     this.xi = new Float64Array(n);
     this.z = new Float64Array(G * 6);
     this.latticeOffsets = crystalGroupOffsets(G, 6);
+    this.typeSampler = batch.typeDiffusion ? new TypeSampler(layout, batch.typeDiffusion) : null;
     this.input = {
       layout,
       t: new Float32Array(G),
@@ -198,6 +209,7 @@ export class CspSampler {
     this.x.set(st.x);
     this.u.set(st.u);
     for (let j = 0; j < this.l.length; j++) this.l[j] = this.rng.normal();
+    this.typeSampler?.prior(this.rng);
   }
 
   /** One network call at the current state and time t; fills the two scores (§3.5, §4). */
@@ -209,6 +221,7 @@ export class CspSampler {
       inp.vel[j] = this.u[j]! / TWO_PI;
     }
     for (let j = 0; j < this.l.length; j++) inp.lattice[j] = this.l[j]!;
+    this.typeSampler?.fillInput(inp, t, this.rng);
     const out: NetOutput = this.net.predict(inp);
     this.networkCalls++;
     if (out.v.length !== this.x.length || out.l.length !== this.l.length) {
@@ -216,6 +229,7 @@ export class CspSampler {
     }
     velocityScore(this.scoreU, out.v, this.u, t, this.options.tdmParameterisation);
     vpScore(this.scoreL, out.l, this.l, t, this.options.latticeParameterisation, this.options.latticeSchedule);
+    this.typeSampler?.readOutput(out.h, t);
   }
 
   private drawNoise(): void {
@@ -236,6 +250,7 @@ export class CspSampler {
       this.drawNoise();
       tdmEmStep(this.x, this.u, this.scoreU, this.xi, h);
       vpEmStep(this.l, this.scoreL, this.z, t, dt, o.latticeSchedule);
+      this.typeSampler?.emStep(t, dt, this.rng);
       return;
     }
     // §7.2 corrector(s), network call #1 at (state, t)
@@ -244,11 +259,13 @@ export class CspSampler {
       this.drawNoise();
       tdmCorrectorStep(this.x, this.u, this.scoreU, this.xi, this.batch.layout, o.tau, h, o.correctPos);
       langevinCorrectorStep(this.l, this.scoreL, this.z, this.latticeOffsets, o.tau);
+      this.typeSampler?.correctorStep(o.tau, this.rng);
     }
     // §7.2 predictor, network call #2 at the corrected state, same t
     this.scores(t);
     tdmPredictorStep(this.x, this.u, this.scoreU, s, h);
     vpPredictorStep(this.l, this.scoreL, t, dt, o.latticeSchedule);
+    this.typeSampler?.predictorStep(t, dt, this.rng);
   }
 
   /** Network-scale snapshot of the current state after `stepsDone` steps. */
@@ -260,7 +277,9 @@ export class CspSampler {
       pos[j] = wrap1(this.x[j]! / TWO_PI);
       vel[j] = this.u[j]! / TWO_PI;
     }
-    return { step: stepsDone, t: this.grid[stepsDone]!, pos, vel, lattice: Float32Array.from(this.l) };
+    const frame: TrajectoryFrame = { step: stepsDone, t: this.grid[stepsDone]!, pos, vel, lattice: Float32Array.from(this.l) };
+    if (this.typeSampler) frame.types = this.typeSampler.currentIds();
+    return frame;
   }
 
   /** Final projection (§7.3): velocities discarded, f = p mod 1, lattice features kept for decoding. */
@@ -275,7 +294,7 @@ export class CspSampler {
     }
     return {
       layout: this.batch.layout,
-      types: this.batch.types,
+      types: this.typeSampler ? this.typeSampler.finalIds() : this.batch.types,
       pos,
       frac,
       lattice: Float64Array.from(this.l),

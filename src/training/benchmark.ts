@@ -9,7 +9,7 @@ import type { Kernels } from '../engine/kernels.js';
 import { cspLoss, makeNoisyCspBatch } from '../diffusion/loss.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
-import { netConfigOf, TrainableModel } from './model.js';
+import { netConfigOfTraining, TrainableModel } from './model.js';
 import type { CleanBatch } from './batches.js';
 
 /** Atom-count weights (index = N) of the benchmark datasets (spec constants file: empirical distributions). */
@@ -70,7 +70,7 @@ export function benchmarkSteps(config: TrainConfig, dataset: string, steps: numb
   const weights = ATOM_COUNT_DISTRIBUTIONS[dataset];
   if (!weights) throw new Error(`no atom-count distribution for ${dataset}`);
   const rng = new Rng(1);
-  const model = TrainableModel.fresh(netConfigOf(config.model), config.optim, config.schedule.emaDecay, rng, kernels);
+  const model = TrainableModel.fresh(netConfigOfTraining(config), config.optim, config.schedule.emaDecay, rng, kernels);
   const times: number[] = [];
   const fwd: number[] = [];
   for (let i = 0; i <= steps; i++) {

@@ -17,6 +17,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
+import { DEFAULT_TYPE_DIFFUSION, isTypeDiffusionKind, type TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 
 export interface ModelConfig {
   /** hidden width H (spec §2) */
@@ -60,7 +61,11 @@ export interface ValidationConfig {
   everyEpochs: number;
   /** validation loss on the first `lossSubset` validation crystals (spec §1.7/§13.14: 1024) */
   lossSubset: number;
-  /** match rate on the first `matchSubset` validation crystals (0 = skip sampling) */
+  /**
+   * CSP: match rate on the first `matchSubset` validation crystals (0 = skip sampling).
+   * DNG: number of structures generated (atom counts drawn from the training split) and scored for
+   * structural validity.
+   */
   matchSubset: number;
   sampler: 'em' | 'pc';
   /** reverse-diffusion steps of the validation sampler (spec §7.4: 1000) */
@@ -74,9 +79,16 @@ export interface CheckpointConfig {
   everySeconds: number;
 }
 
+/** What the model learns: crystal-structure prediction (types given) or de-novo generation (spec §6). */
+export type TrainTask = 'csp' | 'dng';
+
 export interface TrainConfig {
   /** preset name or file this config came from */
   name: string;
+  /** 'csp' (default) or 'dng' (types diffused too, spec §5-6) */
+  task: TrainTask;
+  /** DNG type diffusion (spec §5; ignored for CSP) */
+  types: TypeDiffusionSpec;
   model: ModelConfig;
   optim: OptimConfig;
   schedule: ScheduleConfig;
@@ -86,6 +98,8 @@ export interface TrainConfig {
 
 const PAPER: TrainConfig = {
   name: 'paper',
+  task: 'csp',
+  types: { ...DEFAULT_TYPE_DIFFUSION },
   model: { hidden: 512, timeDim: 256, layers: 6, frequencies: 128 },
   optim: { batchSize: 256, microBatch: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-12, amsgrad: true, warmupSteps: 0 },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 500 },
@@ -96,6 +110,8 @@ const PAPER: TrainConfig = {
 /** Perov-5 on 2 CPU cores (see docs/training.md for the measured step time). */
 const CPU_SMALL: TrainConfig = {
   name: 'cpu-small',
+  task: 'csp',
+  types: { ...DEFAULT_TYPE_DIFFUSION },
   model: { hidden: 128, timeDim: 64, layers: 4, frequencies: 32 },
   optim: { ...PAPER.optim },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 50 },
@@ -106,6 +122,8 @@ const CPU_SMALL: TrainConfig = {
 /** MP-20 on 2 CPU cores. */
 const CPU_MEDIUM: TrainConfig = {
   name: 'cpu-medium',
+  task: 'csp',
+  types: { ...DEFAULT_TYPE_DIFFUSION },
   model: { hidden: 192, timeDim: 64, layers: 4, frequencies: 32 },
   optim: { ...PAPER.optim },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 20 },
@@ -116,6 +134,8 @@ const CPU_MEDIUM: TrainConfig = {
 /** A tiny network for tests and smoke runs (seconds per epoch on Perov-5). */
 const TINY: TrainConfig = {
   name: 'tiny',
+  task: 'csp',
+  types: { ...DEFAULT_TYPE_DIFFUSION },
   model: { hidden: 16, timeDim: 8, layers: 2, frequencies: 4 },
   optim: { ...PAPER.optim, batchSize: 32 },
   schedule: { maxEpochs: 2, emaDecay: 0.999, emaStartEpoch: 0 },
@@ -275,4 +295,11 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
   checkNumber(v.samplerSteps, 'validation.samplerSteps', source, { int: true, min: 1 });
   checkNumber(v.finalTime, 'validation.finalTime', source, { min: 0, max: 0.5 });
   checkNumber(c.checkpoint.everySeconds, 'checkpoint.everySeconds', source, { min: 1 });
+  if (c.task !== 'csp' && c.task !== 'dng') throw new InputError(`${source}: "task" must be "csp" or "dng" (got ${JSON.stringify(c.task)})`);
+  const ty = c.types;
+  if (!isTypeDiffusionKind(ty.kind)) throw new InputError(`${source}: "types.kind" must be masking, onehot or bits (got ${JSON.stringify(ty.kind)})`);
+  if (ty.maskSchedule !== 'linear' && ty.maskSchedule !== 'cosine' && ty.maskSchedule !== 'poly2') {
+    throw new InputError(`${source}: "types.maskSchedule" must be linear, cosine or poly2 (got ${JSON.stringify(ty.maskSchedule)})`);
+  }
+  if (typeof ty.simpleLoss !== 'boolean') throw new InputError(`${source}: "types.simpleLoss" must be true or false`);
 }

@@ -5,7 +5,7 @@ export {
 } from './config.js';
 export { BatchSource, EpochBatcher, type CleanBatch, type EpochBatcherState } from './batches.js';
 export { latticeFeaturesOf } from './lattice-features.js';
-export { netConfigOf, TrainableModel, paramsFromTensors } from './model.js';
+export { netConfigOf, netConfigOfTraining, TrainableModel, paramsFromTensors } from './model.js';
 export {
   train, readCheckpoint, checkpointPaths, trainingRangeOf, CHECKPOINT_KIND, CHECKPOINT_VERSION,
   type TrainOptions, type TrainSummary, type CheckpointMeta, type TrainingRange, type BestRecord, type StopReason,

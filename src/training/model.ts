@@ -8,13 +8,23 @@ import { initParams, ParamStore } from '../network/params.js';
 import { AdamW, Ema } from '../network/optim.js';
 import type { Kernels } from '../engine/kernels.js';
 import type { Rng } from '../util/rng.js';
-import type { ModelConfig, OptimConfig } from './config.js';
+import type { ModelConfig, OptimConfig, TrainConfig } from './config.js';
+import { dngNetworkFields, type TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 import type { NamedTensor } from './tensorFile.js';
 import { KldmError } from '../util/errors.js';
 
-/** CSP network configuration of a training config (spec §2: 101 type rows, LayerNorm, zero_cog). */
-export function netConfigOf(m: ModelConfig): CSPVNetConfig {
-  return { hidden: m.hidden, timeDim: m.timeDim, layers: m.layers, freqs: m.frequencies, numTypes: 101, layerNorm: true, zeroCog: true };
+/**
+ * Network configuration of a training config: CSP (spec §2: 101 type rows, LayerNorm, zero_cog),
+ * or with `dng` the type input and head of its type diffusion (spec §2.4).
+ */
+export function netConfigOf(m: ModelConfig, dng?: TypeDiffusionSpec | null): CSPVNetConfig {
+  const base: CSPVNetConfig = { hidden: m.hidden, timeDim: m.timeDim, layers: m.layers, freqs: m.frequencies, numTypes: 101, layerNorm: true, zeroCog: true };
+  return dng ? { ...base, ...dngNetworkFields(dng.kind) } : base;
+}
+
+/** The network configuration of a whole training config (its task decides CSP or DNG). */
+export function netConfigOfTraining(c: TrainConfig): CSPVNetConfig {
+  return netConfigOf(c.model, c.task === 'dng' ? c.types : null);
 }
 
 export class TrainableModel {

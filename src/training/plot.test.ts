@@ -54,3 +54,21 @@ test('log-axis ticks: 1-2-5 per decade, powers of ten over many decades, every m
   assert.deepEqual(logTicks(l(0.22), l(0.48)), [0.3, 0.4]);
   assert.deepEqual(logTicks(l(0.15), l(0.45)), [0.2, 0.3, 0.4]);
 });
+
+test('DNG runs get the type loss and the generated validity curves', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'kldm-plot-')), 'log.jsonl');
+  const lines = [
+    { type: 'start', dataset: 'perov_5', config: 'cpu-small' },
+    { type: 'train', step: 20, loss: 1.5, lossV: 0.7, lossL: 0.3, lossH: 3.5 },
+    { type: 'val', step: 45, loss: 1.2, lossV: 0.5, lossL: 0.26, lossH: 2.8, matchRate: null, structValidity: 0.62, compValidity: 0.945 },
+  ].map((r) => JSON.stringify(r));
+  writeFileSync(path, lines.join('\n') + '\n');
+  const c = readRunCurves(path);
+  assert.deepEqual(c.trainH, [{ step: 20, value: 3.5 }]);
+  assert.deepEqual(c.valStructValidity, [{ step: 45, value: 62 }]);
+  assert.deepEqual(c.valCompValidity, [{ step: 45, value: 94.5 }]);
+  const svg = curvesSvg(c);
+  assert.match(svg, /validation: generated structures/);
+  assert.match(svg, /train types L_h/);
+  assert.doesNotMatch(svg, /validation match rate/);
+});

@@ -1,7 +1,8 @@
 /**
  * Training curves as a self-contained SVG (hand-written, no dependencies): from a run's
  * log.jsonl, (1) the joint loss (train running mean and validation) against the optimiser step on
- * a log scale, (2) its velocity and lattice parts, (3) the validation match rate.
+ * a log scale, (2) its velocity and lattice parts (and the type part of DNG runs), (3) the validation
+ * match rate, or for DNG runs the structural and composition validity of the generated batch.
  * Records replayed after a resume (same step logged twice) keep the latest value.
  */
 import { readJsonl } from '../util/jsonl.js';
@@ -27,6 +28,11 @@ export interface RunCurves {
   valL: CurvePoint[];
   /** percent */
   valMatch: CurvePoint[];
+  /** DNG runs (spec §5): type loss and the generated batch's validity (percent); empty for CSP */
+  trainH: CurvePoint[];
+  valH: CurvePoint[];
+  valStructValidity: CurvePoint[];
+  valCompValidity: CurvePoint[];
   title: string;
 }
 
@@ -37,6 +43,9 @@ interface LogRecord {
   lossV?: number;
   lossL?: number;
   matchRate?: number | null;
+  lossH?: number;
+  structValidity?: number;
+  compValidity?: number;
   dataset?: string;
   config?: string;
   initFrom?: { source?: string; epochs?: number; steps?: number };
@@ -89,6 +98,10 @@ export function readRunCurves(logPath: string, maxStep = Infinity): RunCurves {
     valV: series('val', (r) => r.lossV),
     valL: series('val', (r) => r.lossL),
     valMatch: series('val', (r) => (r.matchRate === null || r.matchRate === undefined ? null : 100 * r.matchRate)),
+    trainH: series('train', (r) => r.lossH),
+    valH: series('val', (r) => r.lossH),
+    valStructValidity: series('val', (r) => (r.structValidity === undefined ? null : 100 * r.structValidity)),
+    valCompValidity: series('val', (r) => (r.compValidity === undefined ? null : 100 * r.compValidity)),
   };
 }
 
@@ -199,7 +212,8 @@ function panel(x0: number, y0: number, w: number, h: number, title: string, seri
 
 /** The three-panel SVG of a run's curves. */
 export function curvesSvg(c: RunCurves): string {
-  const steps = [c.trainLoss, c.valLoss, c.valMatch].flatMap((pts) => pts.map((p) => p.step));
+  const steps = [c.trainLoss, c.valLoss, c.valMatch, c.valStructValidity].flatMap((pts) => pts.map((p) => p.step));
+  const dng = c.trainH.length > 0 || c.valH.length > 0 || c.valStructValidity.length > 0;
   const xlo = steps.length ? Math.min(...steps) : 0;
   const xhi = steps.length && Math.max(...steps) > xlo ? Math.max(...steps) : xlo + 1;
   const xRange: [number, number] = [xlo, xhi];
@@ -218,10 +232,21 @@ export function curvesSvg(c: RunCurves): string {
       { label: 'train lattice L_l', color: '#9467bd', points: c.trainL },
       { label: 'val velocity L_v', color: '#2ca02c', points: c.valV, dashed: true },
       { label: 'val lattice L_l', color: '#9467bd', points: c.valL, dashed: true },
+      ...(dng
+        ? [
+            { label: 'train types L_h', color: '#8c564b', points: c.trainH },
+            { label: 'val types L_h', color: '#8c564b', points: c.valH, dashed: true },
+          ]
+        : []),
     ], { logY: true, yLabel: 'loss (log scale)', xRange }),
-    panel(880, top, pw, ph, 'validation match rate', [{ label: 'match rate (EM sampler)', color: '#ff7f0e', points: c.valMatch }], {
-      logY: false, yLabel: 'percent', xRange, yRange: [0, 100],
-    }),
+    dng
+      ? panel(880, top, pw, ph, 'validation: generated structures', [
+          { label: 'structural validity', color: '#ff7f0e', points: c.valStructValidity },
+          { label: 'composition validity', color: '#17becf', points: c.valCompValidity },
+        ], { logY: false, yLabel: 'percent', xRange, yRange: [0, 100] })
+      : panel(880, top, pw, ph, 'validation match rate', [{ label: 'match rate (EM sampler)', color: '#ff7f0e', points: c.valMatch }], {
+          logY: false, yLabel: 'percent', xRange, yRange: [0, 100],
+        }),
   ];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`,

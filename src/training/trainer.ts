@@ -22,6 +22,8 @@ import { availableParallelism } from 'node:os';
 import type { LatticeStats, PreparedSplit } from '../data/types.js';
 import type { Kernels } from '../engine/kernels.js';
 import { makeNoisyCspBatch } from '../diffusion/loss.js';
+import { makeNoisyDngBatch } from '../diffusion/dngLoss.js';
+import { atomCountHistogram, type AtomCountHistogram } from '../sampling/atomCountPrior.js';
 import { accumulateGradients } from './step.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { KldmError } from '../util/errors.js';
@@ -30,9 +32,9 @@ import { formatDuration } from '../util/progress.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { BatchSource, EpochBatcher, type EpochBatcherState } from './batches.js';
 import type { TrainConfig } from './config.js';
-import { netConfigOf, TrainableModel } from './model.js';
+import { netConfigOfTraining, TrainableModel } from './model.js';
 import { loadTensors, saveTensors, type NamedTensor } from './tensorFile.js';
-import { validationLoss, validationMatchRate, type CspPairScorer, type ValidationResult } from './validate.js';
+import { validationGeneratedValidity, validationLoss, validationMatchRate, type CspPairScorer, type ValidationResult } from './validate.js';
 import type { CSPVNetConfig } from '../network/config.js';
 import type { WarmStart, WarmStartRecord } from './warmStart.js';
 
@@ -45,6 +47,8 @@ export interface TrainingRange {
   elements: number[];
   minAtoms: number;
   maxAtoms: number;
+  /** crystals per atom count in the training split: the DNG atom-count prior (spec §5.4); absent in older files */
+  atomCounts?: AtomCountHistogram;
 }
 
 export interface BestRecord {
@@ -75,11 +79,12 @@ export interface CheckpointMeta {
   lastValidation: (ValidationResult & { epoch: number; step: number }) | null;
   /**
    * mean training loss of the last completed epoch (null before the first); over all the epoch's steps
-   * when the checkpoint has `epochRunning`, else (older checkpoints) over the steps of the sitting that finished it
+   * when the checkpoint has `epochRunning`, else (older checkpoints) over the steps of the sitting that finished it;
+   * lossH (type loss) for DNG runs
    */
-  lastEpochLoss: { epoch: number; step: number; loss: number; lossV: number; lossL: number } | null;
+  lastEpochLoss: { epoch: number; step: number; loss: number; lossV: number; lossL: number; lossH?: number } | null;
   /** loss sums and step count of the current epoch so far, so a resumed run reports the same epoch mean (absent in older checkpoints) */
-  epochRunning?: { loss: number; lossV: number; lossL: number; steps: number };
+  epochRunning?: { loss: number; lossV: number; lossL: number; lossH?: number; steps: number };
   /** epochs fully done (batcher.epoch, plus 1 when the current epoch has no batches left) */
   epochsCompleted: number;
   /** cumulative wall-clock seconds spent in this run across sittings */
@@ -145,7 +150,7 @@ export function trainingRangeOf(split: PreparedSplit): TrainingRange {
     minAtoms = Math.min(minAtoms, n);
     maxAtoms = Math.max(maxAtoms, n);
   }
-  return { elements: [...seen].sort((a, b) => a - b), minAtoms, maxAtoms };
+  return { elements: [...seen].sort((a, b) => a - b), minAtoms, maxAtoms, atomCounts: atomCountHistogram(split) };
 }
 
 /** Reads a training checkpoint and checks its kind/version. */
@@ -201,7 +206,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const source = new BatchSource(opts.train, opts.stats);
   if (source.numCrystals === 0) throw new KldmError(`${opts.dataset}: the training split is empty`);
   const valSource = opts.val ? new BatchSource(opts.val, opts.stats) : null;
-  const netConfig = netConfigOf(config.model);
+  const netConfig = netConfigOfTraining(config);
+  // DNG (spec §5-6): the types are diffused too and the loss averages three modalities
+  const dngTypes = config.task === 'dng' ? config.types : null;
 
   let seed = opts.seed ?? 42;
   let model: TrainableModel;
@@ -287,7 +294,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     kind: CHECKPOINT_KIND, version: CHECKPOINT_VERSION, dataset: opts.dataset, seed, config, netConfig,
     latticeStats: opts.stats, trainingRange, step, batcher: batcher.snapshot(), noiseRng: noiseRng.state(),
     emaUpdates: model.ema.numUpdates, lastValidatedEpoch, best, lastValidation, lastEpochLoss,
-    epochRunning: { loss: epLoss, lossV: epV, lossL: epL, steps: epSteps },
+    epochRunning: { loss: epLoss, lossV: epV, lossL: epL, ...(dngTypes ? { lossH: epH } : {}), steps: epSteps },
     epochsCompleted: batcher.epoch + (batcher.epochDone ? 1 : 0), trainSeconds: priorSeconds + elapsed(), cpuCores: availableParallelism(), savedAt: new Date().toISOString(),
     initFrom,
   });
@@ -297,10 +304,10 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   };
 
   // Running means for the status line and the log.
-  let winLoss = 0, winV = 0, winL = 0, winSteps = 0;
+  let winLoss = 0, winV = 0, winL = 0, winH = 0, winSteps = 0;
   // the running sums continue across sittings (found by the kill drill: a resumed epoch's mean covered only its last sitting)
-  let epLoss = 0, epV = 0, epL = 0, epSteps = 0;
-  if (resumedRunning) ({ loss: epLoss, lossV: epV, lossL: epL, steps: epSteps } = resumedRunning);
+  let epLoss = 0, epV = 0, epL = 0, epH = 0, epSteps = 0;
+  if (resumedRunning) ({ loss: epLoss, lossV: epV, lossL: epL, lossH: epH = 0, steps: epSteps } = resumedRunning);
   let stepSecondsSum = 0, stepsThisSitting = 0;
   let lastValSeconds = 0;
   let stopReason: StopReason | null = null;
@@ -320,11 +327,15 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const t0 = Date.now();
     status.message(`validating after epoch ${epochsDone} ...`);
     const { net, usesEma } = model.evaluationNet();
-    const vl = validationLoss(net, valSource, config.validation.lossSubset, config.optim.batchSize, seed + 1_000_003);
+    const vl = validationLoss(net, valSource, config.validation.lossSubset, config.optim.batchSize, seed + 1_000_003, dngTypes);
     let matchRate: number | null = null;
     let rmse: number | null = null;
     let matchCrystals = 0;
-    if (opts.scorer && config.validation.matchSubset > 0) {
+    let generated: { structValidity: number; compValidity: number; generated: number } | null = null;
+    if (dngTypes && config.validation.matchSubset > 0) {
+      const prior = { kind: 'empirical' as const, histogram: trainingRange.atomCounts! };
+      generated = validationGeneratedValidity(net, opts.stats, prior, config.validation, dngTypes, config.validation.matchSubset, seed + 2_000_003);
+    } else if (opts.scorer && config.validation.matchSubset > 0) {
       const mr = validationMatchRate(net, valSource, opts.stats, config.validation, opts.scorer, seed + 2_000_003);
       matchRate = mr.matchRate;
       rmse = mr.rmse;
@@ -332,11 +343,16 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     }
     const seconds = (Date.now() - t0) / 1000;
     lastValSeconds = seconds;
-    const result: ValidationResult = { loss: vl.loss, lossV: vl.lossV, lossL: vl.lossL, lossCrystals: vl.crystals, matchRate, rmse, matchCrystals, seconds };
+    const result: ValidationResult = {
+      loss: vl.loss, lossV: vl.lossV, lossL: vl.lossL, lossCrystals: vl.crystals, matchRate, rmse, matchCrystals, seconds,
+      ...(vl.lossH !== undefined ? { lossH: vl.lossH } : {}),
+      ...(generated ?? {}),
+    };
     lastValidation = { ...result, epoch: epochsDone, step };
     log.write({ type: 'val', epoch: epochsDone, step, ema: usesEma, ...result });
     status.message(
-      `val epoch ${epochsDone}: loss ${vl.loss.toFixed(4)} (v ${vl.lossV.toFixed(4)}, l ${vl.lossL.toFixed(4)})` +
+      `val epoch ${epochsDone}: loss ${vl.loss.toFixed(4)} (v ${vl.lossV.toFixed(4)}, l ${vl.lossL.toFixed(4)}${vl.lossH !== undefined ? `, h ${vl.lossH.toFixed(4)}` : ''})` +
+        (generated ? `, generated ${generated.generated}: structural validity ${(100 * generated.structValidity).toFixed(1)}%, composition ${(100 * generated.compValidity).toFixed(1)}%` : '') +
         (matchRate !== null ? `, match rate ${(100 * matchRate).toFixed(1)}% of ${matchCrystals}` + (rmse !== null ? `, rmse ${rmse.toFixed(4)}` : '') : '') +
         `${usesEma ? ' [EMA]' : ''} (${formatDuration(seconds)})`,
     );
@@ -365,9 +381,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     if (batcher.epochDone) {
       const epochsDone = batcher.epoch + 1;
       if (epSteps > 0) {
-        lastEpochLoss = { epoch: epochsDone, step, loss: epLoss / epSteps, lossV: epV / epSteps, lossL: epL / epSteps };
+        lastEpochLoss = { epoch: epochsDone, step, loss: epLoss / epSteps, lossV: epV / epSteps, lossL: epL / epSteps, ...(dngTypes ? { lossH: epH / epSteps } : {}) };
         log.write({ type: 'epoch', ...lastEpochLoss, steps: epSteps });
-        epLoss = epV = epL = 0;
+        epLoss = epV = epL = epH = 0;
         epSteps = 0;
       }
       const every = config.validation.everyEpochs;
@@ -403,11 +419,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
     const t0 = performance.now();
     const batch = batcher.next()!;
-    const noisy = makeNoisyCspBatch(batch, noiseRng);
+    const noisy = dngTypes ? makeNoisyDngBatch(batch, dngTypes, noiseRng) : makeNoisyCspBatch(batch, noiseRng);
     model.params.zeroGrad();
     const loss = accumulateGradients(model.net, noisy, config.optim.microBatch, (l) => {
-      if (!Number.isFinite(l.total)) fail(`non-finite loss (${l.total}; velocity ${l.lossV}, lattice ${l.lossL})`);
-    });
+      if (!Number.isFinite(l.total)) fail(`non-finite loss (${l.total}; velocity ${l.lossV}, lattice ${l.lossL}${l.lossH !== undefined ? `, types ${l.lossH}` : ''})`);
+    }, dngTypes);
     const badGrad = gradsFinite(model);
     if (badGrad !== null) fail(`non-finite gradient in ${badGrad}`);
     // optional linear warm-up (config.optim.warmupSteps; 0 = the spec's constant rate)
@@ -419,20 +435,23 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const dt = (performance.now() - t0) / 1000;
     stepSecondsSum += dt;
     stepsThisSitting++;
-    winLoss += loss.total; winV += loss.lossV; winL += loss.lossL; winSteps++;
-    epLoss += loss.total; epV += loss.lossV; epL += loss.lossL; epSteps++;
+    winLoss += loss.total; winV += loss.lossV; winL += loss.lossL; winH += loss.lossH ?? 0; winSteps++;
+    epLoss += loss.total; epV += loss.lossV; epL += loss.lossL; epH += loss.lossH ?? 0; epSteps++;
 
     if (step % logEvery === 0) {
-      log.write({ type: 'train', epoch: batcher.epoch, step, loss: winLoss / winSteps, lossV: winV / winSteps, lossL: winL / winSteps, stepSeconds: stepSecondsSum / stepsThisSitting });
+      log.write({
+        type: 'train', epoch: batcher.epoch, step, loss: winLoss / winSteps, lossV: winV / winSteps, lossL: winL / winSteps,
+        ...(dngTypes ? { lossH: winH / winSteps } : {}), stepSeconds: stepSecondsSum / stepsThisSitting,
+      });
     }
     const rate = stepsThisSitting / (stepSecondsSum || 1);
     status.update(
       `epoch ${batcher.epoch + 1} step ${step} (batch ${batcher.cursor}/${batcher.batchesPerEpoch}) ` +
-        `loss ${(winLoss / winSteps).toFixed(4)} (v ${(winV / winSteps).toFixed(3)}, l ${(winL / winSteps).toFixed(3)}) ` +
+        `loss ${(winLoss / winSteps).toFixed(4)} (v ${(winV / winSteps).toFixed(3)}, l ${(winL / winSteps).toFixed(3)}${dngTypes ? `, h ${(winH / winSteps).toFixed(3)}` : ''}) ` +
         `${rate.toFixed(2)} steps/s ETA ${eta()}${model.ema.numUpdates > 0 ? ' EMA' : ''}`,
     );
     if (step % logEvery === 0) {
-      winLoss = winV = winL = 0;
+      winLoss = winV = winL = winH = 0;
       winSteps = 0;
     }
     if ((Date.now() - lastCheckpointTime) / 1000 >= config.checkpoint.everySeconds) {

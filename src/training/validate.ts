@@ -14,6 +14,11 @@ import { decodeSamplerResult } from '../sampling/decode.js';
 import { Rng } from '../util/rng.js';
 import { edgeBudgetBatchSize, type BatchSource } from './batches.js';
 import type { ValidationConfig } from './config.js';
+import { makeLayout } from '../network/types.js';
+import { dngLoss, makeNoisyDngBatch } from '../diffusion/dngLoss.js';
+import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
+import { drawAtomCounts, type AtomCountPrior } from '../sampling/atomCountPrior.js';
+import { compositionValidity, structuralValidity } from '../eval/validity.js';
 
 /** Compares one prediction with its ground truth (CSP evaluator: validity + StructureMatcher, spec §9). */
 export type CspPairScorer = (pred: Structure, gt: Structure) => { match: boolean; rms: number | null };
@@ -29,6 +34,14 @@ export interface ValidationResult {
   rmse: number | null;
   matchCrystals: number;
   seconds: number;
+  /** DNG: type loss (spec §5) */
+  lossH?: number;
+  /** DNG: fraction of the generated batch that is structurally valid (distances ≥ 0.5 Å, volume ≥ 0.1 Å³) */
+  structValidity?: number;
+  /** DNG: fraction of the generated batch with a SMACT-valid composition (DiffCSP, spec §10.1) */
+  compValidity?: number;
+  /** DNG: structures generated for the two validity figures */
+  generated?: number;
 }
 
 /** The structure of crystal k of a prepared split (lattice in pymatgen orientation, spec §1.2). */
@@ -43,23 +56,76 @@ export function structureOfSplit(split: PreparedSplit, k: number): Structure {
   return { lattice, species, frac: Float64Array.from(split.frac.subarray(start * 3, end * 3)) };
 }
 
-/** Mean joint loss (spec §6) over the first `limit` crystals, with noise drawn from `seed`. */
-export function validationLoss(net: ScoreNetwork, source: BatchSource, limit: number, batchSize: number, seed: number): { loss: number; lossV: number; lossL: number; crystals: number } {
+/**
+ * Mean joint loss (spec §6) over the first `limit` crystals, with noise drawn from `seed`; with
+ * `types` the DNG objective (three modalities) and its type loss.
+ */
+export function validationLoss(
+  net: ScoreNetwork,
+  source: BatchSource,
+  limit: number,
+  batchSize: number,
+  seed: number,
+  types: TypeDiffusionSpec | null = null,
+): { loss: number; lossV: number; lossL: number; lossH?: number; crystals: number } {
   const rng = new Rng(seed);
   let sum = 0;
   let sumV = 0;
   let sumL = 0;
+  let sumH = 0;
   let crystals = 0;
   for (const batch of source.fixedBatches(limit, batchSize)) {
-    const noisy = makeNoisyCspBatch(batch, rng);
-    const l = cspLoss(net.predict(noisy.input), noisy);
+    let l: { total: number; lossV: number; lossL: number; lossH?: number };
+    if (types) {
+      const noisy = makeNoisyDngBatch(batch, types, rng);
+      l = dngLoss(types, net.predict(noisy.input), noisy);
+    } else {
+      const noisy = makeNoisyCspBatch(batch, rng);
+      l = cspLoss(net.predict(noisy.input), noisy);
+    }
     const G = batch.layout.numCrystals;
     sum += l.total * G;
     sumV += l.lossV * G;
     sumL += l.lossL * G;
+    sumH += (l.lossH ?? 0) * G;
     crystals += G;
   }
-  return crystals === 0 ? { loss: NaN, lossV: NaN, lossL: NaN, crystals } : { loss: sum / crystals, lossV: sumV / crystals, lossL: sumL / crystals, crystals };
+  if (crystals === 0) return { loss: NaN, lossV: NaN, lossL: NaN, ...(types ? { lossH: NaN } : {}), crystals };
+  return { loss: sum / crystals, lossV: sumV / crystals, lossL: sumL / crystals, ...(types ? { lossH: sumH / crystals } : {}), crystals };
+}
+
+/**
+ * DNG validation sampling: generates `count` crystals (atom counts from `prior`, spec §5.4) with
+ * the validation sampler and scores structural and SMACT composition validity (spec §10.1).
+ */
+export function validationGeneratedValidity(
+  net: ScoreNetwork,
+  stats: LatticeStats,
+  prior: AtomCountPrior,
+  cfg: ValidationConfig,
+  types: TypeDiffusionSpec,
+  count: number,
+  seed: number,
+): { structValidity: number; compValidity: number; generated: number } {
+  const rng = new Rng(seed);
+  const counts = drawAtomCounts(prior, count, rng);
+  const batchSize = edgeBudgetBatchSize(counts, net.config?.hidden);
+  let structOk = 0;
+  let compOk = 0;
+  for (let start = 0; start < count; start += batchSize) {
+    const layout = makeLayout(counts.subarray(start, Math.min(count, start + batchSize)));
+    const result = sampleCspSync(
+      net,
+      { layout, types: new Int32Array(layout.numAtoms), typeDiffusion: { kind: types.kind, maskSchedule: types.maskSchedule } },
+      rng,
+      { method: cfg.sampler, nSteps: cfg.samplerSteps, tFinal: cfg.finalTime },
+    );
+    for (const d of decodeSamplerResult(result, stats)) {
+      if (d.finite && structuralValidity(d.structure, null).valid) structOk++;
+      if (compositionValidity(d.structure.species).valid) compOk++;
+    }
+  }
+  return { structValidity: count > 0 ? structOk / count : 0, compValidity: count > 0 ? compOk / count : 0, generated: count };
 }
 
 /** Samples the first `matchSubset` crystals' compositions (batches of ~20,480 edges at H = 128, edgeBudgetBatchSize) and scores them against the ground truth. */

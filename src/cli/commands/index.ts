@@ -11,12 +11,14 @@ import { assetsCommand } from './assets.js';
 import { trainCommand } from './train.js';
 import { sampleCommand } from './sample.js';
 import { predictCommand } from './predict.js';
+import { generateCommand } from './generate.js';
 import { plotCommand } from './plot.js';
 import { workerCommand } from './worker.js';
 import { relaxCommand } from './relax.js';
 
 export const commands: Command[] = [
   predictCommand,
+  generateCommand,
   sampleCommand,
   evaluateCommand,
   matchCommand,

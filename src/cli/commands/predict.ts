@@ -46,7 +46,7 @@ function listModelsText(): string {
   const models = listModels();
   if (models.length === 0) return 'no models installed';
   return models
-    .map((m) => `${m.manifest.name}  (${m.manifest.dataset}, cells of ${m.manifest.trainingRange.minAtoms}-${m.manifest.trainingRange.maxAtoms} atoms, ${m.manifest.trainingRange.elements.length} elements) ${m.manifest.description}`)
+    .map((m) => `${m.manifest.name}  (${m.manifest.task === 'dng' ? `de-novo generation, ${m.manifest.typeDiffusion?.kind ?? '?'} types; ` : ''}${m.manifest.dataset}, cells of ${m.manifest.trainingRange.minAtoms}-${m.manifest.trainingRange.maxAtoms} atoms, ${m.manifest.trainingRange.elements.length} elements) ${m.manifest.description}`)
     .join('\n');
 }
 

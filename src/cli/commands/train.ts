@@ -20,25 +20,32 @@ import { exportModel, getModel } from '../../predict/registry.js';
 import { editCard, readCspReport, storedCard, writeModelCard, type CardEvaluation } from '../../predict/modelCard.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { netConfigOf } from '../../training/model.js';
+import { netConfigOfTraining } from '../../training/model.js';
+import { TYPE_DIFFUSION_KINDS, isTypeDiffusionKind } from '../../diffusion/typeDiffusion.js';
 import { warmStartFromCheckpoint, warmStartFromModel, type WarmStart } from '../../training/warmStart.js';
 import type { TrainConfig } from '../../training/config.js';
 import { intOption as intFlag } from '../args.js';
 
 const usage = `Usage:
-  kldm train --dataset <perov_5|mp_20> --config <preset|file.json> [options]
+  kldm train --dataset <perov_5|mp_20> --config <preset|file.json> [--task dng --types masking|onehot|bits] [options]
   kldm train --run-dir <dir> --resume [options]
   kldm train export <checkpoint> --name <model> [--description text] [--rank n]
   kldm train card <model> [--eval "label=report.json" ...] [--command "label=cmd" ...] [--drop label ...] [--notes notes.md]
   kldm train --benchmark <steps> --dataset <name> --config <preset|file.json>
 
-Trains a KLDM crystal-structure-prediction model (AdamW+AMSGrad, EMA, spec §8).
+Trains a KLDM model (AdamW+AMSGrad, EMA, spec §8): crystal-structure prediction (default) or, with
+--task dng, de-novo generation where the atom types are diffused too (spec §5-6, docs/dng.md).
 Presets: ${presetNames().join(', ')}  (see docs/training.md for sizes and measured step times).
 
 Options:
   --dataset <name>        training data (train split; validation on the val split)
   --config <c>            preset name or JSON file ({"base": "cpu-small", "optim": {"lr": 5e-4}, ...})
   --set key=value         override one config field (repeatable), e.g. --set optim.lr=5e-4
+  --task <csp|dng>        what the model learns (default csp; = --set task=dng)
+  --types <kind>          DNG type diffusion: masking (D, default), onehot (C) or bits (C-AB)
+                          (= --set types.kind=...; also types.maskSchedule=linear|cosine|poly2,
+                          types.simpleLoss=true). DNG validation generates validation.matchSubset
+                          crystals and reports their structural and composition validity.
   --run-dir <dir>         run directory (default runs/<dataset>-<config>): log.jsonl, last.ckpt, best.ckpt
   --resume                continue the run in --run-dir bit-for-bit from last.ckpt; without --config (and
                           --dataset) the run's saved config is used, --set flags still apply
@@ -127,7 +134,7 @@ async function runCard(argv: string[]): Promise<number> {
 
 /** --init-from: a training checkpoint file, a model folder (with model.json) or a shipped model's name. */
 function loadWarmStart(from: string, config: TrainConfig, dataset: string): WarmStart {
-  const netConfig = netConfigOf(config.model);
+  const netConfig = netConfigOfTraining(config);
   let ws: WarmStart;
   if (existsSync(from) && statSync(from).isFile()) {
     ws = warmStartFromCheckpoint(from, netConfig);
@@ -150,7 +157,7 @@ function loadWarmStart(from: string, config: TrainConfig, dataset: string): Warm
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train a CSP model (presets paper, cpu-small, cpu-medium), resumable; export it as a shipped model',
+  summary: 'train a CSP or DNG (--task dng) model (presets paper, cpu-small, cpu-medium), resumable; export it as a shipped model',
   usage,
   async run(argv) {
     if (argv[0] === 'export') return runExport(argv.slice(1));
@@ -163,6 +170,8 @@ export const trainCommand: Command = {
         dataset: { type: 'string' },
         config: { type: 'string' },
         set: { type: 'string', multiple: true, default: [] },
+        task: { type: 'string' },
+        types: { type: 'string' },
         'run-dir': { type: 'string' },
         resume: { type: 'boolean', default: false },
         'init-from': { type: 'string' },
@@ -175,6 +184,16 @@ export const trainCommand: Command = {
       },
     });
     const overrides = parseOverrides(values.set!);
+    if (values.task !== undefined) {
+      if (values.task !== 'csp' && values.task !== 'dng') throw new InputError(`--task must be csp or dng, got "${values.task}"`);
+      overrides['task'] = values.task;
+    }
+    if (values.types !== undefined) {
+      if (!isTypeDiffusionKind(values.types)) throw new InputError(`--types must be one of ${TYPE_DIFFUSION_KINDS.join(', ')}, got "${values.types}"`);
+      const t = (overrides['types'] ??= {}) as Record<string, unknown>;
+      t['kind'] = values.types;
+      if (values.task === undefined) overrides['task'] = 'dng';
+    }
     let dataset: string;
     let config: TrainConfig;
     let runDir: string;
@@ -192,7 +211,8 @@ export const trainCommand: Command = {
       if (!values.config) throw new InputError(`--config is required (${presetNames().join(', ')} or a .json file; optional with --resume)`);
       dataset = getDataset(values.dataset).name;
       config = resolveConfig(values.config, overrides);
-      const configTag = values.config.replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '_');
+      const configTag =
+        values.config.replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') + (config.task === 'dng' ? `-dng-${config.types.kind}` : '');
       runDir = values['run-dir'] ?? join('runs', `${dataset}-${configTag}`);
     }
 

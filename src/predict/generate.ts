@@ -1,0 +1,375 @@
+/**
+ * De-novo generation with a DNG model (spec §5, §7; docs/dng.md): atom counts from the prior of
+ * §5.4 (the training split's empirical distribution, or a fixed count / range), types, positions
+ * and lattice all from their priors, the EM or PC sampler, decoding of §7.3.
+ *
+ * Beyond the paper:
+ * - `elements` restricts the generated types to a chemical system inside every type update
+ *   (typeSampler.ts), not by rejection;
+ * - `formula` generates that composition with fixed types, CSP-style.
+ *
+ * Work is done in batches (about 20,480 edges at H = 128, edgeBudgetBatchSize). With `outPath` the
+ * samples are appended to a JSON Lines file after each batch and a re-run of the same request
+ * skips the indices already there (resume; a torn last line is cut off). Sample i's atom count is
+ * the i-th draw of Rng(seed) from the prior, whatever the batching; each batch's sampler noise
+ * comes from (seed, index of its first sample), so a run without interruption is reproducible
+ * bit for bit, and a resumed one is reproducible given where it was interrupted.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { LatticeStats } from '../data/types.js';
+import type { Structure } from '../crystal/types.js';
+import { writeCif } from '../crystal/io/cif.js';
+import { atomicNumber, elementSymbol } from '../crystal/elements.js';
+import { compositionOf, expandSites, formatFormula, parseFormula } from '../crystal/composition.js';
+import { fromParameters, minInteratomicDistance, volume } from '../crystal/lattice.js';
+import { featuresToLattice } from '../diffusion/latticeFeatures.js';
+import { mod1 } from '../diffusion/wrap.js';
+import { MASK_ID } from '../diffusion/masking.js';
+import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
+import { compositionValidity, structuralValidity } from '../eval/validity.js';
+import { makeLayout, type ScoreNetwork } from '../network/types.js';
+import { CspSampler, type TrajectoryFrame as SamplerFrame } from '../sampling/sampler.js';
+import { decodeSamplerResult } from '../sampling/decode.js';
+import { allowedClassesOf } from '../sampling/typeSampler.js';
+import { checkPriorAgainstStats, drawAtomCounts, type AtomCountHistogram, type AtomCountPrior } from '../sampling/atomCountPrior.js';
+import { edgeBudgetBatchSize } from '../training/batches.js';
+import { InputError, KldmError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { dngTypeDiffusion, getModel, loadModelNetwork } from './registry.js';
+import { readCheckpoint } from '../training/trainer.js';
+import { paramsFromTensors } from '../training/model.js';
+import { CSPVNet } from '../network/cspvnet.js';
+import type { SamplerName, TrajectoryFrame } from './types.js';
+
+/** Caps of one request (the CLI writes to a file and may go far beyond the in-memory cap). */
+export const GENERATE_LIMITS = { maxInMemory: 10_000, maxSteps: 10_000, maxAtoms: 100 } as const;
+
+export interface GenerateOptions {
+  /** shipped DNG model (kldm predict --list-models) */
+  model?: string;
+  /** number of structures (default 1) */
+  n?: number;
+  /** every structure has this many atoms (default: the training split's distribution, §5.4) */
+  atoms?: number;
+  /** atom counts uniform over lo..hi inclusive */
+  atomsRange?: [number, number];
+  /** chemical system: only these element symbols are generated */
+  elements?: string[];
+  /** generate this composition (× z) with fixed types, CSP-style */
+  formula?: string;
+  z?: number;
+  sampler?: SamplerName;
+  /** reverse-diffusion steps (default 1000) */
+  steps?: number;
+  /** final time t_f (default 1e-3, spec §7) */
+  tFinal?: number;
+  seed?: number;
+  /** crystals per sampler batch (default: ~20,480 edges at H = 128) */
+  batchSize?: number;
+  /** record each structure's denoising trajectory, types included (in-memory results only) */
+  trajectory?: boolean;
+  trajectoryStride?: number;
+  /** append JSON Lines here instead of returning the structures (resumable) */
+  outPath?: string;
+  /** called with each batch's structures as they are decoded (also in outPath mode) */
+  onBatch?: (samples: GeneratedStructure[]) => void;
+  onProgress?: (p: { done: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface GeneratedStructure {
+  /** 0-based index in the request */
+  index: number;
+  /** `<model>-s<seed>-<index>`: names the structure and where it came from */
+  id: string;
+  structure: Structure;
+  /** formula of the cell in site order, e.g. "Sr1 Ti1 O3" style from formatFormula */
+  composition: string;
+  numAtoms: number;
+  /** structural validity (interatomic distances ≥ 0.5 Å, volume ≥ 0.1 Å³; spec §10.1) */
+  structValid: boolean;
+  /** SMACT composition validity (DiffCSP, spec §10.1) */
+  compValid: boolean;
+  minDistance: number;
+  volume: number;
+  trajectory?: TrajectoryFrame[];
+}
+
+export interface GenerateResult {
+  model: string;
+  sampler: SamplerName;
+  steps: number;
+  seed: number;
+  /** how atom counts were chosen */
+  atoms: string;
+  elements: string[] | null;
+  formula: string | null;
+  total: number;
+  /** in-memory mode: the structures; outPath mode: empty */
+  samples: GeneratedStructure[];
+  /** outPath mode: lines already present before this call */
+  alreadyDone: number;
+  written: number;
+  seconds: number;
+  aborted: boolean;
+  warnings: string[];
+}
+
+/** What generation needs to know about a DNG model besides its network. */
+export interface DngModelInfo {
+  name: string;
+  stats: LatticeStats;
+  types: TypeDiffusionSpec;
+  /** training split's atom-count histogram (the default prior) */
+  atomCounts: AtomCountHistogram | null;
+  /** elements seen in training (for warnings) */
+  trainingElements: readonly number[];
+}
+
+function checkInt(value: number, name: string, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${name} must be an integer in ${min}..${max} (got ${value})`);
+}
+
+/** One sample's public trajectory frame (types decoded to symbols, 'X' while masked). */
+function toPublicFrame(frame: SamplerFrame, g: number, start: number, end: number, stats: LatticeStats): TrajectoryFrame {
+  const params = featuresToLattice(frame.lattice.subarray(g * 6, g * 6 + 6), end - start, stats);
+  const frac: number[] = [];
+  const vel: number[] = [];
+  for (let j = start * 3; j < end * 3; j++) {
+    frac.push(mod1(frame.pos[j]!));
+    vel.push(frame.vel[j]!);
+  }
+  const species: string[] = [];
+  for (let i = start; i < end; i++) {
+    const z = frame.types ? frame.types[i]! : MASK_ID;
+    species.push(z === MASK_ID || z < 1 ? 'X' : elementSymbol(z));
+  }
+  return { t: frame.t, lattice: fromParameters(params), frac, vel, species };
+}
+
+function describe(structure: Structure): { minDistance: number; volume: number; structValid: boolean; compValid: boolean } {
+  let minDistance = NaN;
+  let vol = NaN;
+  try {
+    vol = Math.abs(volume(structure.lattice));
+    minDistance = structure.species.length > 1 ? minInteratomicDistance(structure.lattice, structure.frac) : NaN;
+  } catch {
+    // degenerate cell: NaN and invalid
+  }
+  return { minDistance, volume: vol, structValid: structuralValidity(structure, null).valid, compValid: compositionValidity(structure.species).valid };
+}
+
+/** Indices already in a generation JSONL (and a clean end of file); refuses a file of another request. */
+function existingIndices(path: string, model: string, seed: number): Set<number> {
+  const done = new Set<number>();
+  if (!existsSync(path)) return done;
+  const text = readFileSync(path, 'utf8');
+  const lastNewline = text.lastIndexOf('\n');
+  if (lastNewline !== text.length - 1) truncateSync(path, Buffer.byteLength(text.slice(0, lastNewline + 1), 'utf8'));
+  const lines = text.slice(0, lastNewline + 1).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    let v: { index?: unknown; model?: unknown; seed?: unknown };
+    try {
+      v = JSON.parse(line) as typeof v;
+    } catch {
+      throw new KldmError(`${path}: line ${i + 1} is not JSON; not a kldm generate output (refusing to append)`);
+    }
+    if (!Number.isInteger(v.index)) throw new KldmError(`${path}: line ${i + 1} has no index; not a kldm generate output (refusing to append)`);
+    if (v.model !== model || v.seed !== seed) {
+      throw new InputError(`${path} holds structures of model ${String(v.model)} seed ${String(v.seed)}; this request is model ${model} seed ${seed} (use another --out)`);
+    }
+    done.add(v.index as number);
+  }
+  return done;
+}
+
+/** generateStructures over an explicit network (tests, checkpoints). */
+export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const n = options.n ?? 1;
+  const steps = options.steps ?? 1000;
+  const seed = options.seed ?? 42;
+  const sampler: SamplerName = options.sampler ?? 'pc';
+  const tFinal = options.tFinal ?? 1e-3;
+  checkInt(n, 'n (number of structures)', 1, options.outPath ? 100_000_000 : GENERATE_LIMITS.maxInMemory);
+  checkInt(steps, 'steps', 1, GENERATE_LIMITS.maxSteps);
+  checkInt(seed, 'seed', 0, 2 ** 32 - 1);
+  if (sampler !== 'em' && sampler !== 'pc') throw new InputError(`sampler must be em or pc (got ${String(sampler)})`);
+  if (!(tFinal >= 0 && tFinal < 1)) throw new InputError(`final time t_f must be in [0, 1), got ${tFinal}`);
+  if (options.trajectory && options.outPath) throw new InputError('trajectories are returned in memory only (drop outPath, or generate fewer structures without a file)');
+  const warnings: string[] = [];
+
+  // what to generate: atom counts and (optionally) fixed types or an element restriction
+  let fixedSites: number[] | null = null;
+  let formula: string | null = null;
+  let prior: AtomCountPrior;
+  if (options.formula !== undefined) {
+    if (options.elements || options.atoms !== undefined || options.atomsRange) {
+      throw new InputError('a formula fixes the composition: do not combine it with elements, atoms or an atoms range');
+    }
+    const z = options.z ?? 1;
+    checkInt(z, 'z (formula units per cell)', 1, 20);
+    const base = parseFormula(options.formula, { maxAtoms: GENERATE_LIMITS.maxAtoms });
+    const comp = { elements: base.elements, counts: base.counts.map((c) => c * z) };
+    fixedSites = expandSites(comp);
+    if (fixedSites.length > GENERATE_LIMITS.maxAtoms) throw new InputError(`${formatFormula(comp)} has ${fixedSites.length} atoms, more than ${GENERATE_LIMITS.maxAtoms}`);
+    formula = formatFormula(comp);
+    prior = { kind: 'fixed', count: fixedSites.length };
+  } else if (options.atoms !== undefined && options.atomsRange) {
+    throw new InputError('give at most one of atoms and atomsRange');
+  } else if (options.atoms !== undefined) {
+    checkInt(options.atoms, 'atoms', 1, GENERATE_LIMITS.maxAtoms);
+    prior = { kind: 'fixed', count: options.atoms };
+  } else if (options.atomsRange) {
+    const [lo, hi] = options.atomsRange;
+    checkInt(lo, 'atoms range start', 1, GENERATE_LIMITS.maxAtoms);
+    checkInt(hi, 'atoms range end', lo, GENERATE_LIMITS.maxAtoms);
+    prior = { kind: 'range', lo, hi };
+  } else {
+    if (!info.atomCounts) throw new InputError(`model ${info.name} has no training atom-count distribution; give atoms or an atoms range`);
+    prior = { kind: 'empirical', histogram: info.atomCounts };
+  }
+  checkPriorAgainstStats(prior, info.stats, `model ${info.name}`);
+  let allowed: Uint8Array | undefined;
+  let elements: string[] | null = null;
+  if (options.elements) {
+    if (options.elements.length === 0) throw new InputError('the element list is empty');
+    const zs = [...new Set(options.elements.map((e) => atomicNumber(e.trim(), 'elements')))].sort((a, b) => a - b);
+    try {
+      allowed = allowedClassesOf(zs);
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+    elements = zs.map((z) => elementSymbol(z));
+    const known = new Set(info.trainingElements);
+    const unseen = zs.filter((z) => !known.has(z));
+    if (unseen.length > 0) warnings.push(`model ${info.name} never saw ${unseen.map((z) => elementSymbol(z)).join(', ')} in training; it will rarely or unreliably generate them`);
+  }
+  const atomsText = prior.kind === 'fixed' ? `${prior.count} atoms` : prior.kind === 'range' ? `${prior.lo}-${prior.hi} atoms (uniform)` : 'training distribution of atom counts';
+
+  const counts = drawAtomCounts(prior, n, new Rng(seed));
+  const done = options.outPath ? existingIndices(options.outPath, info.name, seed) : new Set<number>();
+  if (options.outPath) mkdirSync(dirname(options.outPath), { recursive: true });
+  const work: number[] = [];
+  for (let i = 0; i < n; i++) if (!done.has(i)) work.push(i);
+  const alreadyDone = n - work.length;
+  const batchSize = options.batchSize ?? edgeBudgetBatchSize(counts, net.config?.hidden);
+  checkInt(batchSize, 'batch size', 1, 100_000);
+  const stride = options.trajectoryStride ?? Math.max(1, Math.round(steps / 100));
+  checkInt(stride, 'trajectory stride', 1, steps);
+
+  const samples: GeneratedStructure[] = [];
+  const t0 = Date.now();
+  let written = 0;
+  let aborted = false;
+  options.onProgress?.({ done: alreadyDone, total: n });
+  for (let start = 0; start < work.length && !aborted; start += batchSize) {
+    const chunk = work.slice(start, start + batchSize);
+    const layout = makeLayout(chunk.map((i) => counts[i]!));
+    const fixed = fixedSites ? new Int32Array(layout.numAtoms) : undefined;
+    if (fixed) for (let g = 0; g < chunk.length; g++) fixed.set(fixedSites!, layout.atomOffsets[g]!);
+    const run = new CspSampler(
+      net,
+      {
+        layout,
+        types: new Int32Array(layout.numAtoms),
+        typeDiffusion: { kind: info.types.kind, maskSchedule: info.types.maskSchedule, ...(allowed ? { allowed } : {}), ...(fixed ? { fixed } : {}) },
+      },
+      new Rng((seed * 1_000_003 + chunk[0]!) >>> 0),
+      { method: sampler, nSteps: steps, tFinal },
+    );
+    const trajectories: TrajectoryFrame[][] = chunk.map(() => []);
+    const record = (stepsDone: number): void => {
+      const frame = run.frame(stepsDone);
+      for (let g = 0; g < chunk.length; g++) trajectories[g]!.push(toPublicFrame(frame, g, layout.atomOffsets[g]!, layout.atomOffsets[g + 1]!, info.stats));
+    };
+    run.prior();
+    if (options.trajectory) record(0);
+    const before = alreadyDone + written;
+    for (let i = 0; i < steps; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (options.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      run.step(i);
+      if (options.trajectory && ((i + 1) % stride === 0 || i + 1 === steps)) record(i + 1);
+      options.onProgress?.({ done: before + Math.floor((chunk.length * (i + 1)) / steps), total: n });
+    }
+    if (aborted) break;
+    const decoded = decodeSamplerResult(run.result([]), info.stats);
+    // a non-finite sample is written with an empty CIF, so it counts as invalid, not missing
+    const cifs = decoded.map((d, g) => (d.finite ? writeCif(d.structure, `${info.name}-s${seed}-${chunk[g]!}`) : ''));
+    const batch: GeneratedStructure[] = decoded.map((d, g) => {
+      const index = chunk[g]!;
+      return {
+        index,
+        id: `${info.name}-s${seed}-${index}`,
+        structure: d.structure,
+        composition: formatFormula(compositionOf(d.structure.species)),
+        numAtoms: d.structure.species.length,
+        ...describe(d.structure),
+        ...(d.finite ? {} : { structValid: false }),
+        ...(options.trajectory ? { trajectory: trajectories[g] } : {}),
+      };
+    });
+    if (options.outPath) {
+      let lines = '';
+      batch.forEach((s, g) => {
+        lines += JSON.stringify({
+          index: s.index, id: s.id, model: info.name, seed, num_atoms: s.numAtoms, composition: s.composition,
+          struct_valid: s.structValid, comp_valid: s.compValid, cif: cifs[g],
+        }) + '\n';
+      });
+      appendFileSync(options.outPath, lines);
+    } else {
+      samples.push(...batch);
+    }
+    options.onBatch?.(batch);
+    written += batch.length;
+    options.onProgress?.({ done: alreadyDone + written, total: n });
+  }
+  return {
+    model: info.name, sampler, steps, seed, atoms: atomsText, elements, formula, total: n,
+    samples, alreadyDone, written, seconds: (Date.now() - t0) / 1000, aborted, warnings,
+  };
+}
+
+/** The DngModelInfo of a shipped model. */
+export function dngModelInfo(name: string): { net: ScoreNetwork; info: DngModelInfo } {
+  const entry = getModel(name);
+  const m = entry.manifest;
+  const types = dngTypeDiffusion(m);
+  return {
+    net: loadModelNetwork(entry),
+    info: { name: m.name, stats: m.latticeStats, types, atomCounts: m.trainingRange.atomCounts ?? null, trainingElements: m.trainingRange.elements },
+  };
+}
+
+/**
+ * The network and DngModelInfo of a DNG training checkpoint (EMA weights when present, as
+ * `kldm sample --checkpoint`); named after its run directory.
+ */
+export function dngCheckpointInfo(path: string): { net: ScoreNetwork; info: DngModelInfo; usedEma: boolean } {
+  const { meta, tensors } = readCheckpoint(path);
+  if (meta.config.task !== 'dng') throw new InputError(`${path} is a crystal-structure-prediction checkpoint; de-novo generation needs a DNG run (kldm train --task dng)`);
+  const { params, usedEma } = paramsFromTensors(meta.netConfig, tensors, true, path);
+  const name = basename(dirname(path)).replace(/[^A-Za-z0-9._-]+/g, '_') || 'checkpoint';
+  return {
+    net: new CSPVNet(meta.netConfig, params),
+    info: { name, stats: meta.latticeStats, types: meta.config.types, atomCounts: meta.trainingRange.atomCounts ?? null, trainingElements: meta.trainingRange.elements },
+    usedEma,
+  };
+}
+
+/**
+ * Generates new crystals with a shipped DNG model (de-novo generation). Throws InputError for an
+ * unknown or CSP model, bad options, or atom counts the model cannot decode.
+ */
+export async function generateStructures(options: GenerateOptions & { model: string }): Promise<GenerateResult> {
+  if (!options.model) throw new InputError('a DNG model name is required (kldm predict --list-models)');
+  const { net, info } = dngModelInfo(options.model);
+  return generateWithNetwork(net, info, options);
+}
