@@ -56,6 +56,16 @@ test('an interrupted generation resumes where it stopped and ends with the same 
   assert.equal(r.written, 3);
   assert.equal(readFileSync(resumed, 'utf8'), readFileSync(straight, 'utf8'));
   await assert.rejects(generateWithNetwork(net, info, { n: 7, steps: 6, seed: 10, outPath: resumed }), /seed 9; this request is model tiny-bits seed 10/);
+  // killed in the middle of a batch (3 of 7 lines: the second batch half written): the same file again
+  const mid = join(dir, 'mid.jsonl');
+  writeFileSync(mid, full.slice(0, 3).join('\n') + '\n' + full[3]!.slice(0, 25));
+  await generateWithNetwork(net, info, { n: 7, steps: 6, seed: 9, batchSize: 2, outPath: mid });
+  assert.equal(readFileSync(mid, 'utf8'), readFileSync(straight, 'utf8'));
+  // planned batches run alone (a queue shard) give the same lines as the whole run
+  const shardLines: string[] = [];
+  for (const first of [2, 0, 3, 1]) await generateWithNetwork(net, info, { n: 7, steps: 6, seed: 9, batchSize: 2, batches: { first, count: 1 }, onLines: (l) => shardLines.push(`${first}:${l.join('\n')}`) });
+  const byBatch = new Map(shardLines.map((x) => [Number(x.split(':')[0]), x.slice(x.indexOf(':') + 1)]));
+  assert.equal([0, 1, 2, 3].map((b) => byBatch.get(b)).join('\n') + '\n', readFileSync(straight, 'utf8'));
 });
 
 test('--elements: every variant generates only the allowed elements; --formula: fixed composition; bad options are rejected', async () => {

@@ -11,9 +11,10 @@
  * Work is done in batches (about 20,480 edges at H = 128, edgeBudgetBatchSize). With `outPath` the
  * samples are appended to a JSON Lines file after each batch and a re-run of the same request
  * skips the indices already there (resume; a torn last line is cut off). Sample i's atom count is
- * the i-th draw of Rng(seed) from the prior, whatever the batching; each batch's sampler noise
- * comes from (seed, index of its first sample), so a run without interruption is reproducible
- * bit for bit, and a resumed one is reproducible given where it was interrupted.
+ * the i-th draw of Rng(seed) from the prior, whatever the batching; the batches are cut from the
+ * whole index list (planGeneration) and each batch's sampler noise comes from (seed, index of its
+ * first sample), so a run is reproducible bit for bit, also when it was interrupted and resumed
+ * (a half-written batch is sampled again whole) and when it is sharded over a queue.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -74,6 +75,14 @@ export interface GenerateOptions {
   outPath?: string;
   /** called with each batch's structures as they are decoded (also in outPath mode) */
   onBatch?: (samples: GeneratedStructure[]) => void;
+  /**
+   * run only these planned batches (a queue shard, src/queue/generateShards.ts): the batches are cut
+   * from the whole request's index list, so a shard samples exactly what one process would; the
+   * structures are not kept in memory (use onLines), so n may exceed the in-memory cap
+   */
+  batches?: { first: number; count: number };
+  /** each batch's output lines (the JSON Lines of outPath mode, without newlines), in index order */
+  onLines?: (lines: string[]) => void;
   onProgress?: (p: { done: number; total: number }) => void;
   signal?: AbortSignal;
 }
@@ -110,6 +119,9 @@ export interface GenerateResult {
   samples: GeneratedStructure[];
   /** outPath mode: lines already present before this call */
   alreadyDone: number;
+  /** the plan: crystals per batch and number of batches of the whole request */
+  batchSize: number;
+  batches: number;
   written: number;
   seconds: number;
   aborted: boolean;
@@ -193,7 +205,7 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
   const seed = options.seed ?? 42;
   const sampler: SamplerName = options.sampler ?? 'pc';
   const tFinal = options.tFinal ?? 1e-3;
-  checkInt(n, 'n (number of structures)', 1, options.outPath ? 100_000_000 : GENERATE_LIMITS.maxInMemory);
+  checkInt(n, 'n (number of structures)', 1, options.outPath || options.batches ? 100_000_000 : GENERATE_LIMITS.maxInMemory);
   checkInt(steps, 'steps', 1, GENERATE_LIMITS.maxSteps);
   checkInt(seed, 'seed', 0, 2 ** 32 - 1);
   if (sampler !== 'em' && sampler !== 'pc') throw new InputError(`sampler must be em or pc (got ${String(sampler)})`);
@@ -249,14 +261,10 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
   }
   const atomsText = prior.kind === 'fixed' ? `${prior.count} atoms` : prior.kind === 'range' ? `${prior.lo}-${prior.hi} atoms (uniform)` : 'training distribution of atom counts';
 
-  const counts = drawAtomCounts(prior, n, new Rng(seed));
+  const { counts, batchSize, batches } = planGeneration(net, prior, n, seed, options.batchSize);
   const done = options.outPath ? existingIndices(options.outPath, info.name, seed) : new Set<number>();
   if (options.outPath) mkdirSync(dirname(options.outPath), { recursive: true });
-  const work: number[] = [];
-  for (let i = 0; i < n; i++) if (!done.has(i)) work.push(i);
-  const alreadyDone = n - work.length;
-  const batchSize = options.batchSize ?? edgeBudgetBatchSize(counts, net.config?.hidden);
-  checkInt(batchSize, 'batch size', 1, 100_000);
+  const alreadyDone = done.size;
   const stride = options.trajectoryStride ?? Math.max(1, Math.round(steps / 100));
   checkInt(stride, 'trajectory stride', 1, steps);
 
@@ -265,8 +273,13 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
   let written = 0;
   let aborted = false;
   options.onProgress?.({ done: alreadyDone, total: n });
-  for (let start = 0; start < work.length && !aborted; start += batchSize) {
-    const chunk = work.slice(start, start + batchSize);
+  const first = options.batches?.first ?? 0;
+  const last = options.batches ? Math.min(batches.length, first + options.batches.count) : batches.length;
+  for (let b = first; b < last && !aborted; b++) {
+    // batches are planned over the whole request: a batch cut short by a kill is sampled again whole
+    // (same noise, same lines) and only its missing lines are appended
+    const chunk = batches[b]!;
+    if (chunk.every((i) => done.has(i))) continue;
     const layout = makeLayout(chunk.map((i) => counts[i]!));
     const fixed = fixedSites ? new Int32Array(layout.numAtoms) : undefined;
     if (fixed) for (let g = 0; g < chunk.length; g++) fixed.set(fixedSites!, layout.atomOffsets[g]!);
@@ -315,26 +328,38 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
         ...(options.trajectory ? { trajectory: trajectories[g] } : {}),
       };
     });
+    const lines = batch.map((s, g) => JSON.stringify({
+      index: s.index, id: s.id, model: info.name, seed, num_atoms: s.numAtoms, composition: s.composition,
+      struct_valid: s.structValid, comp_valid: s.compValid, cif: cifs[g],
+    }));
+    const missing = batch.filter((s) => !done.has(s.index));
     if (options.outPath) {
-      let lines = '';
-      batch.forEach((s, g) => {
-        lines += JSON.stringify({
-          index: s.index, id: s.id, model: info.name, seed, num_atoms: s.numAtoms, composition: s.composition,
-          struct_valid: s.structValid, comp_valid: s.compValid, cif: cifs[g],
-        }) + '\n';
-      });
-      appendFileSync(options.outPath, lines);
-    } else {
+      appendFileSync(options.outPath, batch.map((s, g) => (done.has(s.index) ? '' : lines[g]! + '\n')).join(''));
+    } else if (!options.batches) {
       samples.push(...batch);
     }
+    options.onLines?.(lines);
     options.onBatch?.(batch);
-    written += batch.length;
+    written += missing.length;
     options.onProgress?.({ done: alreadyDone + written, total: n });
   }
   return {
     model: info.name, sampler, steps, seed, atoms: atomsText, elements, formula, total: n,
-    samples, alreadyDone, written, seconds: (Date.now() - t0) / 1000, aborted, warnings,
+    samples, alreadyDone, batchSize, batches: batches.length, written, seconds: (Date.now() - t0) / 1000, aborted, warnings,
   };
+}
+
+/**
+ * The plan of a request: atom counts (the i-th draw of Rng(seed) from the prior), the batch size, and the
+ * batches cut from the whole index list 0..n-1 (each batch's noise comes from its first index).
+ */
+export function planGeneration(net: ScoreNetwork, prior: AtomCountPrior, n: number, seed: number, batchSizeOption?: number): { counts: ArrayLike<number>; batchSize: number; batches: number[][] } {
+  const counts = drawAtomCounts(prior, n, new Rng(seed));
+  const batchSize = batchSizeOption ?? edgeBudgetBatchSize(counts, net.config?.hidden);
+  checkInt(batchSize, 'batch size', 1, 100_000);
+  const batches: number[][] = [];
+  for (let start = 0; start < n; start += batchSize) batches.push(Array.from({ length: Math.min(batchSize, n - start) }, (_, k) => start + k));
+  return { counts, batchSize, batches };
 }
 
 /** The DngModelInfo of a shipped model. */

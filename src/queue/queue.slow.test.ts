@@ -13,6 +13,10 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { sampleCommand } from '../cli/commands/sample.js';
 import { relaxCommand } from '../cli/commands/relax.js';
+import { generateCommand } from '../cli/commands/generate.js';
+import { train } from '../training/trainer.js';
+import { miniPerov5, tinyConfig } from '../training/testFixtures.js';
+import { exportModel } from '../predict/registry.js';
 import { writeCif } from '../crystal/io/cif.js';
 import { cubicCrystal } from '../relax/testing/cubicCrystals.js';
 import { assetStatus } from '../assets/index.js';
@@ -113,6 +117,35 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
     b.proc.kill('SIGTERM');
     assert.equal(await a.exited, 0, a.log());
     assert.equal(await b.exited, 0, b.log());
+  });
+
+  test('queued kldm generate: 2 workers give the single-process file (a tiny DNG model of this test)', async () => {
+    const models = mkdtempSync(join(tmpdir(), 'kldm-queue-models-'));
+    const runDir = mkdtempSync(join(tmpdir(), 'kldm-queue-dngrun-'));
+    const data = miniPerov5();
+    await train({ dataset: 'perov_5', config: tinyConfig({ task: 'dng', optim: { batchSize: 8 }, validation: { everyEpochs: 0 } }), runDir, maxSteps: 4, train: data.train, stats: data.stats, statusStream: null });
+    exportModel(join(runDir, 'last.ckpt'), { name: 'queue-dng', description: 'test', root: models });
+    const prev = process.env['KLDM_MODELS_DIR'];
+    process.env['KLDM_MODELS_DIR'] = models;
+    try {
+      const args = ['--model', 'queue-dng', '--n', '23', '--steps', '12', '--seed', '5', '--batch-size', '4', '--quiet'];
+      const single = join(dir, 'gen-single.jsonl');
+      assert.equal(await generateCommand.run([...args, '--out', single]), 0);
+      const ws = [0, 1].map(() => {
+        const w = spawnKldm(['worker', '--queue', redis.url, '--queue-name', 'q-gen'], { KLDM_THREADS: '1', KLDM_MODELS_DIR: models });
+        workers.push(w);
+        return w;
+      });
+      const queued = join(dir, 'gen-queued.jsonl');
+      assert.equal(await generateCommand.run([...args, '--out', queued, '--queue', redis.url, '--queue-name', 'q-gen', '--shard-size', '8']), 0);
+      assert.equal(readFileSync(queued, 'utf8'), readFileSync(single, 'utf8'));
+      assert.equal(readFileSync(queued, 'utf8').trim().split('\n').length, 23);
+      for (const w of ws) w.proc.kill('SIGTERM');
+      for (const w of ws) assert.equal(await w.exited, 0, w.log());
+    } finally {
+      if (prev === undefined) delete process.env['KLDM_MODELS_DIR'];
+      else process.env['KLDM_MODELS_DIR'] = prev;
+    }
   });
 
   test('a producer killed and run again resumes from the finished shards', async () => {

@@ -12,6 +12,7 @@ import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import { InputError, KldmError } from '../util/errors.js';
 import { runSampleShard, type SampleShardJob, type ShardResult } from './sampleShards.js';
 import { runRelaxShard, type RelaxShardJob } from './relaxShards.js';
+import { runGenerateShard, type GenerateShardJob } from './generateShards.js';
 import { redactQueueUrl, type RedisConnectionOptions } from './url.js';
 
 export const DEFAULT_QUEUE_NAME = 'kldm-shards';
@@ -19,7 +20,7 @@ export const DEFAULT_QUEUE_NAME = 'kldm-shards';
 export const QUEUE_PREFIX = 'kldm';
 
 /** the kinds of shards a worker runs (a tagged union: new kinds join with their planner and runner) */
-export type ShardJob = SampleShardJob | RelaxShardJob;
+export type ShardJob = SampleShardJob | RelaxShardJob | GenerateShardJob;
 
 export interface WorkerOptions {
   connection: RedisConnectionOptions;
@@ -47,10 +48,13 @@ async function processShard(job: Job<ShardJob, ShardResult>): Promise<ShardResul
     if (data?.kind === 'sample') {
       return await runSampleShard(data, (done, total) => void job.updateProgress({ batches: done, of: total }));
     }
+    if (data?.kind === 'generate') {
+      return await runGenerateShard(data, (done, total) => void job.updateProgress({ batches: done, of: total }));
+    }
     if (data?.kind === 'relax') {
       return await runRelaxShard(data, (done, total) => void job.updateProgress({ chunks: done, of: total }));
     }
-    throw new InputError(`unknown shard kind "${String((data as { kind?: unknown })?.kind)}"; this worker runs sample and relax shards (update kldm on the worker?)`);
+    throw new InputError(`unknown shard kind "${String((data as { kind?: unknown })?.kind)}"; this worker runs sample, generate and relax shards (update kldm on the worker?)`);
   } catch (err) {
     // wrong model or input: retrying elsewhere would fail the same way
     if (err instanceof InputError || err instanceof KldmError) throw new UnrecoverableError(err.message);

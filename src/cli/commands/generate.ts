@@ -3,8 +3,8 @@
  * docs/dng.md), batched and resumable, to a JSON Lines file (for `kldm evaluate dng`) or a folder.
  */
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -12,6 +12,9 @@ import { Progress } from '../../util/progress.js';
 import { formatStructure, STRUCTURE_FORMATS, type StructureFormat } from '../../crystal/io/index.js';
 import { trajectoryToExtxyz } from '../../predict/trajectory.js';
 import { dngCheckpointInfo, generateStructures, generateWithNetwork, GENERATE_LIMITS, type GenerateOptions } from '../../predict/generate.js';
+import { planGenerateShards, type GenerateRequest } from '../../queue/generateShards.js';
+import { runProducer } from '../../queue/producer.js';
+import { parseQueueUrl, redactQueueUrl } from '../../queue/url.js';
 import { parseAtomCountPrior } from '../../sampling/atomCountPrior.js';
 import type { SamplerName } from '../../predict/types.js';
 import { intOptionOr as intFlag } from '../args.js';
@@ -46,6 +49,12 @@ Options:
                           ('X' = still masked); needs a folder and at most ${GENERATE_LIMITS.maxInMemory} structures
   --stride <k>            record every k-th step of the trajectory (default steps/100)
   --quiet                 no progress line
+
+Scale-out over a Redis job queue (start workers with \`kldm worker --queue URL\`), with --model and --out file.jsonl:
+  --queue <url>           redis://[user:password@]host:port[/db] or rediss://; the merged file equals, line for
+                          line, the file the same command writes without --queue
+  --queue-name <name>     default kldm-shards
+  --shard-size <n>        structures per shard, rounded up to whole batches (default: one batch)
 `;
 
 export const generateCommand: Command = {
@@ -76,8 +85,17 @@ export const generateCommand: Command = {
         trajectory: { type: 'boolean', default: false },
         stride: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        queue: { type: 'string' },
+        'queue-name': { type: 'string' },
+        'shard-size': { type: 'string' },
       },
     });
+    if (values.queue === undefined && (values['queue-name'] !== undefined || values['shard-size'] !== undefined)) {
+      throw new InputError('--queue-name and --shard-size need --queue <redis://...>');
+    }
+    if (values.queue !== undefined && (!values.model || !values.out?.endsWith('.jsonl'))) {
+      throw new InputError('--queue needs --model <name> (workers load shipped models by name) and --out <file.jsonl>');
+    }
     if (Boolean(values.model) === Boolean(values.checkpoint)) throw new InputError('give exactly one of --model <name> (a DNG model; kldm predict --list-models) or --checkpoint <file>');
     if (!values.out) throw new InputError('--out <file.jsonl | dir> is required');
     const sampler = values.sampler as SamplerName;
@@ -112,6 +130,10 @@ export const generateCommand: Command = {
       ...(values.trajectory ? { trajectory: true, ...(values.stride !== undefined ? { trajectoryStride: intFlag('--stride', values.stride, 1, 1) } : {}) } : { outPath: jsonlPath }),
     };
     if (values.formula === undefined && values.z !== undefined) throw new InputError('--z applies to --formula only');
+    if (values.queue !== undefined) {
+      const { outPath: _o, ...request } = opts;
+      return generateOnQueue({ url: values.queue, queueName: values['queue-name'], shardSize: values['shard-size'], model: values.model!, request, out: values.out, quiet: values.quiet });
+    }
 
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();
@@ -179,3 +201,34 @@ function validityOf(path: string): { struct: number; comp: number; total: number
   return { struct, comp, total };
 }
 
+
+async function generateOnQueue(a: { url: string; queueName: string | undefined; shardSize: string | undefined; model: string; request: GenerateRequest; out: string; quiet: boolean }): Promise<number> {
+  const connection = parseQueueUrl(a.url);
+  const shards = await planGenerateShards(a.model, a.request, 1);
+  const batchSize = shards[0]?.params.request.batchSize ?? 1;
+  const planned = a.shardSize === undefined ? shards : await planGenerateShards(a.model, a.request, intFlag('--shard-size', a.shardSize, 1, batchSize));
+  const total = planned[0]?.params.total ?? 0;
+  if (existsSync(a.out) && readFileSync(a.out, 'utf8').split('\n').filter((l) => l.trim()).length === total) {
+    console.log(`${a.out}: already complete (${total} structures); nothing to do`);
+    return 0;
+  }
+  mkdirSync(dirname(resolve(a.out)), { recursive: true });
+  if (!a.quiet) process.stderr.write(`kldm generate: ${total} structures as ${planned.length} shard(s) on ${redactQueueUrl(a.url)} (run ${planned[0]?.runId ?? '-'}); start workers with: kldm worker --queue <url>\n`);
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  try {
+    const r = await runProducer({
+      connection, url: a.url, queueName: a.queueName, shards: planned, outPath: a.out, signal: controller.signal, quiet: a.quiet,
+      crystalsOf: (s) => s.structures, label: 'queued generation', unit: 'structures',
+    });
+    if (r.aborted) {
+      console.log(`${a.out}: interrupted; the shards stay in the queue (workers go on): run the same command to collect them`);
+      return 130;
+    }
+    console.log(`${a.out}: ${r.lines} structures from ${r.shards} shard(s) (${r.alreadyDone} finished before this run, ${r.enqueued} enqueued) in ${r.seconds.toFixed(0)} s`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
