@@ -11,6 +11,10 @@ import { evaluateDng, type DngReport } from '../../eval/dng/evaluate.js';
 import { readGeneratedJsonl } from '../../eval/dng/generatedFile.js';
 import { loadMagpie } from '../../eval/dng/magpie.js';
 import { requireAsset } from '../../assets/index.js';
+import { dngStability, type DngStabilityReport } from '../../eval/dng/stability.js';
+import { readCifForMatching } from '../../eval/cifReader.js';
+import { M3GNET_ASSET, m3gnetPotential } from '../../potential/shipped.js';
+import { StabilityScorer } from '../../thermo/stability.js';
 
 export const dngUsage = `Usage: kldm evaluate dng --dataset <name> --generated <file.jsonl> [options]
 
@@ -36,6 +40,13 @@ Options:
   --no-matching           skip uniqueness and novelty
   --json <file>           write the full report (with per-structure fields) as JSON
   --quiet                 no progress line
+
+Stability (spec §10.2; "M3GNet-MP-2021.2.8 relaxation + MP-20 DFT hull (MP2020)", not the paper's MatterSim numbers):
+  --stability             relax every structurally valid crystal with M3GNet (kldm assets fetch m3gnet-mp-2021.2.8)
+                          and report RMSD to the relaxed structure (Å), mean E_hull, stable % (<= 0.1 and <= 0 eV/atom)
+                          and S.U.N. % over all generated (needs the mp_20 dataset for the hull)
+  --stability-limit <n>   relax only the first n valid structures (S.U.N. then over that subset)
+  --fmax <eV/Å>           relaxation force criterion (default 0.05); --max-steps <n> (default 500)
 `;
 
 function pct(x: number): string {
@@ -73,6 +84,10 @@ export async function runEvaluateDng(argv: string[]): Promise<number> {
       dataset: { type: 'string' },
       generated: { type: 'string' },
       magpie: { type: 'string' },
+      stability: { type: 'boolean', default: false },
+      'stability-limit': { type: 'string' },
+      fmax: { type: 'string' },
+      'max-steps': { type: 'string' },
       reference: { type: 'string', default: 'test' },
       train: { type: 'string', default: 'train' },
       samples: { type: 'string' },
@@ -118,12 +133,38 @@ export async function runEvaluateDng(argv: string[]): Promise<number> {
     },
   });
   console.log(formatDngReport(report));
+  let stability: DngStabilityReport | null = null;
+  if (values.stability) {
+    const potential = m3gnetPotential();
+    const scorer = await StabilityScorer.create(potential, M3GNET_ASSET, { onProgress: (l) => console.error(l) });
+    const bar = new Progress({ label: 'relaxing', total: 1, unit: 'structures', quiet: values.quiet });
+    const fmax = values.fmax === undefined ? 0.05 : Number(values.fmax);
+    if (!(fmax > 0)) throw new InputError(`--fmax must be a positive number, got "${values.fmax}"`);
+    // the structures as evaluateDng read them (unreadable ones are null and not relaxed)
+    const parsed = file.structures.map((g) => {
+      if (!g.cif) return null;
+      try {
+        return readCifForMatching(g.cif, `generated ${g.id}`);
+      } catch {
+        return null;
+      }
+    });
+    stability = dngStability(parsed, report.structures, {
+      potential, scorer, fmax, maxSteps: intOption('--max-steps', values['max-steps'], 1) ?? 500,
+      ...(values['stability-limit'] !== undefined ? { limit: intOption('--stability-limit', values['stability-limit'], 1)! } : {}),
+      onProgress: (d, t) => { (bar as unknown as { total: number }).total = t; bar.update(d); },
+    });
+    bar.finish();
+    const pct = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)} %`);
+    const ev = (x: number | null, d = 4): string => (x === null ? '-' : x.toFixed(d));
+    console.log(`stability (${stability.label}): ${stability.relaxed} relaxed (${stability.converged} converged), RMSD ${ev(stability.rmsdMean)} Å (${stability.unmatched} unmatched), mean E_hull ${ev(stability.eHullMean)} eV/atom, stable ${pct(stability.stablePercent)} (<= 0.1), ${pct(stability.stableAt0Percent)} (<= 0), S.U.N. ${pct(stability.sunPercent)} of ${stability.sunOver}`);
+  }
   if (file.messages.length > 0) {
     console.error(`${file.messages.length} problem(s) in ${values.generated}:`);
     for (const m of file.messages.slice(0, 10)) console.error(`  ${m}`);
   }
   if (values.json) {
-    writeFileAtomic(values.json, JSON.stringify({ generated_file: values.generated, unreadable_lines: file.unreadableLines, messages: file.messages, ...report }, null, 1) + '\n');
+    writeFileAtomic(values.json, JSON.stringify({ generated_file: values.generated, unreadable_lines: file.unreadableLines, messages: file.messages, ...report, ...(stability ? { stability } : {}) }, null, 1) + '\n');
     console.log(`report written to ${values.json}`);
   }
   return 0;
