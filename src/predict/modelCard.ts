@@ -109,14 +109,17 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
         `${typeof fv.structValidity === 'number' ? `; ${fv.generated} generated (validation sampler): structural validity ${pct(fv.structValidity)} %, composition ${pct(fv.compValidity ?? 0)} %` : ''} |`,
     );
   }
-  const ft = t.finalTrainLoss as { loss?: number; lossV?: number; lossL?: number; epoch?: number } | null | undefined;
+  const ft = t.finalTrainLoss as { loss?: number; lossV?: number; lossL?: number; lossH?: number; epoch?: number } | null | undefined;
   if (ft && typeof ft.loss === 'number') {
-    lines.push(`| last training epoch (${(ft.epoch ?? 0) + offset}) | mean loss ${ft.loss.toFixed(4)} (velocity ${ft.lossV?.toFixed(4)}, lattice ${ft.lossL?.toFixed(4)}) |`);
+    lines.push(
+      `| last training epoch (${(ft.epoch ?? 0) + offset}) | mean loss ${ft.loss.toFixed(4)} (velocity ${ft.lossV?.toFixed(4)}, lattice ${ft.lossL?.toFixed(4)}` +
+        `${typeof ft.lossH === 'number' ? `, types ${ft.lossH.toFixed(4)}` : ''}) |`,
+    );
   }
   lines.push(`| elements seen | ${m.trainingRange.elements.map((z) => elementSymbol(z)).join(' ')} |`);
   lines.push('');
   if (existsSync(join(entry.dir, CURVES_FILE))) {
-    lines.push(`Training and validation curves of the run (loss per part, validation match rate): [${CURVES_FILE}](${CURVES_FILE}).`, '');
+    lines.push(`Training and validation curves of the run (loss per part, ${dng ? 'validity of the generated validation batch' : 'validation match rate'}): [${CURVES_FILE}](${CURVES_FILE}).`, '');
   }
   lines.push(dng ? '## CSP metrics with fixed types (measured)' : '## CSP metrics (measured)', '');
   if (evaluations.length === 0) {
