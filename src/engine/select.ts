@@ -15,7 +15,7 @@ import { referenceKernels } from './reference.js';
 let base: Kernels | null = null;
 let requested: Precision = 'f32';
 const byPrecision = new Map<Precision, Kernels>();
-let announced: Precision | null = null;
+let announced: string | null = null;
 
 function baseKernels(): Kernels {
   if (base) return base;
@@ -41,20 +41,24 @@ export function setEnginePrecision(p: Precision): void {
   requested = p;
 }
 
-/** The precision getKernels() uses now, with the line that says why. */
-export function enginePrecision(): PrecisionChoice {
+/** The precision used for a request (KLDM_PRECISION overrides it), with the line that says why. */
+export function enginePrecision(want: Precision = requestedPrecision()): PrecisionChoice {
   const k = baseKernels();
   const caps = k instanceof NativeKernels ? k.precisionCapabilities() : { native: false, bf16: false, isa: 'none' };
-  return resolvePrecision(requestedPrecision(), caps);
+  const env = process.env['KLDM_PRECISION'];
+  return resolvePrecision(env !== undefined && env !== '' ? parsePrecision(env, 'KLDM_PRECISION') : want, caps);
 }
 
-export function getKernels(): Kernels {
+/**
+ * The kernels for a precision (the training config's engine.precision, a --precision flag;
+ * KLDM_PRECISION overrides it). When bf16 is asked for, one line on stderr says what is used.
+ */
+export function kernelsForPrecision(want: Precision): Kernels {
   const b = baseKernels();
-  const choice = enginePrecision();
-  const want = requestedPrecision();
-  if (want === 'bf16' && announced !== choice.precision) {
+  const choice = enginePrecision(want);
+  if (choice.line.includes('bf16') && announced !== choice.line) {
     process.stderr.write(`${choice.line}\n`);
-    announced = choice.precision;
+    announced = choice.line;
   }
   let k = byPrecision.get(choice.precision);
   if (!k) {
@@ -62,4 +66,9 @@ export function getKernels(): Kernels {
     byPrecision.set(choice.precision, k);
   }
   return k;
+}
+
+/** The kernels of the requested precision (setEnginePrecision / KLDM_PRECISION; default f32). */
+export function getKernels(): Kernels {
+  return kernelsForPrecision(requested);
 }

@@ -17,6 +17,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
+import { PRECISIONS, type Precision } from '../engine/precision.js';
 
 export interface ModelConfig {
   /** hidden width H (spec §2) */
@@ -74,6 +75,15 @@ export interface CheckpointConfig {
   everySeconds: number;
 }
 
+export interface EngineConfig {
+  /**
+   * 'f32' (default) or 'bf16': bf16 GEMM operands with f32 accumulation, f32 weights, optimiser
+   * state and elementwise kernels (docs/engine.md "Precision"); falls back to f32, with one line
+   * saying so, where the CPU has no native bf16. KLDM_PRECISION overrides it.
+   */
+  precision: Precision;
+}
+
 export interface TrainConfig {
   /** preset name or file this config came from */
   name: string;
@@ -82,6 +92,7 @@ export interface TrainConfig {
   schedule: ScheduleConfig;
   validation: ValidationConfig;
   checkpoint: CheckpointConfig;
+  engine: EngineConfig;
 }
 
 const PAPER: TrainConfig = {
@@ -91,6 +102,7 @@ const PAPER: TrainConfig = {
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 500 },
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 1024, sampler: 'em', samplerSteps: 1000, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
+  engine: { precision: 'f32' },
 };
 
 /** Perov-5 on 2 CPU cores (see docs/training.md for the measured step time). */
@@ -101,6 +113,7 @@ const CPU_SMALL: TrainConfig = {
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 50 },
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
+  engine: { precision: 'f32' },
 };
 
 /** MP-20 on 2 CPU cores. */
@@ -111,6 +124,7 @@ const CPU_MEDIUM: TrainConfig = {
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 20 },
   validation: { everyEpochs: 20, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
+  engine: { precision: 'f32' },
 };
 
 /** A tiny network for tests and smoke runs (seconds per epoch on Perov-5). */
@@ -121,6 +135,7 @@ const TINY: TrainConfig = {
   schedule: { maxEpochs: 2, emaDecay: 0.999, emaStartEpoch: 0 },
   validation: { everyEpochs: 1, lossSubset: 64, matchSubset: 8, sampler: 'em', samplerSteps: 20, finalTime: 1e-3 },
   checkpoint: { everySeconds: 60 },
+  engine: { precision: 'f32' },
 };
 
 export const PRESETS: Readonly<Record<string, TrainConfig>> = {
@@ -275,4 +290,5 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
   checkNumber(v.samplerSteps, 'validation.samplerSteps', source, { int: true, min: 1 });
   checkNumber(v.finalTime, 'validation.finalTime', source, { min: 0, max: 0.5 });
   checkNumber(c.checkpoint.everySeconds, 'checkpoint.everySeconds', source, { min: 1 });
+  if (!PRECISIONS.includes(c.engine.precision)) throw new InputError(`${source}: "engine.precision" must be "f32" or "bf16" (got ${JSON.stringify(c.engine.precision)})`);
 }

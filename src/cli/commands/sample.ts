@@ -13,6 +13,8 @@ import { column, parseCsv } from '../../data/csv.js';
 import { readCif } from '../../crystal/io/cif.js';
 import { atomicNumber } from '../../crystal/elements.js';
 import { CSPVNet } from '../../network/cspvnet.js';
+import { parsePrecision } from '../../engine/precision.js';
+import { setEnginePrecision } from '../../engine/select.js';
 import type { ScoreNetwork } from '../../network/types.js';
 import type { LatticeStats } from '../../data/types.js';
 import { paramsFromTensors } from '../../training/model.js';
@@ -44,6 +46,8 @@ Options:
   --t-final <t>               final time t_f (default 0.001; the reference's test command uses 0)
   --seed <n>                  default 42
   --batch-size <n>            crystals per sampler batch (default: ~20,480 edges at H=128: 1024 for Perov-5, ~160 for MP-20)
+  --precision <f32|bf16>     engine precision (default f32; bf16: bf16 GEMM operands, f32 accumulation, where
+                              the CPU has native bf16; KLDM_PRECISION overrides it; docs/engine.md)
   --quiet                     no progress line
 `;
 
@@ -104,6 +108,7 @@ export const sampleCommand: Command = {
         'batch-size': { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        precision: { type: 'string', default: 'f32' },
       },
     });
     if (Boolean(values.checkpoint) === Boolean(values.model)) throw new InputError('give exactly one of --checkpoint <file> or --model <name>');
@@ -122,6 +127,7 @@ export const sampleCommand: Command = {
       if (!(tFinal >= 0 && tFinal < 1)) throw new InputError(`--t-final must be in [0, 1), got "${values['t-final']}"`);
     }
 
+    setEnginePrecision(parsePrecision(values.precision!, '--precision'));
     let net: ScoreNetwork;
     let stats: LatticeStats;
     let source: string;
