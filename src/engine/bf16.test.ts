@@ -12,6 +12,10 @@ import { bf16Eligible, parsePrecision, resolvePrecision, roundToBf16 } from './p
 import { getKernels, requestedPrecision, setEnginePrecision } from './select.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { CSPVNet } from '../network/cspvnet.js';
+import { initParams } from '../network/params.js';
+import { makeLayout } from '../network/types.js';
+import type { CSPVNetConfig } from '../network/config.js';
 
 const native = loadNativeKernels();
 const bf16 = native ? native.kernels.precisionCapabilities().bf16 : false;
@@ -166,6 +170,48 @@ test('bf16 operand cache: pinned operands give the same bits as converting per c
   assert.equal(k16.pinnedOperands(), 0);
   native!.kernels.withPrecision('f32').pinOperand(g.a, g.a.length);
   assert.equal(k16.pinnedOperands(), 0);
+});
+
+test('bf16 engine on a cpu-small network (production shape rule): every parameter and input gradient has cosine ≥ 0.999 with f32', { skip: skipBf16 }, (t) => {
+  // the cpu-small preset's network (H 128, D_t 64, L 4, F 32) on 64 crystals of 2-8 atoms
+  const config: CSPVNetConfig = { hidden: 128, timeDim: 64, layers: 4, freqs: 32, numTypes: 101, layerNorm: true, zeroCog: true };
+  const rng = new Rng(3);
+  const counts = Array.from({ length: 64 }, () => 2 + rng.int(7));
+  const layout = makeLayout(counts);
+  const N = layout.numAtoms, G = layout.numCrystals;
+  const input = {
+    layout, t: Float32Array.from({ length: G }, () => 0.001 + 0.999 * rng.uniform()), pos: Float32Array.from({ length: 3 * N }, () => rng.uniform()),
+    vel: rnd(rng, 3 * N), types: Int32Array.from({ length: N }, () => 1 + rng.int(94)), lattice: rnd(rng, 6 * G),
+  };
+  const gradOut = { v: rnd(rng, 3 * N), l: rnd(rng, 6 * G) };
+  const run = (precision: 'f32' | 'bf16') => {
+    const params = initParams(config, new Rng(11));
+    const net = new CSPVNet(config, params, native!.kernels.withPrecision(precision));
+    const out = net.forward(input);
+    net.backward(gradOut, { inputGrads: true });
+    return { out, params, inputs: net.inputGrads! };
+  };
+  const f = run('f32');
+  const b = run('bf16');
+  const cos = (x: ArrayLike<number>, y: ArrayLike<number>): number => {
+    let xy = 0, xx = 0, yy = 0;
+    for (let i = 0; i < x.length; i++) { xy += x[i]! * y[i]!; xx += x[i]! ** 2; yy += y[i]! ** 2; }
+    return xx === 0 && yy === 0 ? 1 : xy / Math.sqrt(xx * yy);
+  };
+  let differs = false;
+  let worst = { c: 1, name: '' };
+  for (let i = 0; i < f.params.tensors.length; i++) {
+    const tf = f.params.tensors[i]!, tb = b.params.tensors[i]!;
+    if (!tf.trainable) continue;
+    const c = cos(tb.grad, tf.grad);
+    assert.ok(c >= 0.999, `${tf.name}: cosine ${c}`);
+    if (c < 1 - 1e-7) differs = true;
+    if (c < worst.c) worst = { c, name: tf.name };
+  }
+  t.diagnostic(`lowest gradient cosine ${worst.c.toFixed(6)} (${worst.name})`);
+  for (const k of ['t', 'pos', 'vel', 'lattice'] as const) assert.ok(cos(b.inputs[k], f.inputs[k]) >= 0.999, `input ${k}`);
+  assert.ok(cos(b.out.v, f.out.v) >= 0.999 && cos(b.out.l, f.out.l) >= 0.999, 'outputs');
+  assert.ok(differs, 'bf16 gave the f32 gradients: no GEMM was rounded');
 });
 
 test('resolvePrecision: bf16 only with the native engine on a CPU with native bf16, else f32 with the reason', () => {
