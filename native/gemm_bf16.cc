@@ -103,11 +103,13 @@ static void convert_block(const float* src, int64_t rows, int64_t cols, int64_t 
   }
 }
 
+// All mutable state below is per thread: the server runs networks in worker_threads of one
+// process, which share this addon's globals; each JS thread calls the engine from its own thread.
 struct Pin {
   int64_t n;
   std::vector<uint16_t> bf;
 };
-static std::map<const float*, Pin> g_pins;
+static thread_local std::map<const float*, Pin> g_pins;
 
 void bf16_pin(const float* base, int64_t n) {
   Pin& p = g_pins[base];
@@ -140,7 +142,7 @@ struct Prim {
 using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float>;
 
 dnnl_engine_t engine() {
-  static dnnl_engine_t e = [] {
+  static dnnl_engine_t e = [] {  // an engine may be shared by threads (streams may not)
     dnnl_engine_t x = nullptr;
     dnnl_engine_create(&x, dnnl_cpu, 0);
     return x;
@@ -148,7 +150,7 @@ dnnl_engine_t engine() {
   return e;
 }
 dnnl_stream_t stream() {
-  static dnnl_stream_t s = [] {
+  static thread_local dnnl_stream_t s = [] {
     dnnl_stream_t x = nullptr;
     dnnl_stream_create(&x, engine(), dnnl_stream_default_flags);
     return x;
@@ -173,17 +175,22 @@ void plain_md(dnnl_memory_desc_t* md, int64_t rows, int64_t cols, int64_t ld, bo
 // Primitives by shape, layout and beta. The batch shapes vary step to step (atom and edge
 // counts), so the cache is bounded: cleared when it grows past kMaxPrims.
 constexpr size_t kMaxPrims = 512;
-std::map<Key, Prim> g_prims;
+struct PrimCache {
+  std::map<Key, Prim> map;
+  void clear() {
+    for (auto& kv : map) dnnl_primitive_destroy(kv.second.prim);
+    map.clear();
+  }
+  ~PrimCache() { clear(); }
+};
+thread_local PrimCache g_prims;
 
 dnnl_primitive_t get_prim(bool tA, bool tB, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc,
                           float beta) {
   const Key key{tA, tB, m, n, k, lda, ldb, ldc, beta};
-  auto it = g_prims.find(key);
-  if (it != g_prims.end()) return it->second.prim;
-  if (g_prims.size() >= kMaxPrims) {
-    for (auto& kv : g_prims) dnnl_primitive_destroy(kv.second.prim);
-    g_prims.clear();
-  }
+  auto it = g_prims.map.find(key);
+  if (it != g_prims.map.end()) return it->second.prim;
+  if (g_prims.map.size() >= kMaxPrims) g_prims.clear();
   dnnl_memory_desc_t amd, bmd, cmd;
   plain_md(&amd, m, k, lda, tA, dnnl_bf16);
   plain_md(&bmd, k, n, ldb, tB, dnnl_bf16);
@@ -207,11 +214,11 @@ dnnl_primitive_t get_prim(bool tA, bool tB, int64_t m, int64_t n, int64_t k, int
   st = dnnl_primitive_create(&prim, pd);
   dnnl_primitive_desc_destroy(pd);
   if (st != dnnl_success) return nullptr;
-  g_prims[key].prim = prim;
+  g_prims.map[key].prim = prim;
   return prim;
 }
 
-std::vector<uint16_t> g_abuf, g_bbuf;
+thread_local std::vector<uint16_t> g_abuf, g_bbuf;
 
 }  // namespace
 #endif
