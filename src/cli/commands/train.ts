@@ -39,6 +39,8 @@ Options:
   --dataset <name>        training data (train split; validation on the val split)
   --config <c>            preset name or JSON file ({"base": "cpu-small", "optim": {"lr": 5e-4}, ...})
   --set key=value         override one config field (repeatable), e.g. --set optim.lr=5e-4
+                          or --set engine.precision=bf16 (bf16 GEMM operands, f32 accumulation, on CPUs
+                          with AVX512-BF16; docs/engine.md "Precision"; KLDM_PRECISION overrides it)
   --run-dir <dir>         run directory (default runs/<dataset>-<config>): log.jsonl, last.ckpt, best.ckpt
   --resume                continue the run in --run-dir bit-for-bit from last.ckpt; without --config (and
                           --dataset) the run's saved config is used, --set flags still apply
