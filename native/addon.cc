@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gemm.h"
+#include "gemm_bf16.h"
 #include "kernels.h"
 
 #ifdef KLDM_HAVE_OPENBLAS
@@ -35,6 +36,44 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
               L(info, 8), F(info, 9) + L(info, 10), L(info, 11), (float)D(info, 12), F(info, 13) + L(info, 14),
               L(info, 15), static_cast<GemmBackend>(L(info, 16)));
   return info.Env().Undefined();
+}
+
+// gemmBf16(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, backend):
+// bf16 operands, f32 accumulation (gemm_bf16.cc); calls it cannot take run as f32 sgemm.
+Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
+  const bool tA = B(info, 0), tB = B(info, 1);
+  const int64_t m = L(info, 2), n = L(info, 3), k = L(info, 4);
+  const float alpha = (float)D(info, 5), beta = (float)D(info, 12);
+  const float* a = F(info, 6) + L(info, 7);
+  const float* b = F(info, 9) + L(info, 10);
+  float* c = F(info, 13) + L(info, 14);
+  if (!kldm::gemm_bf16(tA, tB, m, n, k, alpha, a, L(info, 8), b, L(info, 11), beta, c, L(info, 15)))
+    kldm::sgemm(tA, tB, m, n, k, alpha, a, L(info, 8), b, L(info, 11), beta, c, L(info, 15),
+                static_cast<GemmBackend>(L(info, 16)));
+  return info.Env().Undefined();
+}
+Napi::Value Bf16Supported(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), kldm::bf16_supported()); }
+Napi::Value Bf16Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), kldm::bf16_isa_name()); }
+// toBf16(src Float32Array, dst Uint16Array, n)
+Napi::Value ToBf16(const Napi::CallbackInfo& info) {
+  kldm::f32_to_bf16(F(info, 0), info[1].As<Napi::Uint16Array>().Data(), L(info, 2));
+  return info.Env().Undefined();
+}
+// bf16Pin(array, n) / bf16Unpin(array) / bf16UnpinAll() / bf16PinnedCount()
+Napi::Value Bf16Pin(const Napi::CallbackInfo& info) {
+  kldm::bf16_pin(F(info, 0), L(info, 1));
+  return info.Env().Undefined();
+}
+Napi::Value Bf16Unpin(const Napi::CallbackInfo& info) {
+  kldm::bf16_unpin(F(info, 0));
+  return info.Env().Undefined();
+}
+Napi::Value Bf16UnpinAll(const Napi::CallbackInfo& info) {
+  kldm::bf16_unpin_all();
+  return info.Env().Undefined();
+}
+Napi::Value Bf16PinnedCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)kldm::bf16_pinned_count());
 }
 
 Napi::Value BiasSilu(const Napi::CallbackInfo& info) {
@@ -170,11 +209,19 @@ Napi::Value SetGemmBackend(const Napi::CallbackInfo& info) {
 }
 
 // Bumped whenever a binding's signature changes; src/engine/native.ts refuses a stale build.
-constexpr int kAbiVersion = 4;
+constexpr int kAbiVersion = 5;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("gemmBf16", Napi::Function::New(env, GemmBf16));
+  exports.Set("bf16Supported", Napi::Function::New(env, Bf16Supported));
+  exports.Set("bf16Isa", Napi::Function::New(env, Bf16Isa));
+  exports.Set("toBf16", Napi::Function::New(env, ToBf16));
+  exports.Set("bf16Pin", Napi::Function::New(env, Bf16Pin));
+  exports.Set("bf16Unpin", Napi::Function::New(env, Bf16Unpin));
+  exports.Set("bf16UnpinAll", Napi::Function::New(env, Bf16UnpinAll));
+  exports.Set("bf16PinnedCount", Napi::Function::New(env, Bf16PinnedCount));
   exports.Set("biasSilu", Napi::Function::New(env, BiasSilu));
   exports.Set("siluBackward", Napi::Function::New(env, SiluBackward));
   exports.Set("addBias", Napi::Function::New(env, AddBias));

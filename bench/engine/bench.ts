@@ -8,7 +8,10 @@
  *     formulation of spec §15), peak RSS of each engine's own process.
  * Each engine and workload runs in its own process so peak RSS is per run.
  * Options: --quick (small network, 64 crystals, 3 steps), --steps N, --json (last line: one
- * JSON object with every figure), --no-torch, --workloads perov5,mp20, --gemm auto|openblas|dnnl.
+ * JSON object with every figure), --no-torch, --workloads perov5,mp20, --gemm auto|openblas|dnnl,
+ * --precision f32,bf16 (default: both where the CPU has native bf16, else f32).
+ * Precisions (docs/engine.md "Precision") run in ONE process with their steps interleaved
+ * (f32, bf16, f32, ...), so the bf16/f32 ratio is measured under the same load from other jobs.
  * This is a measurement, not a test: the machine's load (uptime) is printed beside it.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +20,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PAPER_CONFIG, type CSPVNetConfig } from '../../src/network/config.js';
 import { atomCounts, type WorkloadName } from './workloads.js';
+import { loadNativeKernels } from '../../src/engine/native.js';
+import { parsePrecision } from '../../src/engine/precision.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -33,8 +38,22 @@ const gemm = opt('--gemm', 'auto');
 const workloads = opt('--workloads', 'perov5,mp20').split(',') as WorkloadName[];
 const config: CSPVNetConfig = quick ? { ...PAPER_CONFIG, hidden: 128, timeDim: 64, layers: 2, freqs: 32 } : { ...PAPER_CONFIG };
 const python = '/usr/bin/python3';
+const nativeInfo = loadNativeKernels();
+const bf16Here = nativeInfo?.kernels.precisionCapabilities().bf16 === true;
+const precisions = opt('--precision', bf16Here ? 'f32,bf16' : 'f32').split(',').map((p) => parsePrecision(p, '--precision'));
+
+interface PrecisionResult {
+  precision: string;
+  stepMedianS: number;
+  fwdMedianS: number;
+  stepCpuMedianS: number;
+  fwdCpuMedianS: number;
+  stepGflops: number;
+  fwdGflops: number;
+}
 
 interface RunResult {
+  precisions?: PrecisionResult[];
   stepMedianS: number;
   fwdMedianS: number;
   /** CPU seconds (user + system, all threads) per step: less sensitive than wall time to other jobs */
@@ -74,7 +93,7 @@ log(`network: H=${config.hidden} Dt=${config.timeDim} L=${config.layers} F=${con
 const results: Record<string, unknown> = {};
 for (const w of workloads) {
   const counts = atomCounts(w, crystals);
-  const ours = runJson(process.execPath, ['--import', 'tsx', join(here, 'worker.ts'), counts.join(','), String(steps), JSON.stringify(config), 'native', gemm], threadEnv);
+  const ours = runJson(process.execPath, ['--import', 'tsx', join(here, 'worker.ts'), counts.join(','), String(steps), JSON.stringify(config), 'native', gemm, precisions.join(',')], threadEnv);
   const theirs = withTorch
     ? runJson(python, [join(here, '..', 'reference', 'cspvnet.py'), 'bench', '--counts', counts.join(','), '--steps', String(steps), '--threads', '2', '--config', JSON.stringify(config)], threadEnv)
     : null;
@@ -85,7 +104,18 @@ for (const w of workloads) {
   } else {
     entry['kldm'] = { stepS: ours.stepMedianS, fwdS: ours.fwdMedianS, stepCpuS: ours.stepCpuMedianS, fwdCpuS: ours.fwdCpuMedianS, stepGflops: ours.stepGflops, fwdGflops: ours.fwdGflops, flopsStep: ours.flopsStep, peakRssMiB: ours.peakRssMiB, atoms: ours.atoms, edges: ours.edges };
     log(`${w} (${ours.atoms} atoms, ${ours.edges} edges)`);
-    log(`  kldm     step ${ours.stepMedianS.toFixed(3)} s  (${ours.stepGflops!.toFixed(0)} GFLOP/s, ${ours.stepCpuMedianS.toFixed(3)} CPU-s)   forward ${ours.fwdMedianS.toFixed(3)} s  (${ours.fwdGflops!.toFixed(0)} GFLOP/s, ${ours.fwdCpuMedianS.toFixed(3)} CPU-s)   peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
+    for (const p of ours.precisions ?? []) {
+      log(`  kldm ${p.precision.padEnd(4)} step ${p.stepMedianS.toFixed(3)} s  (${p.stepGflops.toFixed(0)} GFLOP/s, ${p.stepCpuMedianS.toFixed(3)} CPU-s)   forward ${p.fwdMedianS.toFixed(3)} s  (${p.fwdGflops.toFixed(0)} GFLOP/s, ${p.fwdCpuMedianS.toFixed(3)} CPU-s)`);
+    }
+    log(`  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (one process for all precisions)`);
+    const f = ours.precisions?.find((p) => p.precision === 'f32');
+    const b = ours.precisions?.find((p) => p.precision === 'bf16');
+    if (f && b) {
+      const ratio = { step: f.stepMedianS / b.stepMedianS, fwd: f.fwdMedianS / b.fwdMedianS, stepCpu: f.stepCpuMedianS / b.stepCpuMedianS, fwdCpu: f.fwdCpuMedianS / b.fwdCpuMedianS };
+      entry['bf16'] = { stepS: b.stepMedianS, fwdS: b.fwdMedianS, stepCpuS: b.stepCpuMedianS, fwdCpuS: b.fwdCpuMedianS, stepGflops: b.stepGflops, fwdGflops: b.fwdGflops };
+      entry['bf16SpeedUp'] = ratio;
+      log(`  bf16 speed-up over f32 (same process, interleaved): step ${ratio.step.toFixed(2)}x   forward ${ratio.fwd.toFixed(2)}x   (CPU time: step ${ratio.stepCpu.toFixed(2)}x, forward ${ratio.fwdCpu.toFixed(2)}x)`);
+    }
   }
   if (theirs && 'error' in theirs) {
     log(`  pytorch  failed: ${theirs.error}`);
@@ -110,6 +140,6 @@ log(`load avg after: ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`);
 if (asJson) {
   process.stdout.write(`${JSON.stringify({
     date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, loadBefore, loadAfter,
-    config, crystals, steps, gemm, torch: withTorch, workloads: results,
+    config, crystals, steps, gemm, precisions, torch: withTorch, workloads: results,
   })}\n`);
 }

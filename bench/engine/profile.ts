@@ -1,6 +1,6 @@
 /**
  * Per-kernel time profile of one kldm training step (after one warm-up step).
- * Usage: tsx bench/engine/profile.ts [perov5|mp20] [auto|openblas|dnnl] [quick]
+ * Usage: tsx bench/engine/profile.ts [perov5|mp20] [auto|openblas|dnnl] [quick|full] [f32|bf16]
  */
 import { CSPVNet } from '../../src/network/cspvnet.js';
 import { initParams } from '../../src/network/params.js';
@@ -11,12 +11,12 @@ import type { Kernels } from '../../src/engine/kernels.js';
 import { Rng } from '../../src/util/rng.js';
 import { atomCounts, randomInput, type WorkloadName } from './workloads.js';
 
-const [workload = 'mp20', backend = 'auto', size = 'full'] = process.argv.slice(2);
+const [workload = 'mp20', backend = 'auto', size = 'full', precision = 'f32'] = process.argv.slice(2);
 const native = loadNativeKernels();
 if (!native) throw new Error(`native engine unavailable: ${loadNativeKernels.lastError}`);
 native.kernels.setGemmBackend(backend as GemmBackendName);
 const times = new Map<string, [number, number, number]>();
-const timed = new Proxy(native.kernels as Kernels, {
+const timed = new Proxy(native.kernels.withPrecision(precision === 'bf16' ? 'bf16' : 'f32') as Kernels, {
   get(target, prop, recv) {
     const v = Reflect.get(target, prop, recv) as unknown;
     if (typeof v !== 'function') return v;

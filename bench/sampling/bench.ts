@@ -7,7 +7,11 @@
  * @1 run with 1000 steps at that rate. Batch sizes: the default of `kldm sample`
  * (edgeBudgetBatchSize) and the multiples given with --scales.
  *
- *   npm run bench:sampling [-- --steps 10 --models perov5-cpu-small,mp20-cpu-small --scales 0.5,1,2 --json]
+ *   npm run bench:sampling [-- --steps 10 --models perov5-cpu-small,mp20-cpu-small --scales 0.5,1,2 --precisions f32,bf16 --json]
+ *
+ * --precisions: engine precisions (docs/engine.md "Precision"; default f32). Several run on the same
+ * weights with their sampler steps interleaved (f32 step, bf16 step, ...), so their ratio is measured
+ * under the same load from other processes.
  *
  * DNG models (task 'dng', docs/dng.md) are timed on the same batches with their types generated
  * too (the type process of their variant); their line also gives structures per second at 1000 steps.
@@ -23,6 +27,10 @@ import { makeLayout, type NetInput, type NetOutput, type ScoreNetwork } from '..
 import { CspSampler, type SamplerMethod } from '../../src/sampling/sampler.js';
 import { edgeBudgetBatchSize } from '../../src/training/batches.js';
 import { Rng } from '../../src/util/rng.js';
+import { CSPVNet } from '../../src/network/cspvnet.js';
+import type { ParamStore } from '../../src/network/params.js';
+import { parsePrecision, type Precision } from '../../src/engine/precision.js';
+import { enginePrecision, kernelsForPrecision } from '../../src/engine/select.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,12 +38,18 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'perov5-cpu-small,mp20-cpu-small' },
     scales: { type: 'string', default: '0.5,1,2' },
     samplers: { type: 'string', default: 'em,pc' },
+    precisions: { type: 'string', default: 'f32' },
     json: { type: 'boolean', default: false },
   },
 });
 const timedSteps = Math.max(1, Number(values.steps));
 const scales = values.scales.split(',').map(Number);
 const samplers = values.samplers.split(',') as SamplerMethod[];
+const precisions = values.precisions.split(',').map((p) => parsePrecision(p, '--precisions'));
+for (const p of precisions) {
+  const used = enginePrecision(p).precision;
+  if (used !== p) throw new Error(`${enginePrecision(p).line}: cannot bench ${p}`);
+}
 
 /** Wraps a network to time its calls (the rest of a step is the sampler's own arithmetic). */
 class TimedNetwork implements ScoreNetwork {
@@ -51,6 +65,7 @@ class TimedNetwork implements ScoreNetwork {
 
 interface Row {
   model: string;
+  precision: Precision;
   sampler: SamplerMethod;
   crystals: number;
   atoms: number;
@@ -71,7 +86,8 @@ process.stdout.write(`${timedSteps} timed steps after 2 warm-up steps; KLDM_THRE
 
 for (const name of values.models.split(',')) {
   const entry = getModel(name);
-  const net = new TimedNetwork(loadModelNetwork(entry));
+  const base = loadModelNetwork(entry);
+  const nets = precisions.map((p) => ({ precision: p, net: new TimedNetwork(new CSPVNet(base.config, base.params as ParamStore<Float32Array>, kernelsForPrecision(p))) }));
   const dng = entry.manifest.task === 'dng' ? dngTypeDiffusion(entry.manifest) : null;
   const test = loadSplit(entry.manifest.dataset, 'test');
   const counts: number[] = [];
@@ -85,38 +101,54 @@ for (const name of values.models.split(',')) {
     for (let g = 0; g < crystals; g++) edges += counts[g]! * (counts[g]! - 1);
     for (const sampler of samplers) {
       // a 1000-step grid; the timed steps are taken from its start (the cost per step does not depend on t)
-      const typeDiffusion = dng ? { typeDiffusion: { kind: dng.kind, maskSchedule: dng.maskSchedule } } : {};
-      const s = new CspSampler(net, { layout, types, ...typeDiffusion }, new Rng(7), { method: sampler, nSteps: 1000 });
-      s.prior();
-      s.step(0);
-      s.step(1);
-      net.seconds = 0;
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      for (let i = 0; i < timedSteps; i++) s.step(2 + i);
-      const wall = (performance.now() - t0) / 1000 / timedSteps;
-      const cpu = cpuSeconds(process.cpuUsage(c0)) / timedSteps;
-      const rate = crystals / wall;
-      rows.push({
-        model: name,
-        sampler,
-        crystals,
-        atoms: layout.numAtoms,
-        edges,
-        stepSeconds: wall,
-        stepCpuSeconds: cpu,
-        networkShare: net.seconds / timedSteps / wall,
-        crystalStepsPerSecond: rate,
-        fullTestMinutes: (counts.length * 1000) / rate / 60,
-        testMaterials: counts.length,
+      const runs = nets.map(({ precision, net }) => {
+        const typeDiffusion = dng ? { typeDiffusion: { kind: dng.kind, maskSchedule: dng.maskSchedule } } : {};
+        const s = new CspSampler(net, { layout, types, ...typeDiffusion }, new Rng(7), { method: sampler, nSteps: 1000 });
+        s.prior();
+        s.step(0);
+        s.step(1);
+        net.seconds = 0;
+        return { precision, net, s, wall: 0, cpu: 0 };
       });
-      const r = rows[rows.length - 1]!;
-      process.stdout.write(
-        `${name.padEnd(16)} ${sampler.toUpperCase()} batch ${String(crystals).padStart(4)} (${String(edges).padStart(6)} edges${scale === 1 ? ', default' : ''}): ` +
-          `${(wall * 1000).toFixed(1)} ms/step (CPU ${(cpu * 1000).toFixed(1)} ms), network ${(r.networkShare * 100).toFixed(1)} %, ` +
-          `${rate.toFixed(0)} crystal-steps/s, ` +
-          (dng ? `DNG ${dng.kind}: ${(rate / 1000).toFixed(2)} structures/s at 1000 steps\n` : `full test (${counts.length}) @1 ≈ ${r.fullTestMinutes.toFixed(1)} min\n`),
-      );
+      for (let i = 0; i < timedSteps; i++) {
+        for (const r of runs) {
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          r.s.step(2 + i);
+          r.wall += (performance.now() - t0) / 1000;
+          r.cpu += cpuSeconds(process.cpuUsage(c0));
+        }
+      }
+      for (const run of runs) {
+        const wall = run.wall / timedSteps;
+        const cpu = run.cpu / timedSteps;
+        const rate = crystals / wall;
+        rows.push({
+          model: name,
+          precision: run.precision,
+          sampler,
+          crystals,
+          atoms: layout.numAtoms,
+          edges,
+          stepSeconds: wall,
+          stepCpuSeconds: cpu,
+          networkShare: run.net.seconds / timedSteps / wall,
+          crystalStepsPerSecond: rate,
+          fullTestMinutes: (counts.length * 1000) / rate / 60,
+          testMaterials: counts.length,
+        });
+        const r = rows[rows.length - 1]!;
+        process.stdout.write(
+          `${name.padEnd(16)} ${run.precision.padEnd(4)} ${sampler.toUpperCase()} batch ${String(crystals).padStart(4)} (${String(edges).padStart(6)} edges${scale === 1 ? ', default' : ''}): ` +
+            `${(wall * 1000).toFixed(1)} ms/step (CPU ${(cpu * 1000).toFixed(1)} ms), network ${(r.networkShare * 100).toFixed(1)} %, ` +
+            `${rate.toFixed(0)} crystal-steps/s, ` +
+            (dng ? `DNG ${dng.kind}: ${(rate / 1000).toFixed(2)} structures/s at 1000 steps\n` : `full test (${counts.length}) @1 ≈ ${r.fullTestMinutes.toFixed(1)} min\n`),
+        );
+      }
+      if (runs.length === 2) {
+        const [a, b] = runs as [typeof runs[0], typeof runs[0]];
+        process.stdout.write(`${''.padEnd(16)} ${b.precision} vs ${a.precision} (interleaved): ${(a.wall / b.wall).toFixed(2)}x steps/s (CPU time ${(a.cpu / b.cpu).toFixed(2)}x)\n`);
+      }
     }
   }
 }

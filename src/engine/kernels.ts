@@ -71,6 +71,15 @@ export interface Kernels {
     beta: number, c: FloatArray, cOff: number, ldc: number,
   ): void;
 
+  /**
+   * Optional bf16 operand cache (native kernels in bf16 precision; absent or no-op elsewhere): keep a
+   * bf16 copy of a[0..n) for the GEMMs that read it, until unpinned. Numerically a no-op (the same
+   * rounding happens either way); the caller must unpin before writing the array again.
+   */
+  pinOperand?(a: FloatArray, n: number): void;
+  unpinOperand?(a: FloatArray): void;
+  unpinAllOperands?(): void;
+
   /** z[r,c] += bias[c] (if bias), then out = silu(z) = z·σ(z). out may be z itself. */
   biasSilu(z: FloatArray, bias: FloatArray | null, rows: number, cols: number, out: FloatArray): void;
   /** dz = dout · silu'(z) over n elements; dz may alias dout or z. */

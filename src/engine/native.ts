@@ -10,18 +10,28 @@ import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AdamWHyper, EdgeLayout, FloatArray, Kernels } from './kernels.js';
+import { bf16Eligible, type Precision, type PrecisionCapabilities } from './precision.js';
 
 /** GEMM library choice: auto picks per shape (see native/gemm.cc). */
 export type GemmBackendName = 'auto' | 'openblas' | 'dnnl';
 const BACKEND_CODE: Record<GemmBackendName, number> = { auto: 0, openblas: 1, dnnl: 2 };
 
 /** Must equal kAbiVersion in native/addon.cc; a stale build/ (older sources) is not used. */
-const NATIVE_ABI_VERSION = 4;
+const NATIVE_ABI_VERSION = 5;
 
 interface Addon {
   abiVersion?: number;
   gemm(tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, aOff: number, lda: number,
     b: Float32Array, bOff: number, ldb: number, beta: number, c: Float32Array, cOff: number, ldc: number, backend: number): void;
+  gemmBf16(tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, aOff: number, lda: number,
+    b: Float32Array, bOff: number, ldb: number, beta: number, c: Float32Array, cOff: number, ldc: number, backend: number): void;
+  bf16Supported(): boolean;
+  bf16Isa(): string;
+  toBf16(src: Float32Array, dst: Uint16Array, n: number): void;
+  bf16Pin(a: Float32Array, n: number): void;
+  bf16Unpin(a: Float32Array): void;
+  bf16UnpinAll(): void;
+  bf16PinnedCount(): number;
   biasSilu(z: Float32Array, bias: Float32Array | null, rows: number, cols: number, out: Float32Array): void;
   siluBackward(dout: Float32Array, z: Float32Array, n: number, dz: Float32Array): void;
   addBias(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
@@ -72,10 +82,59 @@ function span(off: number, rows: number, cols: number, ld: number): number {
 }
 
 export class NativeKernels implements Kernels {
-  readonly name = 'native';
+  readonly name: string;
   readonly supportsFloat64 = false;
   private backendCode = 0;
-  constructor(private readonly addon: Addon) {}
+  /**
+   * 'bf16': GEMMs of bf16Eligible shapes get bf16 operands with f32 accumulation (native/gemm_bf16.cc);
+   * the caller (select.ts) only asks for it where bf16PrecisionCapabilities().bf16 holds.
+   */
+  constructor(private readonly addon: Addon, readonly precision: Precision = 'f32', private readonly bf16EveryGemm = false) {
+    this.name = precision === 'bf16' ? 'native bf16' : 'native';
+  }
+
+  /**
+   * The same addon with another precision (the GEMM library choice is process-wide). everyGemm
+   * (tests only): bf16 operands for every GEMM with alpha 1, not just the bf16Eligible shapes, so
+   * that a tiny network exercises the path everywhere.
+   */
+  withPrecision(precision: Precision, opts: { everyGemm?: boolean } = {}): NativeKernels {
+    const k = new NativeKernels(this.addon, precision, opts.everyGemm === true);
+    k.backendCode = this.backendCode;
+    return k;
+  }
+
+  /** What this CPU and build can do (see precision.ts resolvePrecision). */
+  precisionCapabilities(): PrecisionCapabilities {
+    return { native: true, bf16: this.addon.bf16Supported(), isa: this.addon.bf16Isa() };
+  }
+
+  /** dst[i] = bf16 bits of src[i] (round to nearest even): the conversion the bf16 GEMM uses. */
+  toBf16(src: Float32Array, dst: Uint16Array, n: number): void {
+    if (src.length < n || dst.length < n) throw new RangeError('native toBf16: arrays shorter than n');
+    this.addon.toBf16(src, dst, n);
+  }
+
+  /**
+   * Keep a bf16 copy of a[0..n) for the GEMMs that read it until unpinOperand/unpinAllOperands
+   * (no-op in f32). The caller must unpin before writing the array again.
+   */
+  pinOperand(a: FloatArray, n: number): void {
+    if (this.precision === 'bf16') this.addon.bf16Pin(f32(a, n, 'pinned operand'), n);
+  }
+
+  unpinOperand(a: FloatArray): void {
+    if (this.precision === 'bf16' && a instanceof Float32Array) this.addon.bf16Unpin(a);
+  }
+
+  unpinAllOperands(): void {
+    if (this.precision === 'bf16') this.addon.bf16UnpinAll();
+  }
+
+  /** Number of pinned bf16 copies (tests). */
+  pinnedOperands(): number {
+    return this.addon.bf16PinnedCount();
+  }
 
   /** Force a GEMM library for every call ('auto' = per-shape choice). */
   setGemmBackend(name: GemmBackendName): void {
@@ -94,6 +153,10 @@ export class NativeKernels implements Kernels {
     const A = f32(a, transA ? span(aOff, k, m, lda) : span(aOff, m, k, lda), 'gemm A');
     const B = f32(b, transB ? span(bOff, n, k, ldb) : span(bOff, k, n, ldb), 'gemm B');
     const C = f32(c, span(cOff, m, n, ldc), 'gemm C');
+    if (this.precision === 'bf16' && alpha === 1 && k > 0 && (this.bf16EveryGemm || bf16Eligible(m, n, k))) {
+      this.addon.gemmBf16(transA, transB, m, n, k, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, this.backendCode);
+      return;
+    }
     this.addon.gemm(transA, transB, m, n, k, alpha, A, aOff, Math.max(lda, 1), B, bOff, Math.max(ldb, 1), beta, C, cOff, ldc, this.backendCode);
   }
 

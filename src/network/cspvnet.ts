@@ -129,6 +129,7 @@ export class CSPVNetCore {
 
   /** Release all work buffers (e.g. after a large batch). */
   releaseBuffers(): void {
+    this.kernels.unpinAllOperands?.();
     this.bufs.clear();
   }
 
@@ -200,6 +201,9 @@ export class CSPVNetCore {
     const edges = this.edgesFor(layout);
     const E = edges.numEdges;
     this.state = null;
+    // bf16 path: copies pinned by an earlier call may be stale (weights stepped, buffers rewritten)
+    k.unpinAllOperands?.();
+    this.pinWeights();
 
     // inputs in our precision, kept for backward
     const pos = this.buf('in.pos', 3 * N);
@@ -238,6 +242,7 @@ export class CSPVNetCore {
     const P2 = edges.numPairs;
     const psi = this.buf('psi', P2 * D6);
     k.fourierFeatures(pos, edges, F, psi);
+    k.pinOperand?.(psi, P2 * D6); // read by the ψ GEMMs of every layer (and their backward)
     // v_j − v_i per edge (E×3), shared by all layers: velocities enter only through it (spec §2.2)
     const dv = this.buf('dv', E * 3);
     for (let e = 0; e < E; e++) {
@@ -329,6 +334,7 @@ export class CSPVNetCore {
     }
 
     if (train) this.state = { layout, edges, types: Int32Array.from(inp.types) };
+    else k.unpinAllOperands?.();
     return outH ? { v: outV, l: outL, h: outH } : { v: outV, l: outL };
   }
 
@@ -448,9 +454,11 @@ export class CSPVNetCore {
       k.gemm(false, false, N, H, H, 1, t2, 0, H, P.n0W.data, H, 2 * H, 0, t1, 0, H); // t1 = dM̄
       // edge MLP
       k.siluSegmentMeanBackward(t1, z2, edges.nodeEdgeOffsets, N, H, z2, P.e2B.grad); // z2 = dZ2 (activation no longer needed)
+      k.pinOperand?.(z2, E * H); // dZ2 is read by the next two GEMMs
       k.biasSilu(z1, null, E, H, T); // T = h1 (recomputed)
       k.gemm(true, false, H, H, E, 1, z2, 0, H, T, 0, H, 1, P.e2W.grad, 0, H);
       k.gemm(false, false, E, H, H, 1, z2, 0, H, P.e2W.data, 0, H, 0, T, 0, H); // T = dH1
+      k.unpinOperand?.(z2);
       k.siluBackward(T, z1, E * H, z1); // z1 = dZ1
       const w1 = P.e0W.data;
       const dw1 = P.e0W.grad;
@@ -526,6 +534,23 @@ export class CSPVNetCore {
       }
     }
     this.inputGrads = gIn;
+    k.unpinAllOperands?.();
+  }
+
+  /**
+   * bf16 path: bf16 copies of the weight matrices the GEMMs read, made once per forward and kept
+   * through the backward (each is read by several GEMMs: W1's column blocks by six); released at
+   * the end of predict/backward and at the start of every call, so a stepped weight is never
+   * read through a stale copy.
+   */
+  private pinWeights(): void {
+    const k = this.kernels;
+    if (!k.pinOperand) return;
+    for (const P of this.lp) for (const w of [P.e0W, P.e2W, P.n0W, P.n2W]) k.pinOperand(w.data, w.data.length);
+    for (const name of ['net.atom_latent_emb.weight', 'net.out_v.0.weight']) {
+      const w = this.p(name);
+      k.pinOperand(w.data, w.data.length);
+    }
   }
 }
 

@@ -6,6 +6,7 @@
  * The models folder is the repository's `models/` (found relative to this module, so it works
  * from src/ under tsx and from dist/), or $KLDM_MODELS_DIR when set (tests, private models).
  */
+import { getKernels } from '../engine/select.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,15 +181,17 @@ export function chooseModel(atomicNumbers: readonly number[], name?: string, roo
 
 const networkCache = new Map<string, CSPVNet>();
 
-/** The model's network (loaded once per process). */
+/** The model's network on the engine of the requested precision (loaded once per process and engine). */
 export function loadModelNetwork(entry: ModelEntry): CSPVNet {
   const path = join(entry.dir, entry.manifest.weights);
-  const cached = networkCache.get(path);
+  const kernels = getKernels();
+  const key = `${path}\u0000${kernels.name}`;
+  const cached = networkCache.get(key);
   if (cached) return cached;
   const { tensors } = loadTensors(path);
   const { params } = paramsFromTensors(entry.manifest.netConfig, tensors, false, path);
-  const net = new CSPVNet(entry.manifest.netConfig, params);
-  networkCache.set(path, net);
+  const net = new CSPVNet(entry.manifest.netConfig, params, kernels);
+  networkCache.set(key, net);
   return net;
 }
 

@@ -6,6 +6,7 @@
  */
 import { makeLayout } from '../network/types.js';
 import type { Kernels } from '../engine/kernels.js';
+import { kernelsForPrecision } from '../engine/select.js';
 import { cspLoss, makeNoisyCspBatch } from '../diffusion/loss.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
@@ -70,7 +71,7 @@ export function benchmarkSteps(config: TrainConfig, dataset: string, steps: numb
   const weights = ATOM_COUNT_DISTRIBUTIONS[dataset];
   if (!weights) throw new Error(`no atom-count distribution for ${dataset}`);
   const rng = new Rng(1);
-  const model = TrainableModel.fresh(netConfigOfTraining(config), config.optim, config.schedule.emaDecay, rng, kernels);
+  const model = TrainableModel.fresh(netConfigOfTraining(config), config.optim, config.schedule.emaDecay, rng, kernels ?? kernelsForPrecision(config.engine.precision));
   const times: number[] = [];
   const fwd: number[] = [];
   for (let i = 0; i <= steps; i++) {

@@ -67,3 +67,15 @@ test('a saved config resumes as saved, with overrides; fields newer than the che
   assert.equal(resolveSavedConfig(fromFile).name, 'runs/my.json');
   assert.throws(() => resolveSavedConfig(saved, parseOverrides(['optim.lr=-1'])), /optim\.lr/);
 });
+
+test('engine.precision: f32 in every preset, bf16 by override or file, anything else rejected; runs saved before it resume in f32', () => {
+  for (const name of Object.keys(PRESETS)) assert.equal(resolveConfig(name).engine.precision, 'f32', name);
+  assert.equal(resolveConfig('cpu-small', parseOverrides(['engine.precision=bf16'])).engine.precision, 'bf16');
+  assert.throws(() => resolveConfig('cpu-small', parseOverrides(['engine.precision=fp16'])), /"engine\.precision" must be "f32" or "bf16" \(got "fp16"\)/);
+  const saved = resolveConfig('cpu-small', parseOverrides(['engine.precision=bf16']));
+  assert.equal(resolveSavedConfig(saved).engine.precision, 'bf16');
+  assert.equal(resolveSavedConfig(saved, parseOverrides(['engine.precision=f32'])).engine.precision, 'f32');
+  const old = JSON.parse(JSON.stringify(saved)) as Partial<TrainConfig>;
+  delete old.engine;
+  assert.equal(resolveSavedConfig(old as TrainConfig).engine.precision, 'f32');
+});

@@ -18,6 +18,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 import { DEFAULT_TYPE_DIFFUSION, isTypeDiffusionKind, type TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
+import { PRECISIONS, type Precision } from '../engine/precision.js';
 
 export interface ModelConfig {
   /** hidden width H (spec §2) */
@@ -81,6 +82,14 @@ export interface CheckpointConfig {
 
 /** What the model learns: crystal-structure prediction (types given) or de-novo generation (spec §6). */
 export type TrainTask = 'csp' | 'dng';
+export interface EngineConfig {
+  /**
+   * 'f32' (default) or 'bf16': bf16 GEMM operands with f32 accumulation, f32 weights, optimiser
+   * state and elementwise kernels (docs/engine.md "Precision"); falls back to f32, with one line
+   * saying so, where the CPU has no native bf16. KLDM_PRECISION overrides it.
+   */
+  precision: Precision;
+}
 
 export interface TrainConfig {
   /** preset name or file this config came from */
@@ -94,6 +103,7 @@ export interface TrainConfig {
   schedule: ScheduleConfig;
   validation: ValidationConfig;
   checkpoint: CheckpointConfig;
+  engine: EngineConfig;
 }
 
 const PAPER: TrainConfig = {
@@ -105,6 +115,7 @@ const PAPER: TrainConfig = {
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 500 },
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 1024, sampler: 'em', samplerSteps: 1000, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
+  engine: { precision: 'f32' },
 };
 
 /** Perov-5 on 2 CPU cores (see docs/training.md for the measured step time). */
@@ -117,6 +128,7 @@ const CPU_SMALL: TrainConfig = {
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 50 },
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
+  engine: { precision: 'f32' },
 };
 
 /** MP-20 on 2 CPU cores. */
@@ -129,6 +141,7 @@ const CPU_MEDIUM: TrainConfig = {
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 20 },
   validation: { everyEpochs: 20, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
+  engine: { precision: 'f32' },
 };
 
 /** A tiny network for tests and smoke runs (seconds per epoch on Perov-5). */
@@ -141,6 +154,7 @@ const TINY: TrainConfig = {
   schedule: { maxEpochs: 2, emaDecay: 0.999, emaStartEpoch: 0 },
   validation: { everyEpochs: 1, lossSubset: 64, matchSubset: 8, sampler: 'em', samplerSteps: 20, finalTime: 1e-3 },
   checkpoint: { everySeconds: 60 },
+  engine: { precision: 'f32' },
 };
 
 export const PRESETS: Readonly<Record<string, TrainConfig>> = {
@@ -302,4 +316,5 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
     throw new InputError(`${source}: "types.maskSchedule" must be linear, cosine or poly2 (got ${JSON.stringify(ty.maskSchedule)})`);
   }
   if (typeof ty.simpleLoss !== 'boolean') throw new InputError(`${source}: "types.simpleLoss" must be true or false`);
+  if (!PRECISIONS.includes(c.engine.precision)) throw new InputError(`${source}: "engine.precision" must be "f32" or "bf16" (got ${JSON.stringify(c.engine.precision)})`);
 }

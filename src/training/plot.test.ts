@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { curvesSvg, logTicks, readRunCurves } from './plot.js';
+import { compareCurvesSvg, curvesSvg, logTicks, readRunCurves } from './plot.js';
 
 test('curves keep the latest record of a step replayed after a resume and skip bad lines', () => {
   const path = join(mkdtempSync(join(tmpdir(), 'kldm-plot-')), 'log.jsonl');
@@ -71,4 +71,25 @@ test('DNG runs get the type loss and the generated validity curves', () => {
   assert.match(svg, /validation: generated structures/);
   assert.match(svg, /train types L_h/);
   assert.doesNotMatch(svg, /validation match rate/);
+});
+
+test('two runs on one chart: every series of both runs is drawn, labelled by run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-plot-'));
+  const write = (name: string, scale: number): string => {
+    const path = join(dir, `${name}.jsonl`);
+    const lines = [
+      { type: 'start', dataset: 'perov_5', config: 'cpu-small' },
+      { type: 'train', step: 20, loss: 0.5 * scale, lossV: 0.7, lossL: 0.3 },
+      { type: 'train', step: 40, loss: 0.4 * scale, lossV: 0.6, lossL: 0.2 },
+      { type: 'val', step: 45, loss: 0.38 * scale, lossV: 0.5, lossL: 0.26, matchRate: 0.25 },
+    ];
+    writeFileSync(path, lines.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return path;
+  };
+  const svg = compareCurvesSvg(readRunCurves(write('a', 1)), 'perov5-f32', readRunCurves(write('b', 1.01)), 'perov5-bf16');
+  // 4 joint-loss series + 4 validation parts + 2 match-rate series
+  assert.equal((svg.match(/<path /g) ?? []).length, 10);
+  assert.match(svg, />perov5-f32 train</);
+  assert.match(svg, />perov5-bf16 validation</);
+  assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 10); // the second run dashed: 5 paths + 5 legend lines
 });

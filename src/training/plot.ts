@@ -257,3 +257,46 @@ export function curvesSvg(c: RunCurves): string {
     '',
   ].join('\n');
 }
+
+/**
+ * Two runs on one chart (kldm plot A --compare B): joint loss (train running mean, validation),
+ * validation loss parts and match rate of both, against the step on a shared axis, e.g. the same
+ * run in f32 and bf16 (same seed: same batches and noise, so the curves differ by precision only).
+ */
+export function compareCurvesSvg(a: RunCurves, aLabel: string, b: RunCurves, bLabel: string): string {
+  const steps = [a, b].flatMap((c) => [c.trainLoss, c.valLoss, c.valMatch].flatMap((pts) => pts.map((p) => p.step)));
+  const xlo = steps.length ? Math.min(...steps) : 0;
+  const xhi = steps.length && Math.max(...steps) > xlo ? Math.max(...steps) : xlo + 1;
+  const xRange: [number, number] = [xlo, xhi];
+  const W = 1200;
+  const H = 420;
+  const pw = 320;
+  const ph = 280;
+  const top = 70;
+  const body = [
+    panel(80, top, pw, ph, 'joint loss (spec §6)', [
+      { label: `${aLabel} train`, color: '#1f77b4', points: a.trainLoss },
+      { label: `${bLabel} train`, color: '#ff7f0e', points: b.trainLoss, dashed: true },
+      { label: `${aLabel} validation`, color: '#2ca02c', points: a.valLoss },
+      { label: `${bLabel} validation`, color: '#d62728', points: b.valLoss, dashed: true },
+    ], { logY: true, yLabel: 'loss (log scale)', xRange }),
+    panel(480, top, pw, ph, 'validation loss parts', [
+      { label: `${aLabel} L_v`, color: '#2ca02c', points: a.valV },
+      { label: `${bLabel} L_v`, color: '#d62728', points: b.valV, dashed: true },
+      { label: `${aLabel} L_l`, color: '#9467bd', points: a.valL },
+      { label: `${bLabel} L_l`, color: '#8c564b', points: b.valL, dashed: true },
+    ], { logY: true, yLabel: 'loss (log scale)', xRange }),
+    panel(880, top, pw, ph, 'validation match rate', [
+      { label: aLabel, color: '#1f77b4', points: a.valMatch },
+      { label: bLabel, color: '#ff7f0e', points: b.valMatch, dashed: true },
+    ], { logY: false, yLabel: 'percent', xRange, yRange: [0, 100] }),
+  ];
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="24" text-anchor="middle" font-family="sans-serif" font-size="16">kldm training: ${esc(aLabel)} (${esc(a.title)}) vs ${esc(bLabel)} (${esc(b.title)})</text>`,
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -11,6 +11,7 @@ import { CSPVNet } from '../network/cspvnet.js';
 import { readCheckpoint, train } from './trainer.js';
 import { validationLoss } from './validate.js';
 import { miniPerov5, tinyConfig } from './testFixtures.js';
+import { loadNativeKernels } from '../engine/native.js';
 
 const data = miniPerov5();
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'kldm-train-'));
@@ -112,4 +113,16 @@ test('validation keeps a best checkpoint and logs val records; the EMA weights a
   const best = readCheckpoint(join(runDir, 'best.ckpt'));
   assert.ok(best.meta.best !== null && best.meta.best.step === best.meta.step);
   assert.ok([...best.tensors.keys()].some((k) => k.startsWith('ema/')));
+});
+
+test('engine.precision=bf16 selects the bf16 engine where the CPU has it (else f32), named in the log, and is saved for --resume', async () => {
+  const native = loadNativeKernels();
+  const bf16 = native?.kernels.precisionCapabilities().bf16 === true;
+  const config = tinyConfig({ optim: { batchSize: 8, lr: 3e-3 }, schedule: { maxEpochs: -1, emaStartEpoch: 1000 }, validation: { everyEpochs: 0 } });
+  config.engine.precision = 'bf16';
+  const runDir = tmp();
+  await train({ dataset: 'perov_5', config, runDir, seed: 5, maxSteps: 2, train: data.train, stats: data.stats, statusStream: null });
+  const start = readJsonl(join(runDir, 'log.jsonl')).map((r) => r.value as { type: string; kernels?: string }).find((r) => r.type === 'start');
+  assert.equal(start?.kernels, bf16 ? 'native bf16' : native ? 'native' : 'reference');
+  assert.equal(readCheckpoint(join(runDir, 'last.ckpt')).meta.config.engine.precision, 'bf16');
 });

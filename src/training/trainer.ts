@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { LatticeStats, PreparedSplit } from '../data/types.js';
 import type { Kernels } from '../engine/kernels.js';
+import { kernelsForPrecision } from '../engine/select.js';
 import { makeNoisyCspBatch } from '../diffusion/loss.js';
 import { makeNoisyDngBatch } from '../diffusion/dngLoss.js';
 import { atomCountHistogram, type AtomCountHistogram } from '../sampling/atomCountPrior.js';
@@ -224,6 +225,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let initFrom: WarmStartRecord | null = null;
 
   if (opts.resume && opts.warmStart) throw new KldmError('--init-from starts a new run; it cannot be combined with --resume');
+  // engine.precision (docs/engine.md "Precision"); tests pass their own kernels
+  const kernels = opts.kernels ?? kernelsForPrecision(config.engine.precision);
   if (opts.resume) {
     if (!existsSync(paths.last)) throw new KldmError(`--resume: no checkpoint at ${paths.last}`);
     const { meta, tensors } = readCheckpoint(paths.last);
@@ -234,7 +237,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     if (meta.config.optim.batchSize !== config.optim.batchSize) throw new KldmError('--resume: optim.batchSize differs from the checkpoint (the data order would change)');
     seed = meta.seed;
     // initial values are overwritten by the checkpoint's tensors
-    model = TrainableModel.fresh(netConfig, config.optim, config.schedule.emaDecay, new Rng(0), opts.kernels);
+    model = TrainableModel.fresh(netConfig, config.optim, config.schedule.emaDecay, new Rng(0), kernels);
     model.loadStateTensors(tensors, meta.step, meta.emaUpdates, paths.last);
     batcher = new EpochBatcher(source, config.optim.batchSize, meta.batcher);
     noiseRng = new Rng(meta.noiseRng);
@@ -252,7 +255,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const initRng = master.fork();
     const dataSeed = master.nextUint32();
     noiseRng = master.fork();
-    model = TrainableModel.fresh(netConfig, config.optim, config.schedule.emaDecay, initRng, opts.kernels);
+    model = TrainableModel.fresh(netConfig, config.optim, config.schedule.emaDecay, initRng, kernels);
     batcher = new EpochBatcher(source, config.optim.batchSize, dataSeed);
     if (opts.warmStart) {
       initFrom = opts.warmStart.record;

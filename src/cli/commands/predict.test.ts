@@ -22,6 +22,7 @@ test('kldm predict rejects bad arguments with one clear message', async () => {
   await assert.rejects(predictCommand.run(['SrTiO3', '--sampler', 'ode']), userError(/--sampler must be pc or em/));
   await assert.rejects(predictCommand.run(['SrTiO3', '--format', 'pdb']), userError(/--format must be one of cif, poscar, extxyz, json/));
   await assert.rejects(predictCommand.run(['SrTiO3', '--trajectory']), userError(/--trajectory needs --out/));
+  await assert.rejects(predictCommand.run(['SrTiO3', '--precision', 'fp16']), userError(/--precision: precision must be 'f32' or 'bf16', got 'fp16'/));
   await assert.rejects(predictCommand.run(['SrTiO3', '--bogus']), (e: unknown) => (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION');
 });
 
@@ -30,6 +31,7 @@ test('kldm sample, train and plot reject inconsistent arguments', async () => {
   await assert.rejects(sampleCommand.run(['--model', 'm', '--out', 'x.jsonl']), userError(/exactly one of --dataset <name> or --dataset-csv/));
   await assert.rejects(sampleCommand.run(['--model', 'm', '--dataset', 'perov_5']), userError(/--out <preds.jsonl> is required/));
   await assert.rejects(sampleCommand.run(['--model', 'm', '--dataset', 'perov_5', '--out', 'x', '--t-final', '2']), userError(/--t-final must be in \[0, 1\)/));
+  await assert.rejects(sampleCommand.run(['--model', 'm', '--dataset', 'perov_5', '--out', 'x', '--precision', 'half']), userError(/--precision: precision must be 'f32' or 'bf16', got 'half'/));
   await assert.rejects(trainCommand.run(['--config', 'cpu-small']), userError(/--dataset is required/));
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5']), userError(/--config is required/));
   await assert.rejects(trainCommand.run(['--dataset', 'perov_5', '--config', 'huge']), userError(/unknown config "huge"/));

@@ -15,6 +15,8 @@ import { listModels } from '../../predict/registry.js';
 import { predictStructures } from '../../predict/predict.js';
 import type { PredictedStructure, SamplerName } from '../../predict/types.js';
 import { intOptionOr as intFlag } from '../args.js';
+import { parsePrecision } from '../../engine/precision.js';
+import { setEnginePrecision } from '../../engine/select.js';
 
 const usage = `Usage: kldm predict "<formula>" [options]
        kldm predict --list-models
@@ -34,6 +36,7 @@ Options:
   --format <f>         cif (default), poscar, extxyz or json
   --trajectory         also write <dir>/<formula>_<i>_trajectory.extxyz (denoising frames)
   --stride <k>         record every k-th step of the trajectory (default steps/100)
+  --precision <p>      engine precision f32 (default) or bf16 (where the CPU has native bf16; docs/engine.md)
   --quiet              no progress line
 `;
 
@@ -77,6 +80,7 @@ export const predictCommand: Command = {
         trajectory: { type: 'boolean', default: false },
         stride: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        precision: { type: 'string', default: 'f32' },
         'list-models': { type: 'boolean', default: false },
       },
     });
@@ -96,6 +100,7 @@ export const predictCommand: Command = {
     const steps = intFlag('--steps', values.steps, 1, 1000);
     const seed = intFlag('--seed', values.seed, 0, 1);
     const stride = values.stride === undefined ? undefined : intFlag('--stride', values.stride, 1, 1);
+    setEnginePrecision(parsePrecision(values.precision!, '--precision'));
 
     const progress = new Progress({ label: `sampling ${formula}`, total: steps, unit: 'steps', quiet: values.quiet });
     const t0 = Date.now();

@@ -10,6 +10,8 @@ import { InputError } from '../../util/errors.js';
 import { getDataset } from '../../data/registry.js';
 import { loadSplit } from '../../data/prepare.js';
 import { CSPVNet } from '../../network/cspvnet.js';
+import { parsePrecision } from '../../engine/precision.js';
+import { setEnginePrecision } from '../../engine/select.js';
 import type { ScoreNetwork } from '../../network/types.js';
 import type { LatticeStats } from '../../data/types.js';
 import { paramsFromTensors } from '../../training/model.js';
@@ -46,6 +48,8 @@ Options:
   --t-final <t>               final time t_f (default 0.001; the reference's test command uses 0)
   --seed <n>                  default 42
   --batch-size <n>            crystals per sampler batch (default: ~20,480 edges at H=128: 1024 for Perov-5, ~160 for MP-20)
+  --precision <f32|bf16>     engine precision (default f32; bf16: bf16 GEMM operands, f32 accumulation, where
+                              the CPU has native bf16; KLDM_PRECISION overrides it; docs/engine.md)
   --quiet                     no progress line
 
 Scale-out over a Redis job queue (BullMQ; start workers with \`kldm worker --queue URL\`):
@@ -91,6 +95,7 @@ export const sampleCommand: Command = {
         queue: { type: 'string' },
         'queue-name': { type: 'string' },
         'shard-size': { type: 'string' },
+        precision: { type: 'string', default: 'f32' },
       },
     });
     if (values.queue === undefined && (values['queue-name'] !== undefined || values['shard-size'] !== undefined)) {
@@ -115,6 +120,7 @@ export const sampleCommand: Command = {
       if (!(tFinal >= 0 && tFinal < 1)) throw new InputError(`--t-final must be in [0, 1), got "${values['t-final']}"`);
     }
 
+    setEnginePrecision(parsePrecision(values.precision!, '--precision'));
     let net: ScoreNetwork;
     let stats: LatticeStats;
     let source: string;

@@ -41,6 +41,8 @@ Options:
   --dataset <name>        training data (train split; validation on the val split)
   --config <c>            preset name or JSON file ({"base": "cpu-small", "optim": {"lr": 5e-4}, ...})
   --set key=value         override one config field (repeatable), e.g. --set optim.lr=5e-4
+                          or --set engine.precision=bf16 (bf16 GEMM operands, f32 accumulation, on CPUs
+                          with AVX512-BF16; docs/engine.md "Precision"; KLDM_PRECISION overrides it)
   --task <csp|dng>        what the model learns (default csp; = --set task=dng)
   --types <kind>          DNG type diffusion: masking (D, default), onehot (C) or bits (C-AB)
                           (= --set types.kind=...; also types.maskSchedule=linear|cosine|poly2,
