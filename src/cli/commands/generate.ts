@@ -3,8 +3,8 @@
  * docs/dng.md), batched and resumable, to a JSON Lines file (for `kldm evaluate dng`) or a folder.
  */
 import { parseArgs } from 'node:util';
-import { dirname, join, resolve } from 'node:path';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -13,8 +13,8 @@ import { formatStructure, STRUCTURE_FORMATS, type StructureFormat } from '../../
 import { trajectoryToExtxyz } from '../../predict/trajectory.js';
 import { dngCheckpointInfo, generateStructures, generateWithNetwork, GENERATE_LIMITS, type GenerateOptions } from '../../predict/generate.js';
 import { planGenerateShards, type GenerateRequest } from '../../queue/generateShards.js';
-import { runProducer } from '../../queue/producer.js';
-import { parseQueueUrl, redactQueueUrl } from '../../queue/url.js';
+import { parseQueueUrl } from '../../queue/url.js';
+import { queueUsage, runQueuedCommand } from '../queue.js';
 import { parseAtomCountPrior } from '../../sampling/atomCountPrior.js';
 import type { SamplerName } from '../../predict/types.js';
 import { intOptionOr as intFlag } from '../args.js';
@@ -51,10 +51,7 @@ Options:
   --quiet                 no progress line
 
 Scale-out over a Redis job queue (start workers with \`kldm worker --queue URL\`), with --model and --out file.jsonl:
-  --queue <url>           redis://[user:password@]host:port[/db] or rediss://; the merged file equals, line for
-                          line, the file the same command writes without --queue
-  --queue-name <name>     default kldm-shards
-  --shard-size <n>        structures per shard, rounded up to whole batches (default: one batch)
+${queueUsage('structures')}
 `;
 
 export const generateCommand: Command = {
@@ -203,7 +200,7 @@ function validityOf(path: string): { struct: number; comp: number; total: number
 
 
 async function generateOnQueue(a: { url: string; queueName: string | undefined; shardSize: string | undefined; model: string; request: GenerateRequest; out: string; quiet: boolean }): Promise<number> {
-  const connection = parseQueueUrl(a.url);
+  parseQueueUrl(a.url); // a bad URL is refused before any planning
   const shards = await planGenerateShards(a.model, a.request, 1);
   const batchSize = shards[0]?.params.request.batchSize ?? 1;
   const planned = a.shardSize === undefined ? shards : await planGenerateShards(a.model, a.request, intFlag('--shard-size', a.shardSize, 1, batchSize));
@@ -212,23 +209,5 @@ async function generateOnQueue(a: { url: string; queueName: string | undefined; 
     console.log(`${a.out}: already complete (${total} structures); nothing to do`);
     return 0;
   }
-  mkdirSync(dirname(resolve(a.out)), { recursive: true });
-  if (!a.quiet) process.stderr.write(`kldm generate: ${total} structures as ${planned.length} shard(s) on ${redactQueueUrl(a.url)} (run ${planned[0]?.runId ?? '-'}); start workers with: kldm worker --queue <url>\n`);
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.on('SIGINT', onSignal);
-  try {
-    const r = await runProducer({
-      connection, url: a.url, queueName: a.queueName, shards: planned, outPath: a.out, signal: controller.signal, quiet: a.quiet,
-      crystalsOf: (s) => s.structures, label: 'queued generation', unit: 'structures',
-    });
-    if (r.aborted) {
-      console.log(`${a.out}: interrupted; the shards stay in the queue (workers go on): run the same command to collect them`);
-      return 130;
-    }
-    console.log(`${a.out}: ${r.lines} structures from ${r.shards} shard(s) (${r.alreadyDone} finished before this run, ${r.enqueued} enqueued) in ${r.seconds.toFixed(0)} s`);
-    return 0;
-  } finally {
-    process.off('SIGINT', onSignal);
-  }
+  return runQueuedCommand({ command: 'generate', url: a.url, queueName: a.queueName, shards: planned, out: a.out, quiet: a.quiet, unit: 'structures', itemsOf: (s) => s.structures, what: `${total} structures` });
 }

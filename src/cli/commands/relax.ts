@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
@@ -19,8 +19,8 @@ import { relaxStructures, type RelaxOptions, type RelaxResult } from '../../rela
 import { StabilityScorer } from '../../thermo/stability.js';
 import { readStructureJsonl, relaxJsonl, type RelaxInputRecord } from '../../relax/jsonl.js';
 import { planRelaxShards, potentialWeightsSha256, toShardRecord, type RelaxRunParams } from '../../queue/relaxShards.js';
-import { runProducer } from '../../queue/producer.js';
-import { parseQueueUrl, redactQueueUrl } from '../../queue/url.js';
+import { parseQueueUrl } from '../../queue/url.js';
+import { queueUsage, runQueuedCommand } from '../queue.js';
 
 const usage = `Usage: kldm relax <structure files...> [--out DIR] [options]
        kldm relax --jsonl <structures.jsonl> --out <relaxed.jsonl> [options]
@@ -53,10 +53,7 @@ Relaxation:
   --quiet                  no progress line
 
 Scale-out of --jsonl runs over a Redis job queue (start workers with \`kldm worker --queue URL\`):
-  --queue <url>            redis://[user:password@]host:port[/db] or rediss://; the merged output equals the
-                           output of the same command without --queue, line for line
-  --queue-name <name>      default kldm-shards
-  --shard-size <n>         structures per shard, rounded up to whole batches (default: one batch)
+${queueUsage('structures')}
 `;
 
 function positiveNumber(flag: string, raw: string | undefined, dflt: number): number {
@@ -192,7 +189,7 @@ async function relaxOnQueue(a: {
   url: string; queueName: string | undefined; shardSize: string | undefined; input: RelaxInputRecord[]; out: string;
   options: RelaxOptions; batchSize: number; hull: boolean; quiet: boolean;
 }): Promise<number> {
-  const connection = parseQueueUrl(a.url);
+  parseQueueUrl(a.url); // a bad URL is refused before any planning
   const shardSize = intFlag('--shard-size', a.shardSize, 1, a.batchSize);
   const params: RelaxRunParams = {
     potential: M3GNET_ASSET,
@@ -202,30 +199,9 @@ async function relaxOnQueue(a: {
     batchSize: a.batchSize,
   };
   const shards = planRelaxShards(a.input.map((r) => toShardRecord(r)), params, shardSize);
-  if (existsSync(a.out)) {
-    const have = readFileSync(a.out, 'utf8').split('\n').filter((l) => l.trim()).length;
-    if (have === a.input.length) {
-      console.log(`${a.out}: already complete (${have} structures); nothing to do`);
-      return 0;
-    }
-  }
-  mkdirSync(dirname(resolve(a.out)), { recursive: true });
-  if (!a.quiet) process.stderr.write(`kldm relax: ${a.input.length} structures as ${shards.length} shard(s) on ${redactQueueUrl(a.url)} (run ${shards[0]?.runId ?? '-'}); start workers with: kldm worker --queue <url>\n`);
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.on('SIGINT', onSignal);
-  try {
-    const r = await runProducer({
-      connection, url: a.url, queueName: a.queueName, shards, outPath: a.out, signal: controller.signal, quiet: a.quiet,
-      crystalsOf: (s) => s.chunks.reduce((n, c) => n + c.length, 0), label: 'queued relax', unit: 'structures',
-    });
-    if (r.aborted) {
-      console.log(`${a.out}: interrupted; the shards stay in the queue (workers go on): run the same command to collect them`);
-      return 130;
-    }
-    console.log(`${a.out}: ${r.lines} structures from ${r.shards} shard(s) (${r.alreadyDone} finished before this run, ${r.enqueued} enqueued) in ${r.seconds.toFixed(0)} s`);
+  if (existsSync(a.out) && readFileSync(a.out, 'utf8').split('\n').filter((l) => l.trim()).length === a.input.length) {
+    console.log(`${a.out}: already complete (${a.input.length} structures); nothing to do`);
     return 0;
-  } finally {
-    process.off('SIGINT', onSignal);
   }
+  return runQueuedCommand({ command: 'relax', url: a.url, queueName: a.queueName, shards, out: a.out, quiet: a.quiet, unit: 'structures', itemsOf: (s) => s.chunks.reduce((n, c) => n + c.length, 0), what: `${a.input.length} structures` });
 }

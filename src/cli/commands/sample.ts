@@ -3,8 +3,7 @@
  * training checkpoint or a shipped model, writing the evaluator's JSON Lines; resumable.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { getDataset } from '../../data/registry.js';
@@ -21,8 +20,8 @@ import type { TypeDiffusionSpec } from '../../diffusion/typeDiffusion.js';
 import { checkSampleTargets, defaultSamplingBatchSize, existingPairs, randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
 import { readCsvTargets } from '../../predict/csvTargets.js';
 import { modelWeightsSha256, planSampleShards, type SampleRunParams } from '../../queue/sampleShards.js';
-import { runProducer } from '../../queue/producer.js';
-import { parseQueueUrl, redactQueueUrl } from '../../queue/url.js';
+import { parseQueueUrl } from '../../queue/url.js';
+import { queueUsage, runQueuedCommand } from '../queue.js';
 import type { SamplerMethod } from '../../sampling/sampler.js';
 import { intOptionOr as intFlag } from '../args.js';
 
@@ -53,9 +52,7 @@ Options:
   --quiet                     no progress line
 
 Scale-out over a Redis job queue (BullMQ; start workers with \`kldm worker --queue URL\`):
-  --queue <url>               redis://[user:password@]host:port[/db] or rediss:// (TLS); needs --model
-  --queue-name <name>         default kldm-shards
-  --shard-size <n>            crystals per shard, rounded up to whole sampler batches (default: one batch)
+${queueUsage('crystals')}
 The merged output equals, line for line, the output of the same command without --queue. Running
 the same command again after a crash resumes: finished shards are taken from the queue.
 `;
@@ -178,7 +175,7 @@ async function sampleOnQueue(a: {
   url: string; queueName: string | undefined; shardSize: string | undefined; model: string; net: ScoreNetwork; targets: SampleTarget[]; out: string;
   k: number; sampler: SamplerMethod; steps: number; tFinal: number; seed: number; batchSize: number | undefined; quiet: boolean | undefined; signal: AbortSignal;
 }): Promise<number> {
-  const connection = parseQueueUrl(a.url);
+  parseQueueUrl(a.url); // a bad URL is refused before any planning
   const batchSize = a.batchSize ?? defaultSamplingBatchSize(a.targets, a.net.config?.hidden);
   const shardSize = a.shardSize === undefined ? batchSize : intFlag('--shard-size', a.shardSize, 1, batchSize);
   checkSampleTargets(a.targets, getModel(a.model).manifest.latticeStats);
@@ -199,18 +196,8 @@ async function sampleOnQueue(a: {
       return 0;
     }
   }
-  mkdirSync(dirname(resolve(a.out)), { recursive: true });
-  if (!a.quiet) {
-    process.stderr.write(`kldm sample: ${a.targets.length} materials × ${a.k} as ${shards.length} shard(s) of <= ${Math.ceil(shardSize / batchSize) * batchSize} crystals on ${redactQueueUrl(a.url)} (run ${shards[0]?.runId ?? '-'}); start workers with: kldm worker --queue <url>\n`);
-  }
-  const r = await runProducer({
-    connection, url: a.url, queueName: a.queueName, shards, outPath: a.out, signal: a.signal, quiet: a.quiet,
-    crystalsOf: (s) => s.batches.reduce((n, b) => n + b.length, 0),
+  return runQueuedCommand({
+    command: 'sample', url: a.url, queueName: a.queueName, shards, out: a.out, quiet: a.quiet, signal: a.signal, unit: 'predictions',
+    itemsOf: (s) => s.batches.reduce((n, b) => n + b.length, 0), what: `${a.targets.length} materials × ${a.k} (shards of <= ${Math.ceil(shardSize / batchSize) * batchSize} crystals)`,
   });
-  if (r.aborted) {
-    console.log(`${a.out}: interrupted; the shards stay in the queue (workers go on): run the same command to collect them`);
-    return 130;
-  }
-  console.log(`${a.out}: ${r.lines} predictions from ${r.shards} shard(s) (${r.alreadyDone} finished before this run, ${r.enqueued} enqueued) in ${r.seconds.toFixed(0)} s${r.nonFinite ? `, ${r.nonFinite} non-finite written as empty CIF` : ''}`);
-  return 0;
 }
