@@ -16,27 +16,26 @@
  * first sample), so a run is reproducible bit for bit, also when it was interrupted and resumed
  * (a half-written batch is sampled again whole) and when it is sharded over a queue.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { readResumableJsonl } from '../util/resumableJsonl.js';
 import { basename, dirname } from 'node:path';
 import type { LatticeStats } from '../data/types.js';
 import type { Structure } from '../crystal/types.js';
 import { writeCif } from '../crystal/io/cif.js';
 import { atomicNumber, elementSymbol } from '../crystal/elements.js';
 import { compositionOf, expandSites, formatFormula, parseFormula } from '../crystal/composition.js';
-import { fromParameters, minInteratomicDistance, volume } from '../crystal/lattice.js';
-import { featuresToLattice } from '../diffusion/latticeFeatures.js';
-import { mod1 } from '../diffusion/wrap.js';
-import { MASK_ID } from '../diffusion/masking.js';
+import { minInteratomicDistance, volume } from '../crystal/lattice.js';
 import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 import { compositionValidity, structuralValidity } from '../eval/validity.js';
 import { makeLayout, type ScoreNetwork } from '../network/types.js';
-import { CspSampler, type TrajectoryFrame as SamplerFrame } from '../sampling/sampler.js';
+import { CspSampler } from '../sampling/sampler.js';
 import { decodeSamplerResult } from '../sampling/decode.js';
 import { allowedClassesOf } from '../sampling/typeSampler.js';
 import { checkPriorAgainstStats, drawAtomCounts, type AtomCountHistogram, type AtomCountPrior } from '../sampling/atomCountPrior.js';
 import { edgeBudgetBatchSize } from '../training/batches.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { checkInt, publicFrame } from './frames.js';
 import { dngTypeDiffusion, getModel, loadModelNetwork } from './registry.js';
 import { readCheckpoint } from '../training/trainer.js';
 import { paramsFromTensors } from '../training/model.js';
@@ -139,26 +138,7 @@ export interface DngModelInfo {
   trainingElements: readonly number[];
 }
 
-function checkInt(value: number, name: string, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${name} must be an integer in ${min}..${max} (got ${value})`);
-}
 
-/** One sample's public trajectory frame (types decoded to symbols, 'X' while masked). */
-function toPublicFrame(frame: SamplerFrame, g: number, start: number, end: number, stats: LatticeStats): TrajectoryFrame {
-  const params = featuresToLattice(frame.lattice.subarray(g * 6, g * 6 + 6), end - start, stats);
-  const frac: number[] = [];
-  const vel: number[] = [];
-  for (let j = start * 3; j < end * 3; j++) {
-    frac.push(mod1(frame.pos[j]!));
-    vel.push(frame.vel[j]!);
-  }
-  const species: string[] = [];
-  for (let i = start; i < end; i++) {
-    const z = frame.types ? frame.types[i]! : MASK_ID;
-    species.push(z === MASK_ID || z < 1 ? 'X' : elementSymbol(z));
-  }
-  return { t: frame.t, lattice: fromParameters(params), frac, vel, species };
-}
 
 function describe(structure: Structure): { minDistance: number; volume: number; structValid: boolean; compValid: boolean } {
   let minDistance = NaN;
@@ -175,25 +155,12 @@ function describe(structure: Structure): { minDistance: number; volume: number; 
 /** Indices already in a generation JSONL (and a clean end of file); refuses a file of another request. */
 function existingIndices(path: string, model: string, seed: number): Set<number> {
   const done = new Set<number>();
-  if (!existsSync(path)) return done;
-  const text = readFileSync(path, 'utf8');
-  const lastNewline = text.lastIndexOf('\n');
-  if (lastNewline !== text.length - 1) truncateSync(path, Buffer.byteLength(text.slice(0, lastNewline + 1), 'utf8'));
-  const lines = text.slice(0, lastNewline + 1).split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    let v: { index?: unknown; model?: unknown; seed?: unknown };
-    try {
-      v = JSON.parse(line) as typeof v;
-    } catch {
-      throw new KldmError(`${path}: line ${i + 1} is not JSON; not a kldm generate output (refusing to append)`);
+  for (const { line, value: v } of readResumableJsonl(path, 'kldm generate')) {
+    if (!Number.isInteger(v['index'])) throw new KldmError(`${path}: line ${line} has no index; not a kldm generate output (refusing to append)`);
+    if (v['model'] !== model || v['seed'] !== seed) {
+      throw new InputError(`${path} holds structures of model ${String(v['model'])} seed ${String(v['seed'])}; this request is model ${model} seed ${seed} (use another --out)`);
     }
-    if (!Number.isInteger(v.index)) throw new KldmError(`${path}: line ${i + 1} has no index; not a kldm generate output (refusing to append)`);
-    if (v.model !== model || v.seed !== seed) {
-      throw new InputError(`${path} holds structures of model ${String(v.model)} seed ${String(v.seed)}; this request is model ${model} seed ${seed} (use another --out)`);
-    }
-    done.add(v.index as number);
+    done.add(v['index'] as number);
   }
   return done;
 }
@@ -296,7 +263,7 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
     const trajectories: TrajectoryFrame[][] = chunk.map(() => []);
     const record = (stepsDone: number): void => {
       const frame = run.frame(stepsDone);
-      for (let g = 0; g < chunk.length; g++) trajectories[g]!.push(toPublicFrame(frame, g, layout.atomOffsets[g]!, layout.atomOffsets[g + 1]!, info.stats));
+      for (let g = 0; g < chunk.length; g++) trajectories[g]!.push(publicFrame(frame, g, layout.atomOffsets[g]!, layout.atomOffsets[g + 1]!, info.stats, true));
     };
     run.prior();
     if (options.trajectory) record(0);

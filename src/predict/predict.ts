@@ -8,39 +8,25 @@
  */
 import type { Structure } from '../crystal/types.js';
 import { expandSites, formatFormula, parseFormula } from '../crystal/composition.js';
-import { fromParameters, minInteratomicDistance, volume } from '../crystal/lattice.js';
+import { minInteratomicDistance, volume } from '../crystal/lattice.js';
 import { elementSymbol } from '../crystal/elements.js';
-import { featuresToLattice, statsForAtomCount } from '../diffusion/latticeFeatures.js';
-import { mod1 } from '../diffusion/wrap.js';
+import { statsForAtomCount } from '../diffusion/latticeFeatures.js';
 import { checkValidity } from '../eval/validity.js';
 import { makeLayout, type ScoreNetwork } from '../network/types.js';
-import { CspSampler, type TrajectoryFrame as SamplerFrame } from '../sampling/sampler.js';
+import { CspSampler } from '../sampling/sampler.js';
 import { decodeSamplerResult } from '../sampling/decode.js';
 import type { LatticeStats } from '../data/types.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { chooseModel, dngTypeDiffusion, loadModelNetwork } from './registry.js';
+import { checkInt, publicFrame } from './frames.js';
 import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 import type { PredictedStructure, PredictOptions, PredictResult, SamplerName, TrajectoryFrame } from './types.js';
 
 /** Caps that keep a single request bounded (CLI and web server). */
 export const PREDICT_LIMITS = { maxSamples: 1000, maxSteps: 10000, maxZ: 20, maxAtoms: 100 } as const;
 
-function checkInt(value: number, name: string, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${name} must be an integer in ${min}..${max} (got ${value})`);
-}
 
-/** Decodes crystal g (atoms [start, end)) of a recorded sampler state into a public frame. */
-function toPublicFrame(frame: SamplerFrame, g: number, start: number, end: number, stats: LatticeStats): TrajectoryFrame {
-  const params = featuresToLattice(frame.lattice.subarray(g * 6, g * 6 + 6), end - start, stats);
-  const frac: number[] = [];
-  const vel: number[] = [];
-  for (let j = start * 3; j < end * 3; j++) {
-    frac.push(mod1(frame.pos[j]!));
-    vel.push(frame.vel[j]!);
-  }
-  return { t: frame.t, lattice: fromParameters(params), frac, vel };
-}
 
 /** Summary of one predicted structure: volume, minimum distance, KLDM validity (spec §9). */
 export function describeStructure(structure: Structure): Omit<PredictedStructure, 'structure' | 'trajectory'> {
@@ -105,7 +91,7 @@ export async function predictWithNetwork(
   const emit = (stepsDone: number): void => {
     const frame = run.frame(stepsDone);
     for (let g = 0; g < n; g++) {
-      const pf = toPublicFrame(frame, g, g * N, (g + 1) * N, stats);
+      const pf = publicFrame(frame, g, g * N, (g + 1) * N, stats);
       if (options.trajectory) trajectories[g]!.push(pf);
       options.onFrame?.(g, pf);
     }

@@ -10,7 +10,8 @@
  * from (seed, index of its first pair), so a resumed run writes the same lines as an uninterrupted
  * one, and so does a run sharded over a job queue (src/queue/).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readResumableJsonl } from '../util/resumableJsonl.js';
 import { dirname } from 'node:path';
 import type { LatticeStats } from '../data/types.js';
 import { writeCif } from '../crystal/io/cif.js';
@@ -18,7 +19,7 @@ import { makeLayout, type ScoreNetwork } from '../network/types.js';
 import { sampleCsp, type SamplerMethod } from '../sampling/sampler.js';
 import { decodeSamplerResult } from '../sampling/decode.js';
 import { statsForAtomCount } from '../diffusion/latticeFeatures.js';
-import { InputError, KldmError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { edgeBudgetBatchSize } from '../training/batches.js';
@@ -61,20 +62,8 @@ export interface SampleSplitSummary {
 /** Pairs ("material_id\u0000sample") already in the output (and a clean end of file: a torn last line is cut), for resuming. */
 export function existingPairs(path: string): Set<string> {
   const done = new Set<string>();
-  if (!existsSync(path)) return done;
-  const text = readFileSync(path, 'utf8');
-  const lastNewline = text.lastIndexOf('\n');
-  if (lastNewline !== text.length - 1) truncateSync(path, Buffer.byteLength(text.slice(0, lastNewline + 1), 'utf8'));
-  const lines = text.slice(0, lastNewline + 1).split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    try {
-      const v = JSON.parse(line) as { material_id?: unknown; sample?: unknown };
-      if (typeof v.material_id === 'string' && Number.isInteger(v.sample)) done.add(`${v.material_id}\u0000${v.sample as number}`);
-    } catch {
-      throw new KldmError(`${path}: line ${i + 1} is not JSON; not a kldm sample output (refusing to append)`);
-    }
+  for (const { value: v } of readResumableJsonl(path, 'kldm sample')) {
+    if (typeof v['material_id'] === 'string' && Number.isInteger(v['sample'])) done.add(`${v['material_id']}\u0000${v['sample'] as number}`);
   }
   return done;
 }

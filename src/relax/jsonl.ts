@@ -7,12 +7,13 @@
  * energy_per_atom, fmax, stress_gpa (3×3 row-major), cif (relaxed), error?}; a structure that
  * cannot be read or relaxed gets a line with `error` and no structure, so it is counted, not lost.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readResumableJsonl } from '../util/resumableJsonl.js';
 import { dirname } from 'node:path';
 import type { Structure } from '../crystal/types.js';
 import { readCif, writeCif } from '../crystal/io/cif.js';
 import { makeStructure } from '../crystal/structure.js';
-import { InputError, KldmError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import type { BatchPotential } from '../potential/types.js';
 import { relaxStructures, relaxStructuresAsync, type RelaxOptions, type RelaxResult } from './relax.js';
 
@@ -74,19 +75,7 @@ export function readStructureJsonl(path: string): RelaxInputRecord[] {
 
 function doneIds(path: string): Set<string> {
   const done = new Set<string>();
-  if (!existsSync(path)) return done;
-  const text = readFileSync(path, 'utf8');
-  const end = text.lastIndexOf('\n');
-  if (end !== text.length - 1) truncateSync(path, Buffer.byteLength(text.slice(0, end + 1), 'utf8'));
-  text.slice(0, end + 1).split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      const v = JSON.parse(line) as { id?: unknown };
-      if (typeof v.id === 'string') done.add(v.id);
-    } catch {
-      throw new KldmError(`${path}: line ${i + 1} is not JSON; not a kldm relax output (refusing to append)`);
-    }
-  });
+  for (const { value: v } of readResumableJsonl(path, 'kldm relax')) if (typeof v['id'] === 'string') done.add(v['id']);
   return done;
 }
 
