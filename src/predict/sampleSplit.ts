@@ -118,7 +118,7 @@ export async function sampleBatchLines(
   stats: LatticeStats,
   batch: readonly SamplePair[],
   o: SampleBatchOptions,
-): Promise<{ lines: string[]; nonFinite: number }> {
+): Promise<{ lines: string[]; nonFinite: number; finite: boolean[] }> {
   const layout = makeLayout(batch.map((w) => w.target.atomicNumbers.length));
   const types = new Int32Array(layout.numAtoms);
   for (let g = 0; g < batch.length; g++) types.set(batch[g]!.target.atomicNumbers, layout.atomOffsets[g]!);
@@ -135,14 +135,16 @@ export async function sampleBatchLines(
   const decoded = decodeSamplerResult(result, stats);
   const lines: string[] = [];
   let nonFinite = 0;
+  const finite: boolean[] = [];
   for (let g = 0; g < batch.length; g++) {
     const d = decoded[g]!;
     let cif = '';
     if (d.finite) cif = writeCif(d.structure, batch[g]!.target.materialId);
     else nonFinite++;
+    finite.push(d.finite);
     lines.push(JSON.stringify({ material_id: batch[g]!.target.materialId, sample: batch[g]!.sample, cif }));
   }
-  return { lines, nonFinite };
+  return { lines, nonFinite, finite };
 }
 
 /** Checks a run's targets before any sampling: unique ids, atoms present, a lattice prior for every size. */
@@ -211,7 +213,7 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
     for (let g = 0; g < batch.length; g++) {
       if (done.has(key(batch[g]!))) continue;
       lines += out.lines[g]! + '\n';
-      if (JSON.parse(out.lines[g]!).cif === '') nonFinite++;
+      if (!out.finite[g]) nonFinite++;
     }
     appendFileSync(opts.outPath, lines);
     written += missing.length;
