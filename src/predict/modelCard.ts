@@ -98,7 +98,7 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   if (ws) {
     lines.push(
       `| warm start | the last run (${ws.runEpochs} epochs, ${ws.runSteps} steps, ${ws.runHours.toFixed(2)} h) started from the ${ws.ema ? 'EMA ' : ''}weights of ${ws.source} ` +
-        `(${ws.epochs} epochs, ${ws.steps} steps, ${(ws.trainSeconds / 3600).toFixed(2)} h, ${ws.dataset}) with a fresh optimiser state; the totals above include both |`,
+        `(${ws.epochs} epochs, ${ws.steps} steps, ${(ws.trainSeconds / 3600).toFixed(2)} h, ${ws.dataset}) with a fresh optimiser state${ws.freshTensors?.length ? `; that model was a ${ws.task?.toUpperCase() ?? 'different'} model: ${ws.freshTensors.join(', ')} started from the spec §2.5 initialisation (a deviation from the paper, which trains DNG from scratch)` : ''}; the totals above include both |`,
     );
   }
   if (fv && typeof fv.loss === 'number') {

@@ -259,7 +259,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     batcher = new EpochBatcher(source, config.optim.batchSize, dataSeed);
     if (opts.warmStart) {
       initFrom = opts.warmStart.record;
+      const fresh = new Set(initFrom.freshTensors ?? []);
       for (const t of model.params.tensors) {
+        if (fresh.has(t.name)) continue; // not in the source (CSP → DNG): spec §2.5 initialisation
         const w = opts.warmStart.weights.get(t.name);
         if (!w || w.length !== t.data.length) throw new KldmError(`--init-from ${initFrom.source}: no weights of the right size for ${t.name}`);
         t.data.set(w);

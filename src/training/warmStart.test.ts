@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readJsonl } from '../util/jsonl.js';
 import { exportModel } from '../predict/registry.js';
 import { modelCardMarkdown } from '../predict/modelCard.js';
-import { netConfigOf, paramsFromTensors } from './model.js';
+import { netConfigOf, netConfigOfTraining, paramsFromTensors } from './model.js';
 import { readCheckpoint, train } from './trainer.js';
 import { warmStartFromCheckpoint, warmStartFromModel } from './warmStart.js';
 import { miniPerov5, tinyConfig } from './testFixtures.js';
@@ -113,4 +113,36 @@ test('warm start refuses a different network and cannot be combined with resume'
     train({ dataset: 'perov_5', config, runDir: tmp(), resume: true, warmStart, train: data.train, stats: data.stats, statusStream: null }),
     /--init-from starts a new run; it cannot be combined with --resume/,
   );
+});
+
+test('a CSP model starts a masking DNG run: shared tensors copied, the type head keeps its fresh initialisation; smooth-type DNG is refused', async () => {
+  const src = await sourceRun(); // CSP
+  const source = readCheckpoint(src);
+  const sourceEma = paramsFromTensors(source.meta.netConfig, source.tensors, true, src).params;
+  const config = tinyConfig({ task: 'dng', types: { kind: 'masking' }, optim: { batchSize: 8 }, schedule: { maxEpochs: -1, emaStartEpoch: 1 }, validation: { everyEpochs: 0 } });
+  const warmStart = warmStartFromCheckpoint(src, netConfigOfTraining(config));
+  assert.deepEqual(warmStart.record.freshTensors, ['net.out_h.weight', 'net.out_h.bias']);
+  assert.equal(warmStart.record.task, 'csp');
+
+  // the same fresh run without a warm start gives the reference initialisation of the type head
+  const coldDir = tmp();
+  await train({ dataset: 'perov_5', config, runDir: coldDir, seed: 5, maxSteps: 0, train: data.train, stats: data.stats, statusStream: null });
+  const cold = readCheckpoint(join(coldDir, 'last.ckpt'));
+  const runDir = tmp();
+  await train({ dataset: 'perov_5', config, runDir, seed: 5, maxSteps: 0, warmStart, train: data.train, stats: data.stats, statusStream: null });
+  const start = readCheckpoint(join(runDir, 'last.ckpt'));
+  for (const t of sourceEma.tensors) assert.deepEqual(start.tensors.get(`param/${t.name}`)!.data, t.data, `copied ${t.name}`);
+  for (const name of ['net.out_h.weight', 'net.out_h.bias']) {
+    const w = start.tensors.get(`param/${name}`)!.data;
+    assert.deepEqual(w, cold.tensors.get(`param/${name}`)!.data, `${name} = the cold run's initialisation`);
+    assert.ok(w.some((x) => x !== 0), `${name} is initialised`);
+  }
+  // two steps train and export names the transfer in the card
+  await train({ dataset: 'perov_5', config, runDir, resume: true, maxSteps: 2, train: data.train, stats: data.stats, statusStream: null });
+  const entry = exportModel(join(runDir, 'last.ckpt'), { name: 'dng-from-csp', description: 'transfer test', root: tmp() });
+  assert.equal(entry.manifest.task, 'dng');
+  assert.match(modelCardMarkdown(entry, []), /that model was a CSP model: net\.out_h\.weight, net\.out_h\.bias started from the spec §2\.5 initialisation/);
+
+  const onehot = tinyConfig({ task: 'dng', types: { kind: 'onehot' } });
+  assert.throws(() => warmStartFromCheckpoint(src, netConfigOfTraining(onehot)), /--init-from .*: its network .* differs from the config's/);
 });
