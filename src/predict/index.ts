@@ -9,7 +9,7 @@ export {
 } from './registry.js';
 export { sampleSplit, type SampleTarget, type SampleSplitOptions, type SampleSplitSummary } from './sampleSplit.js';
 export { trajectoryToExtxyz } from './trajectory.js';
-export { modelCardMarkdown, writeModelCard, readCspReport, type CardEvaluation, type CspReportSummary } from './modelCard.js';
+export { modelCardMarkdown, writeModelCard, readCspReport, readEvalReport, type CardEvaluation, type CspReportSummary, type DngReportSummary } from './modelCard.js';
 export {
   generateStructures, generateWithNetwork, dngModelInfo, GENERATE_LIMITS,
   type GenerateOptions, type GenerateResult, type GeneratedStructure, type DngModelInfo,

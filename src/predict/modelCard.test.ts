@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { editCard, modelCardMarkdown, storedCard, type CardEvaluation, type CspReportSummary } from './modelCard.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { editCard, modelCardMarkdown, readEvalReport, storedCard, type CardEvaluation, type CspReportSummary } from './modelCard.js';
 import type { ModelEntry } from './registry.js';
 
 const report = (mr: number, n = 100): CspReportSummary => ({ protocol: 'kldm', k: 1, n_materials: n, mr_at_1: mr, rmse_at_1: 0.1, mr_at_k: mr, rmse_at_k: 0.1, counts: { invalid: 0, missing: 0 } });
@@ -48,7 +51,47 @@ test('a DNG model card names its type diffusion and the generated validity, with
     },
   } as unknown as ModelEntry;
   const md = modelCardMarkdown(entry, []);
+  assert.match(md, /## Generated structures: spec §10\.1 proxy metrics \(measured\)\n\nNot evaluated yet\./);
+  assert.doesNotMatch(md, /## CSP metrics/);
   assert.match(md, /\| task \| DNG .*types: masking \(linear schedule\)/);
   assert.match(md, /types 2\.1000\); 128 generated \(validation sampler\): structural validity 85\.00 %, composition 98\.00 %/);
   assert.doesNotMatch(md, /Paper \(spec §11/);
+});
+
+test('a kldm evaluate dng --json report becomes a proxy-metric row and a stability row beside DiffCSP\'s figures', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-card-'));
+  const full = {
+    task: 'dng', dataset: 'perov_5', generated_file: 'g.jsonl',
+    counts: { generated: 1000, constructed: 1000, valid: 972, reference: 3785, referenceFailures: 0 },
+    validity: { struct: 0.988, comp: 0.983, overall: 0.972 },
+    coverage: { cutoffs: { struct: 0.2, comp: 4 }, validOnly: false, covRecall: 0.875, covPrecision: 0.934 },
+    wasserstein: { sampled: null, allValid: { n: 972, density: 0.047, nElements: 0.0548 } },
+    uniqueness: { uniqueValid: 952, rate: 0.9794 }, novelty: { novelValid: 465, rate: 0.4784, uniqueNovelValid: 454, uniqueNovelRate: 0.4671 },
+    seconds: 8.2, structures: [{ id: 'a' }],
+    stability: { label: 'M3GNet-MP-2021.2.8 relaxation + MP-20 DFT hull (MP2020)', generated: 1000, relaxed: 988, converged: 950, rmsdMean: 0.2, unmatched: 100,
+      eHullMean: 0.64, stablePercent: 5.3, stableAt0Percent: 0.7, sunPercent: 2.3, sunOver: 'all generated', perStructure: [{ index: 0 }] },
+  };
+  const path = join(dir, 'r.json');
+  writeFileSync(path, JSON.stringify(full));
+  const summary = readEvalReport(path);
+  assert.ok(!('structures' in summary) && !('perStructure' in ((summary as { stability?: object }).stability ?? {})), 'per-structure lists are dropped');
+  const entry = {
+    dir,
+    manifest: {
+      name: 'p5-dng', dataset: 'perov_5', task: 'dng', description: '', typeDiffusion: { kind: 'masking', maskSchedule: 'linear', simpleLoss: false },
+      netConfig: { hidden: 16, timeDim: 8, layers: 2, freqs: 4, numTypes: 101, layerNorm: true, zeroCog: true, smoothTypes: false, typeOutputs: 100 },
+      trainConfig: null, ema: true, trainingRange: { elements: [8, 22], minAtoms: 5, maxAtoms: 5 },
+      training: { epochs: 3, steps: 9, wallClockHours: 0.1, cpuCores: 2, seed: 42, finalTrainLoss: null, finalValidation: null },
+      metrics: {},
+    },
+  } as unknown as ModelEntry;
+  const md = modelCardMarkdown(entry, [{ label: 'EM, 1,000', report: summary, commands: ['kldm generate ...'] }]);
+  assert.match(md, /\| EM, 1,000 \| 1000 \| 98\.80 \/ 98\.30 \/ 97\.20 \| 87\.50 \/ 93\.40 \| 0\.0470 \/ 0\.0548 \(all 972 valid\) \| 97\.94 \/ 47\.84 \| 8 s \|/);
+  assert.match(md, /DiffCSP \(Jiao et al\. 2023.*validity 100 \/ 98\.85 %/);
+  assert.match(md, /## Stability: spec §10\.2 columns, M3GNet-MP-2021\.2\.8 relaxation \+ MP-20 DFT hull \(MP2020\)/);
+  assert.match(md, /\| EM, 1,000 \| 988 of 1000 \(950\) \| 0\.2000 \(100\) \| 0\.6400 \| 5\.30 \/ 0\.70 \| 2\.30 \(of all generated\) \|/);
+  assert.doesNotMatch(md, /## CSP metrics/);
+
+  writeFileSync(path, JSON.stringify({ task: 'dng', validity: {} }));
+  assert.throws(() => readEvalReport(path), /not a complete kldm evaluate dng --json report/);
 });

@@ -1,8 +1,9 @@
 /**
  * MODEL_CARD.md for a shipped model, generated from its model.json and the JSON reports of
- * `kldm evaluate csp --json` (one per sampler/protocol/split), with the paper's numbers
- * (spec §11, KLDM-x0, the lattice parameterisation we train) beside ours. The measured metrics are
- * also stored in model.json (`metrics`) so `kldm predict` can rank models.
+ * `kldm evaluate csp --json` (one per sampler/protocol/split) and, for DNG models, of
+ * `kldm evaluate dng --json` (spec §10.1 proxy metrics, and the §10.2 stability columns when the
+ * report has them), with the published numbers (spec §11 KLDM-x0; DiffCSP's DNG proxy metrics)
+ * beside ours. The measured metrics are also stored in model.json (`metrics`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,19 +25,99 @@ export interface CspReportSummary {
   counts?: { invalid?: number; missing?: number };
 }
 
+/** The subset of a `kldm evaluate dng --json` report the card uses (src/eval/dng/report.ts). */
+export interface DngReportSummary {
+  task: 'dng';
+  dataset: string;
+  counts: { generated: number; valid: number; reference: number };
+  validity: { struct: number; comp: number; overall: number };
+  coverage: { covRecall: number; covPrecision: number };
+  wasserstein: {
+    sampled: { n: number; density: number; nElements: number } | null;
+    allValid: { n: number; density: number; nElements: number };
+  };
+  uniqueness: { rate: number };
+  novelty: { rate: number; uniqueNovelRate: number };
+  seconds: number;
+  stability?: {
+    label: string; generated: number; relaxed: number; converged: number; rmsdMean: number | null; unmatched: number;
+    eHullMean: number; stablePercent: number; stableAt0Percent: number; sunPercent: number; sunOver: string;
+  };
+}
+
+export type EvalReportSummary = CspReportSummary | DngReportSummary;
+
+export function isDngReport(r: EvalReportSummary): r is DngReportSummary {
+  return (r as DngReportSummary).task === 'dng';
+}
+
 export interface CardEvaluation {
   /** e.g. "PC, test (full)" */
   label: string;
   /** the command that produced the predictions and the report */
   commands: string[];
-  report: CspReportSummary;
+  report: EvalReportSummary;
 }
+
+/**
+ * DiffCSP's published DNG proxy metrics (Jiao et al. 2023, arXiv:2309.04475, ab initio generation table,
+ * 10,000 samples; transcribed). Only the datasets whose figures we transcribed are listed.
+ */
+const DIFFCSP_DNG: Record<string, { struct: number; comp: number; covR: number; covP: number; density: number; nElements: number }> = {
+  perov_5: { struct: 100, comp: 98.85, covR: 99.74, covP: 98.27, density: 0.111, nElements: 0.0128 },
+};
+
+/** Poster DNG table (spec §11.3, MP-20, MatterSim relaxation + Alex-MP-ICSD hull): RMSD, E_hull, stable %, S.U.N. %. */
+const POSTER_DNG_MP20: Array<[string, number, number, number, number]> = [
+  ['MatterGen-MP*', 0.147, 0.201, 47.05, 25.76],
+  ['DiffCSP*', 0.413, 0.189, 41.25, 20.13],
+  ['KLDM-x0 (C)', 0.371, 0.269, 38.62, 16.67],
+  ['KLDM-x0 (C-AB)', 0.296, 0.187, 49.84, 17.91],
+  ['KLDM-x0 (D)', 0.283, 0.155, 59.21, 18.52],
+];
 
 /** KLDM-x0 numbers of spec §11 (MR %, RMSE), for comparison. */
 const PAPER_X0: Record<string, { em1: [number, number]; pc1: [number, number]; em20: [number, number]; pc20: [number, number] }> = {
   perov_5: { em1: [52.44, 0.0698], pc1: [52.14, 0.0647], em20: [99.89, 0.0186], pc20: [99.92, 0.0255] },
   mp_20: { em1: [62.92, 0.0833], pc1: [65.83, 0.0517], em20: [82.94, 0.0575], pc20: [80.18, 0.0453] },
 };
+
+/** A `kldm evaluate csp --json` or `kldm evaluate dng --json` report, reduced to what the card shows. */
+export function readEvalReport(path: string): EvalReportSummary {
+  let r: unknown;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError(`${path}: cannot read evaluation report (${(err as Error).message})`);
+  }
+  if (r && typeof r === 'object' && (r as { task?: unknown }).task === 'dng') return dngSummary(path, r as DngReportSummary);
+  return readCspReport(path);
+}
+
+function dngSummary(path: string, r: DngReportSummary): DngReportSummary {
+  const num = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);
+  if (!r.validity || !num(r.validity.overall) || !r.coverage || !r.counts || !num(r.counts.generated) || !r.wasserstein?.allValid || !r.uniqueness || !r.novelty) {
+    throw new InputError(`${path}: not a complete kldm evaluate dng --json report`);
+  }
+  const st = r.stability;
+  // keep the summary only (the per-structure lists are large)
+  return {
+    task: 'dng', dataset: r.dataset,
+    counts: { generated: r.counts.generated, valid: r.counts.valid, reference: r.counts.reference },
+    validity: { struct: r.validity.struct, comp: r.validity.comp, overall: r.validity.overall },
+    coverage: { covRecall: r.coverage.covRecall, covPrecision: r.coverage.covPrecision },
+    wasserstein: { sampled: r.wasserstein.sampled, allValid: r.wasserstein.allValid },
+    uniqueness: { rate: r.uniqueness.rate },
+    novelty: { rate: r.novelty.rate, uniqueNovelRate: r.novelty.uniqueNovelRate },
+    seconds: r.seconds,
+    ...(st ? {
+      stability: {
+        label: st.label, generated: st.generated, relaxed: st.relaxed, converged: st.converged, rmsdMean: st.rmsdMean, unmatched: st.unmatched,
+        eHullMean: st.eHullMean, stablePercent: st.stablePercent, stableAt0Percent: st.stableAt0Percent, sunPercent: st.sunPercent, sunOver: st.sunOver,
+      },
+    } : {}),
+  };
+}
 
 export function readCspReport(path: string): CspReportSummary {
   let r: CspReportSummary;
@@ -121,12 +202,19 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   if (existsSync(join(entry.dir, CURVES_FILE))) {
     lines.push(`Training and validation curves of the run (loss per part, ${dng ? 'validity of the generated validation batch' : 'validation match rate'}): [${CURVES_FILE}](${CURVES_FILE}).`, '');
   }
-  lines.push(dng ? '## CSP metrics with fixed types (measured)' : '## CSP metrics (measured)', '');
-  if (evaluations.length === 0) {
-    lines.push('Not evaluated yet.', '');
+  const cspRows = evaluations.filter((e): e is CardEvaluation & { report: CspReportSummary } => !isDngReport(e.report));
+  const dngRows = evaluations.filter((e): e is CardEvaluation & { report: DngReportSummary } => isDngReport(e.report));
+  if (dng) lines.push(...dngSections(m.dataset, dngRows));
+  if (dng && cspRows.length === 0) {
+    // a DNG model without fixed-type CSP rows: nothing to say about CSP
+  } else {
+    lines.push(dng ? '## CSP metrics with fixed types (measured)' : '## CSP metrics (measured)', '');
+  }
+  if (cspRows.length === 0) {
+    if (!dng) lines.push('Not evaluated yet.', '');
   } else {
     lines.push('| evaluation | protocol | materials | k | MR@1 % | RMSE@1 | MR@k % | RMSE@k | invalid | missing |', '|---|---|---|---|---|---|---|---|---|---|');
-    for (const e of evaluations) {
+    for (const e of cspRows) {
       const r = e.report;
       lines.push(
         `| ${e.label} | ${r.protocol} | ${r.n_materials} | ${r.k} | ${pct(r.mr_at_1)} | ${rms(r.rmse_at_1)} | ${r.k > 1 ? pct(r.mr_at_k) : '-'} | ${r.k > 1 ? rms(r.rmse_at_k) : '-'} | ${r.counts?.invalid ?? '?'} | ${r.counts?.missing ?? '?'} |`,
@@ -154,6 +242,63 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   return lines.join('\n');
 }
 
+/** The §10.1 proxy-metric table and the §10.2 stability table of a DNG model's card. */
+function dngSections(dataset: string, rows: Array<CardEvaluation & { report: DngReportSummary }>): string[] {
+  const lines: string[] = ['## Generated structures: spec §10.1 proxy metrics (measured)', ''];
+  if (rows.length === 0) return [...lines, 'Not evaluated yet.', ''];
+  lines.push(
+    '| evaluation | generated | validity struct / comp / both % | COV-R / COV-P % | W1 density / W1 #elements | unique / novel % of valid | time |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const e of rows) {
+    const r = e.report;
+    const w = r.wasserstein.sampled ?? r.wasserstein.allValid;
+    const wNote = r.wasserstein.sampled ? `(${w.n} valid drawn, DiffCSP protocol)` : `(all ${w.n} valid)`;
+    lines.push(
+      `| ${e.label} | ${r.counts.generated} | ${pct(r.validity.struct)} / ${pct(r.validity.comp)} / ${pct(r.validity.overall)} | ` +
+        `${pct(r.coverage.covRecall)} / ${pct(r.coverage.covPrecision)} | ${w.density.toFixed(4)} / ${w.nElements.toFixed(4)} ${wNote} | ` +
+        `${pct(r.uniqueness.rate)} / ${pct(r.novelty.rate)} | ${r.seconds.toFixed(0)} s |`,
+    );
+  }
+  const ref = DIFFCSP_DNG[dataset];
+  lines.push('');
+  if (ref) {
+    lines.push(
+      `DiffCSP (Jiao et al. 2023, arXiv:2309.04475, ab initio generation, ${dataset}, 10,000 samples; transcribed): validity ${ref.struct} / ${ref.comp} %, ` +
+        `COV-R / COV-P ${ref.covR} / ${ref.covP} %, W1 density / #elements ${ref.density} / ${ref.nElements}.`,
+      '',
+    );
+  }
+  lines.push(
+    'COV from CrystalNN "ops" and magpie fingerprints with the dataset\'s cut-offs against the test split; W1 against the test split; ' +
+      'unique: no StructureMatcher (ltol 0.2, stol 0.3, angle 5°) duplicate among the generated; novel: no match in the training split (docs/dng.md).',
+    '',
+  );
+  const st = rows.filter((e) => e.report.stability);
+  if (st.length > 0) {
+    const label = st[0]!.report.stability!.label;
+    lines.push(
+      `## Stability: spec §10.2 columns, ${label} (measured)`, '',
+      'Not comparable to the poster\'s MatterSim / Alex-MP-ICSD numbers (spec §11.3); docs/stability.md.', '',
+      '| evaluation | relaxed (converged) | RMSD Å (unmatched) | mean E_hull eV/atom | stable ≤ 0.1 / ≤ 0 eV/atom % | S.U.N. % |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const e of st) {
+      const s = e.report.stability!;
+      lines.push(
+        `| ${e.label} | ${s.relaxed} of ${s.generated} (${s.converged}) | ${s.rmsdMean === null ? 'n/a' : s.rmsdMean.toFixed(4)} (${s.unmatched}) | ${s.eHullMean.toFixed(4)} | ` +
+          `${s.stablePercent.toFixed(2)} / ${s.stableAt0Percent.toFixed(2)} | ${s.sunPercent.toFixed(2)} (of ${s.sunOver}) |`,
+      );
+    }
+    lines.push('');
+    if (dataset === 'mp_20') {
+      lines.push('Poster, MP-20 (spec §11.3; MatterSim relaxation, Alex-MP-ICSD hull; * quoted from MatterGen): ' +
+        POSTER_DNG_MP20.map(([n, rmsd, eh, stable, sun]) => `${n} ${rmsd} Å / ${eh} / ${stable} % / ${sun} %`).join('; ') + ' (RMSD / E_hull / stable / S.U.N.).', '');
+    }
+  }
+  return lines;
+}
+
 /** Writes MODEL_CARD.md and stores the metrics, rows (with commands) and notes in model.json. */
 export function writeModelCard(entry: ModelEntry, evaluations: CardEvaluation[], notes = ''): string {
   const path = join(entry.dir, 'MODEL_CARD.md');
@@ -166,8 +311,8 @@ export function writeModelCard(entry: ModelEntry, evaluations: CardEvaluation[],
 /** The card a model.json holds: its stored rows and notes, or (older manifests) its metrics without commands. */
 export function storedCard(entry: ModelEntry): { evaluations: CardEvaluation[]; notes: string } {
   const m = entry.manifest;
-  if (m.card) return { evaluations: m.card.evaluations.map((e) => ({ label: e.label, commands: [...e.commands], report: e.report as CspReportSummary })), notes: m.card.notes };
-  return { evaluations: Object.entries(m.metrics).map(([label, report]) => ({ label, commands: [], report: report as CspReportSummary })), notes: '' };
+  if (m.card) return { evaluations: m.card.evaluations.map((e) => ({ label: e.label, commands: [...e.commands], report: e.report as EvalReportSummary })), notes: m.card.notes };
+  return { evaluations: Object.entries(m.metrics).map(([label, report]) => ({ label, commands: [], report: report as EvalReportSummary })), notes: '' };
 }
 
 export interface CardChanges {

@@ -17,7 +17,7 @@ import { checkpointPaths, readCheckpoint, train } from '../../training/trainer.j
 import { benchmarkSteps } from '../../training/benchmark.js';
 import type { CspPairScorer } from '../../training/validate.js';
 import { exportModel, getModel } from '../../predict/registry.js';
-import { editCard, readCspReport, storedCard, writeModelCard, type CardEvaluation } from '../../predict/modelCard.js';
+import { editCard, readEvalReport, storedCard, writeModelCard, type CardEvaluation } from '../../predict/modelCard.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { netConfigOfTraining } from '../../training/model.js';
@@ -66,7 +66,7 @@ loses at most that much work.
 
 export: writes models/<name>/{weights.kldm, model.json} from a checkpoint (EMA weights when
 present; a re-export clears the old card's measurements). card: writes models/<name>/MODEL_CARD.md
-from model.json and "kldm evaluate csp --json" reports (with the paper's numbers beside); the rows,
+from model.json and "kldm evaluate csp|dng --json" reports (with the paper's numbers beside); the rows,
 their commands and the notes are kept in model.json, so each call adds (--eval), replaces (same
 label), drops (--drop) rows or replaces the notes (--notes) and regenerates the rest.
 `;
@@ -122,7 +122,7 @@ async function runCard(argv: string[]): Promise<number> {
   }
   const set: CardEvaluation[] = values.eval!.map((e) => {
     const [label, path] = labelled('--eval', e);
-    return { label, report: readCspReport(path), commands: [] };
+    return { label, report: readEvalReport(path), commands: [] };
   });
   const card = editCard(storedCard(entry), {
     set,
