@@ -11,7 +11,8 @@ import { evaluateDng, type DngReport } from '../../eval/dng/evaluate.js';
 import { readGeneratedJsonl } from '../../eval/dng/generatedFile.js';
 import { loadMagpie } from '../../eval/dng/magpie.js';
 import { requireAsset } from '../../assets/index.js';
-import { dngStability, type DngStabilityReport } from '../../eval/dng/stability.js';
+import { dngStability, dngStabilityFromRelaxed, stabilityIndices, type DngStabilityReport } from '../../eval/dng/stability.js';
+import { readRelaxedJsonl } from '../../eval/dng/relaxedFile.js';
 import { readCifForMatching } from '../../eval/cifReader.js';
 import { M3GNET_ASSET, m3gnetPotential } from '../../potential/shipped.js';
 import { StabilityScorer } from '../../thermo/stability.js';
@@ -46,6 +47,8 @@ Stability (spec §10.2; "M3GNet-MP-2021.2.8 relaxation + MP-20 DFT hull (MP2020)
                           and report RMSD to the relaxed structure (Å), mean E_hull, stable % (<= 0.1 and <= 0 eV/atom)
                           and S.U.N. % over all generated (needs the mp_20 dataset for the hull)
   --stability-limit <n>   relax only the first n valid structures (S.U.N. then over that subset)
+  --relaxed <file.jsonl>  instead of relaxing here: the output of kldm relax --jsonl <generated> --out <file.jsonl>
+                          (resumable, shardable with --queue); every structure scored must be in it (by id)
   --fmax <eV/Å>           relaxation force criterion (default 0.05); --max-steps <n> (default 500)
 `;
 
@@ -86,6 +89,7 @@ export async function runEvaluateDng(argv: string[]): Promise<number> {
       magpie: { type: 'string' },
       stability: { type: 'boolean', default: false },
       'stability-limit': { type: 'string' },
+      relaxed: { type: 'string' },
       fmax: { type: 'string' },
       'max-steps': { type: 'string' },
       reference: { type: 'string', default: 'test' },
@@ -134,7 +138,7 @@ export async function runEvaluateDng(argv: string[]): Promise<number> {
   });
   console.log(formatDngReport(report));
   let stability: DngStabilityReport | null = null;
-  if (values.stability) {
+  if (values.stability || values.relaxed !== undefined) {
     const potential = m3gnetPotential();
     const scorer = await StabilityScorer.create(potential, M3GNET_ASSET, { onProgress: (l) => console.error(l) });
     const bar = new Progress({ label: 'relaxing', total: 1, unit: 'structures', quiet: values.quiet });
@@ -149,11 +153,27 @@ export async function runEvaluateDng(argv: string[]): Promise<number> {
         return null;
       }
     });
-    stability = dngStability(parsed, report.structures, {
-      potential, scorer, fmax, maxSteps: intOption('--max-steps', values['max-steps'], 1) ?? 500,
-      ...(values['stability-limit'] !== undefined ? { limit: intOption('--stability-limit', values['stability-limit'], 1)! } : {}),
-      onProgress: (d, t) => { (bar as unknown as { total: number }).total = t; bar.update(d); },
-    });
+    const limit = values['stability-limit'] !== undefined ? intOption('--stability-limit', values['stability-limit'], 1)! : undefined;
+    if (values.relaxed !== undefined) {
+      const relaxed = readRelaxedJsonl(values.relaxed);
+      const missing = stabilityIndices(parsed, report.structures, limit).filter((i) => !relaxed.has(file.structures[i]!.id));
+      if (missing.length > 0) {
+        throw new InputError(
+          `--relaxed ${values.relaxed}: ${missing.length} structurally valid generated structure(s) have no relaxation there ` +
+            `(first: ${missing.slice(0, 3).map((i) => file.structures[i]!.id).join(', ')}); finish kldm relax --jsonl ${values.generated} --out ${values.relaxed} first`,
+        );
+      }
+      stability = dngStabilityFromRelaxed(parsed, report.structures, (i) => {
+        const r = relaxed.get(file.structures[i]!.id)!;
+        return r.final ? { final: r.final, energy: r.energy, converged: r.converged } : { final: parsed[i]!, energy: Number.NaN, converged: false };
+      }, { scorer, ...(limit !== undefined ? { limit } : {}) });
+    } else {
+      stability = dngStability(parsed, report.structures, {
+        potential, scorer, fmax, maxSteps: intOption('--max-steps', values['max-steps'], 1) ?? 500,
+        ...(limit !== undefined ? { limit } : {}),
+        onProgress: (d, t) => { (bar as unknown as { total: number }).total = t; bar.update(d); },
+      });
+    }
     bar.finish();
     const pct = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)} %`);
     const ev = (x: number | null, d = 4): string => (x === null ? '-' : x.toFixed(d));

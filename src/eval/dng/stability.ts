@@ -63,36 +63,40 @@ export interface DngStabilityReport {
 
 const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((s, x) => s + x, 0) / xs.length);
 
-export function dngStability(structures: ReadonlyArray<Structure | null>, reports: readonly DngStructureReport[], o: DngStabilityOptions): DngStabilityReport {
-  let idx = structures.flatMap((s, i) => (s && reports[i]?.structValid ? [i] : []));
-  if (o.limit !== undefined) idx = idx.slice(0, o.limit);
-  const batch = o.batchSize ?? 64;
-  const per: DngStructureStability[] = [];
-  for (let start = 0; start < idx.length; start += batch) {
-    const chunk = idx.slice(start, start + batch);
-    const results = relaxStructures(chunk.map((i) => structures[i]!), o.potential, { fmax: o.fmax ?? 0.05, maxSteps: o.maxSteps ?? 500 });
-    results.forEach((r, k) => {
-      const i = chunk[k]!;
-      const finite = Number.isFinite(r.energy);
-      const st = finite ? o.scorer.score(r.final, r.energy) : null;
-      let rmsd: number | null = null;
-      if (finite) {
-        const m = matchStructures(structures[i]!, r.final, { ltol: 0.5, stol: 0.5, angleTol: 10, scale: false, pymatgenGroundTruthOrder: false });
-        if (m.match && m.rms !== null) rmsd = m.rms * Math.cbrt(volume(r.final.lattice) / r.final.species.length);
-      }
-      const eHull = st?.eAboveHull ?? null;
-      const stable = eHull !== null && eHull <= 0.1;
-      const rep = reports[i]!;
-      per.push({
-        index: i, converged: r.converged, rmsd, formationEnergyPerAtom: st?.formationEnergyPerAtom ?? null, eAboveHull: eHull, stable,
-        sun: stable && rep.valid && rep.duplicateOf === -1 && rep.trainMatch === '',
-      });
-    });
-    o.onProgress?.(Math.min(idx.length, start + batch), idx.length);
+/** What the stability columns need of one relaxation: its final structure, raw energy (eV) and convergence. */
+export interface RelaxOutcome {
+  final: Structure;
+  /** total potential energy of `final`, eV (non-finite: the potential failed; scored as not relaxed) */
+  energy: number;
+  converged: boolean;
+}
+
+/** Indices of the structures the stability columns relax: the structurally valid ones, in file order, up to `limit`. */
+export function stabilityIndices(structures: ReadonlyArray<Structure | null>, reports: readonly DngStructureReport[], limit?: number): number[] {
+  const idx = structures.flatMap((s, i) => (s && reports[i]?.structValid ? [i] : []));
+  return limit === undefined ? idx : idx.slice(0, limit);
+}
+
+/** Scores one relaxation: RMSD generated → relaxed (MatterGen's matcher settings), E_hull, stable, S.U.N. */
+function scoreOne(i: number, generated: Structure, r: RelaxOutcome, rep: DngStructureReport, scorer: StabilityScorer): DngStructureStability {
+  const finite = Number.isFinite(r.energy);
+  const st = finite ? scorer.score(r.final, r.energy) : null;
+  let rmsd: number | null = null;
+  if (finite) {
+    const m = matchStructures(generated, r.final, { ltol: 0.5, stol: 0.5, angleTol: 10, scale: false, pymatgenGroundTruthOrder: false });
+    if (m.match && m.rms !== null) rmsd = m.rms * Math.cbrt(volume(r.final.lattice) / r.final.species.length);
   }
+  const eHull = st?.eAboveHull ?? null;
+  const stable = eHull !== null && eHull <= 0.1;
+  return {
+    index: i, converged: r.converged, rmsd, formationEnergyPerAtom: st?.formationEnergyPerAtom ?? null, eAboveHull: eHull, stable,
+    sun: stable && rep.valid && rep.duplicateOf === -1 && rep.trainMatch === '',
+  };
+}
+
+function summarise(per: DngStructureStability[], n: number, reports: readonly DngStructureReport[], limit: number | undefined): DngStabilityReport {
   const hulls = per.flatMap((p) => (p.eAboveHull === null ? [] : [p.eAboveHull]));
   const rmsds = per.flatMap((p) => (p.rmsd === null ? [] : [p.rmsd]));
-  const n = structures.length;
   return {
     label: STABILITY_LABEL,
     generated: n,
@@ -104,8 +108,44 @@ export function dngStability(structures: ReadonlyArray<Structure | null>, report
     stablePercent: hulls.length ? (100 * hulls.filter((e) => e <= 0.1).length) / hulls.length : null,
     stableAt0Percent: hulls.length ? (100 * hulls.filter((e) => e <= 0).length) / hulls.length : null,
     // S.U.N. needs uniqueness and novelty; without them (--no-matching, no training split) it is not reported
-    sunPercent: reports.some((r) => r.valid && r.trainMatch !== null) && n > 0 ? (100 * per.filter((p) => p.sun).length) / (o.limit === undefined ? n : Math.max(1, per.length)) : null,
-    sunOver: o.limit === undefined ? 'all generated' : 'relaxed subset',
+    sunPercent: reports.some((r) => r.valid && r.trainMatch !== null) && n > 0 ? (100 * per.filter((p) => p.sun).length) / (limit === undefined ? n : Math.max(1, per.length)) : null,
+    sunOver: limit === undefined ? 'all generated' : 'relaxed subset',
     perStructure: per,
   };
+}
+
+/** Relaxes the structurally valid generated structures (batches of `batchSize`) and scores them. */
+export function dngStability(structures: ReadonlyArray<Structure | null>, reports: readonly DngStructureReport[], o: DngStabilityOptions): DngStabilityReport {
+  const idx = stabilityIndices(structures, reports, o.limit);
+  const batch = o.batchSize ?? 64;
+  const per: DngStructureStability[] = [];
+  for (let start = 0; start < idx.length; start += batch) {
+    const chunk = idx.slice(start, start + batch);
+    const results = relaxStructures(chunk.map((i) => structures[i]!), o.potential, { fmax: o.fmax ?? 0.05, maxSteps: o.maxSteps ?? 500 });
+    results.forEach((r, k) => {
+      const i = chunk[k]!;
+      per.push(scoreOne(i, structures[i]!, r, reports[i]!, o.scorer));
+    });
+    o.onProgress?.(Math.min(idx.length, start + batch), idx.length);
+  }
+  return summarise(per, structures.length, reports, o.limit);
+}
+
+/**
+ * The same columns from relaxations done elsewhere (`kldm relax --jsonl`, resumable and shardable over
+ * a queue), looked up by structure index: every structure `stabilityIndices` selects must have one.
+ */
+export function dngStabilityFromRelaxed(
+  structures: ReadonlyArray<Structure | null>,
+  reports: readonly DngStructureReport[],
+  relaxed: (index: number) => RelaxOutcome | undefined,
+  o: { scorer: StabilityScorer; limit?: number },
+): DngStabilityReport {
+  const idx = stabilityIndices(structures, reports, o.limit);
+  const per = idx.map((i) => {
+    const r = relaxed(i);
+    if (!r) throw new Error(`no relaxation for generated structure ${i}`);
+    return scoreOne(i, structures[i]!, r, reports[i]!, o.scorer);
+  });
+  return summarise(per, structures.length, reports, o.limit);
 }
