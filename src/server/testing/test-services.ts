@@ -40,6 +40,8 @@ export function testServices(overrides: Partial<Services> = {}): Services {
       { name: 'fake', task: 'csp', atomCounts: ANY_SIZE, meta: { description: 'deterministic test double' }, card: '# fake\nNot a model.' },
       { name: 'fake-busy', task: 'csp', atomCounts: ANY_SIZE, meta: {} },
       { name: 'fake-error', task: 'csp', atomCounts: ANY_SIZE, meta: {} },
+      // served by fake-predict.ts's generateStructures (types unmasked one by one)
+      { name: 'fake-dng', task: 'dng', atomCounts: ANY_SIZE, dng: { typeDiffusion: 'masking', trainingAtomCounts: [2, 3, 4] }, meta: { description: 'deterministic generation double' } },
     ],
     // stand-in matcher: same species multiset and volumes within 10 % (the real one is src/eval's)
     matchCifs: async (cifA, cifB) => {
