@@ -46,16 +46,19 @@ export function etaSeconds(job: Job, now: number): number | null {
   return (elapsed * (job.total - job.step)) / job.step;
 }
 
-function frameBytes(atoms: number): number {
-  // two N*3 number arrays, the lattice and t; ~8 bytes per number plus object overhead
-  return atoms * 6 * 8 + 10 * 8 + 64;
+function frameBytes(frame: TrajectoryFrame): number {
+  const atoms = frame.frac.length / 3;
+  // two N*3 number arrays, the lattice and t; ~8 bytes per number plus object overhead;
+  // generation frames also hold N species (interned short strings: a pointer each, ~8 bytes, plus the array)
+  return atoms * 6 * 8 + 10 * 8 + 64 + (frame.species ? atoms * 8 + 32 : 0);
 }
 
 function resultBytes(result: JobResult): number {
   let bytes = 512;
   for (const s of result.samples) {
     const atoms = s.structure.species.length;
-    bytes += atoms * 40 + 256 + (s.trajectory?.length ?? 0) * frameBytes(atoms);
+    bytes += atoms * 40 + 256;
+    for (const f of s.trajectory ?? []) bytes += frameBytes(f);
   }
   return bytes;
 }
@@ -174,7 +177,7 @@ export class JobManager {
           const frames = (job.liveFrames[sample] ??= []);
           if (frames.length >= this.limits.maxFramesPerSample + 1) return; // +1: the final frame
           frames.push(frame);
-          job.bytes += frameBytes(frame.frac.length / 3);
+          job.bytes += frameBytes(frame);
           job.events.emit('frame', sample, frames.length - 1, frame);
         },
       });
