@@ -377,6 +377,17 @@ test('Generate mode over the shipped DNG model: the trajectory shows the types b
     assert.ok(partial, 'some frame shows drawn and masked types together');
     assert.equal(seen, lastTypes);
 
+    // a longer generation is followed live (crystal 0, its types as they are drawn) and cancelled from the page
+    await page.fill('#gen-steps', '2000');
+    await page.fill('#gen-n', '4');
+    await page.click('#generate');
+    await page.waitForSelector('#jobs li:first-child .cancel:not([hidden])');
+    await page.waitForFunction(() => /Generate · perov5-dng-masking: sampling… \(live, crystal 0\)/.test(document.querySelector('#viewer-title')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => /^t = 0\.[0-8]/.test(document.querySelector('#traj-t')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    assert.match((await page.textContent('#traj-types')) ?? '', /types at this frame: .* · \d of 5 masked/);
+    await page.click('#jobs li:first-child .cancel');
+    await page.waitForFunction(() => /cancelled/.test(document.querySelector('#jobs li:first-child .status')!.textContent ?? ''), undefined, { timeout: 10_000 });
+
     // the Predict mode is still there
     await page.click('#tab-predict');
     assert.equal(await page.isVisible('#predict-form'), true);

@@ -34,7 +34,13 @@ export function analyse(s: StructureJson): Analysis {
   // a generation frame may hold masked atoms ("X", type not drawn yet): no mass, so no density
   let mass = 0;
   for (const e of s.species) mass += isElementSymbol(e) ? elementBySymbol(e).mass : NaN;
-  const minDistance = s.species.length > 1 ? minInteratomicDistance(lattice, s.frac) : Infinity;
+  // an early frame of a denoising trajectory may have a (nearly) singular cell: no distances then, and not valid
+  let minDistance = NaN;
+  try {
+    minDistance = s.species.length > 1 ? minInteratomicDistance(lattice, s.frac) : Infinity;
+  } catch {
+    // singular lattice matrix (src/crystal/lattice.ts inverse)
+  }
   const longest = Math.max(params.a, params.b, params.c);
   return {
     params,
