@@ -8,6 +8,7 @@ import type { ServerLimits } from './limits.js';
 import type { GenerateJobRequest, ModelInfo, PredictJobRequest, Services, StructureFormat } from './services.js';
 import { elementBySymbol, isElementSymbol } from '../crystal/elements.js';
 import { NUM_TYPE_CLASSES } from '../diffusion/masking.js';
+import { formatIntegerRuns } from '../util/integerRuns.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -169,7 +170,7 @@ export async function parseGenerateRequest(
 
   // atom counts: fixed, a range, or the training distribution; each count must be decodable and under the cap
   const known = new Set(model.atomCounts);
-  const knownText = summariseCounts(model.atomCounts);
+  const knownText = formatIntegerRuns(model.atomCounts) || 'none';
   const checkCount = (field: string, count: number): void => {
     if (count > limits.maxAtoms) throw badField(field, `${count} atoms per cell; the server allows at most ${limits.maxAtoms}`);
     if (!known.has(count)) throw badField(field, `model ${model.name} cannot generate cells of ${count} atoms (it knows N = ${knownText})`);
@@ -215,18 +216,6 @@ export async function parseGenerateRequest(
     request.elements = symbols;
   }
   return request;
-}
-
-/** "5" or "1-20" or "2, 4, 6-8": the atom counts a model knows, compactly */
-function summariseCounts(counts: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < counts.length; ) {
-    let j = i;
-    while (j + 1 < counts.length && counts[j + 1] === counts[j]! + 1) j++;
-    parts.push(j > i ? `${counts[i]}-${counts[j]}` : String(counts[i]));
-    i = j + 1;
-  }
-  return parts.join(', ') || 'none';
 }
 
 export const FORMATS: readonly StructureFormat[] = ['cif', 'poscar', 'extxyz', 'json'];

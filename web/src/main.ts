@@ -11,6 +11,7 @@ import { analyse, formulaOf, spaceGroup } from './analysis.js';
 import { CrystalViewer, MASKED } from './viewer.js';
 import { expandSites, parseFormula, totalAtoms } from '../../src/crystal/composition.js';
 import { elementSymbol, isElementSymbol } from '../../src/crystal/elements.js';
+import { formatIntegerRuns } from '../../src/util/integerRuns.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -129,18 +130,6 @@ function genModel(): ModelJson | undefined {
   return models.find((m) => m.name === $<HTMLSelectElement>('gen-model').value && m.task === 'dng');
 }
 
-/** "5" or "4-8" as a compact list of the counts a model knows */
-function countsText(counts: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < counts.length; ) {
-    let j = i;
-    while (j + 1 < counts.length && counts[j + 1] === counts[j]! + 1) j++;
-    parts.push(j > i ? `${counts[i]}-${counts[j]}` : String(counts[i]));
-    i = j + 1;
-  }
-  return parts.join(', ');
-}
-
 /** the atom-count box: empty = the model's training distribution, "N", or "a-b"; checked against the model as you type */
 function checkGenAtoms(): { error: string | null; atoms?: number; atomsRange?: [number, number] } {
   const input = $<HTMLInputElement>('gen-atoms');
@@ -148,7 +137,7 @@ function checkGenAtoms(): { error: string | null; atoms?: number; atomsRange?: [
   const text = input.value.trim();
   const m = genModel();
   const known = new Set(m?.atomCounts ?? []);
-  const knownText = m ? `${m.name} knows N = ${countsText(m.atomCounts)}` : '';
+  const knownText = m ? `${m.name} knows N = ${formatIntegerRuns(m.atomCounts)}` : '';
   let out: { error: string | null; atoms?: number; atomsRange?: [number, number] } = { error: null };
   let info = '';
   const one = /^(\d{1,4})$/.exec(text);
@@ -157,7 +146,7 @@ function checkGenAtoms(): { error: string | null; atoms?: number; atomsRange?: [
     c < 1 ? 'at least 1 atom' : c > limits.maxAtoms ? `${c} atoms per cell; the server allows at most ${limits.maxAtoms}` : m && !known.has(c) ? `${c} atoms: ${knownText}` : null;
   if (text === '') {
     const training = m?.dng?.trainingAtomCounts;
-    info = training && training.length > 0 ? `from the training distribution (N = ${countsText(training)})` : 'from the training distribution';
+    info = training && training.length > 0 ? `from the training distribution (N = ${formatIntegerRuns(training)})` : 'from the training distribution';
   } else if (one) {
     out = { error: check(Number(one[1])), atoms: Number(one[1]) };
     info = `${one[1]} atoms per cell`;
