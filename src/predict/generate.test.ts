@@ -89,3 +89,20 @@ test('--elements: every variant generates only the allowed elements; --formula: 
   await assert.rejects(generateWithNetwork(net, info, { formula: 'SrTiO3', elements: ['O'] }), /formula fixes the composition/);
   await assert.rejects(generateWithNetwork(net, info, { n: 0 }), /n \(number of structures\)/);
 });
+
+test('onStep counts sampler steps over the batches; onFrame delivers the trajectory frames as they are recorded', async () => {
+  const { net, info } = tinyDng('masking');
+  const steps: { step: number; total: number }[] = [];
+  const live = new Map<number, unknown[]>();
+  // 3 structures in batches of 2: two batches of 6 steps
+  const r = await generateWithNetwork(net, info, {
+    n: 3, steps: 6, seed: 2, batchSize: 2, trajectory: true, trajectoryStride: 3,
+    onStep: (p) => steps.push(p),
+    onFrame: (index, frame) => live.set(index, [...(live.get(index) ?? []), frame]),
+  });
+  assert.deepEqual(steps.map((p) => p.step), Array.from({ length: 12 }, (_, i) => i + 1));
+  assert.ok(steps.every((p) => p.total === 12));
+  assert.deepEqual([...live.keys()].sort(), [0, 1, 2]);
+  for (const s of r.samples) assert.deepEqual(live.get(s.index), s.trajectory, `structure ${s.index}: live frames = returned trajectory`);
+  assert.equal(r.samples[0]!.trajectory!.length, 3); // the prior, step 3, step 6
+});

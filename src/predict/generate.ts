@@ -83,6 +83,14 @@ export interface GenerateOptions {
   /** each batch's output lines (the JSON Lines of outPath mode, without newlines), in index order */
   onLines?: (lines: string[]) => void;
   onProgress?: (p: { done: number; total: number }) => void;
+  /**
+   * sampler steps done over all the batches this call samples (step of total = steps × batches), after
+   * every step: a finer measure than onProgress, whose count of finished structures moves once per batch
+   * for small requests (the web server's progress bar and ETA)
+   */
+  onStep?: (p: { step: number; total: number }) => void;
+  /** each trajectory frame of structure `index` as soon as it is recorded (with trajectory; live view of the web page) */
+  onFrame?: (index: number, frame: TrajectoryFrame) => void;
   signal?: AbortSignal;
 }
 
@@ -242,6 +250,9 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
   options.onProgress?.({ done: alreadyDone, total: n });
   const first = options.batches?.first ?? 0;
   const last = options.batches ? Math.min(batches.length, first + options.batches.count) : batches.length;
+  let samplerStepsTotal = 0;
+  for (let b = first; b < last; b++) if (!batches[b]!.every((i) => done.has(i))) samplerStepsTotal += steps;
+  let samplerSteps = 0;
   for (let b = first; b < last && !aborted; b++) {
     // batches are planned over the whole request: a batch cut short by a kill is sampled again whole
     // (same noise, same lines) and only its missing lines are appended
@@ -263,7 +274,11 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
     const trajectories: TrajectoryFrame[][] = chunk.map(() => []);
     const record = (stepsDone: number): void => {
       const frame = run.frame(stepsDone);
-      for (let g = 0; g < chunk.length; g++) trajectories[g]!.push(publicFrame(frame, g, layout.atomOffsets[g]!, layout.atomOffsets[g + 1]!, info.stats, true));
+      for (let g = 0; g < chunk.length; g++) {
+        const f = publicFrame(frame, g, layout.atomOffsets[g]!, layout.atomOffsets[g + 1]!, info.stats, true);
+        trajectories[g]!.push(f);
+        options.onFrame?.(chunk[g]!, f);
+      }
     };
     run.prior();
     if (options.trajectory) record(0);
@@ -276,6 +291,8 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
       }
       run.step(i);
       if (options.trajectory && ((i + 1) % stride === 0 || i + 1 === steps)) record(i + 1);
+      samplerSteps++;
+      options.onStep?.({ step: samplerSteps, total: samplerStepsTotal });
       options.onProgress?.({ done: before + Math.floor((chunk.length * (i + 1)) / steps), total: n });
     }
     if (aborted) break;

@@ -73,7 +73,8 @@ describe('kldm serve API', () => {
     assert.ok(o.body.paths['/api/predict'].post);
     assert.equal(o.body.components.schemas.PredictRequest.properties.n.maximum, 5);
     const m = await call(url, 'GET', '/api/models');
-    assert.deepEqual(m.body.models.map((x: { name: string }) => x.name), ['fake', 'fake-busy', 'fake-error']);
+    assert.deepEqual(m.body.models.map((x: { name: string }) => x.name), ['fake', 'fake-busy', 'fake-error', 'fake-dng']);
+    assert.deepEqual(m.body.models.map((x: { task: string }) => x.task), ['csp', 'csp', 'csp', 'dng']);
     assert.match(m.body.models[0].card, /fake/);
     assert.equal(h.headers.get('x-content-type-options'), 'nosniff');
   });

@@ -1,5 +1,5 @@
 /**
- * The kldm HTTP server (issue #6): a JSON API over the prediction, matching
+ * The kldm HTTP server (issue #6): a JSON API over the prediction, generation (issue #14), matching
  * and dataset functions, plus the bundled page. `createKldmServer` wires the
  * injected services (default: the real library) to node:http.
  */
@@ -14,17 +14,18 @@ import { defaultLimits, type ServerLimits } from './limits.js';
 import { Router, type RouteContext } from './router.js';
 import { readJsonBody } from './body.js';
 import { JobManager, etaSeconds, isFinished, type Job } from './jobs.js';
-import type { Services, StructureFormat } from './services.js';
+import { isGenerateRequest, type Services, type StructureFormat } from './services.js';
 import {
   SAFE_NAME,
   expectObject,
   intQuery,
   parseFormat,
+  parseGenerateRequest,
   parsePredictRequest,
   rejectUnknownFields,
   stringField,
 } from './validate.js';
-import { resultFullJson, resultSummaryJson, structureToJson } from './structure-json.js';
+import { resultFileBase, resultFullJson, resultSummaryJson, sampleTitle, structureToJson } from './structure-json.js';
 import { defaultWebRoot, loadStaticFiles, type StaticFile } from './static-files.js';
 import { openApiDocument } from './openapi.js';
 import type { Structure } from '../crystal/types.js';
@@ -196,10 +197,25 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
       const job = jobs.submit(request);
       sendJson(res, 202, jobJson(job), { Location: `/api/jobs/${job.id}` });
     })
+    // de-novo generation: the same queue, workers, limits, events and downloads as predictions
+    .add('POST', '/api/generate', async ({ req, res }) => {
+      const body = await readJsonBody(req, limits.maxBodyBytes);
+      const request = await parseGenerateRequest(body, limits, services, () => randomInt(0, 2 ** 31));
+      const job = jobs.submit(request);
+      sendJson(res, 202, jobJson(job), { Location: `/api/jobs/${job.id}` });
+    })
     .add('GET', '/api/jobs', ({ res }) => {
       const list: Record<string, unknown>[] = [];
       for (const j of jobs.list()) {
-        list.push({ id: j.id, status: j.status, formula: j.request.formula, createdAt: new Date(j.createdAt).toISOString() });
+        const r = j.request;
+        list.push({
+          id: j.id,
+          kind: isGenerateRequest(r) ? 'generate' : 'predict',
+          status: j.status,
+          formula: isGenerateRequest(r) ? null : r.formula,
+          model: j.request.model ?? null,
+          createdAt: new Date(j.createdAt).toISOString(),
+        });
       }
       sendJson(res, 200, { jobs: list });
     })
@@ -214,14 +230,14 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
       const job = getSample(getJob(params.id!), '0').job;
       const format = parseFormat(url.searchParams);
       const result = job.result!;
-      const base = `${result.formula}-${job.id.slice(0, 8)}`;
+      const base = resultFileBase(result, job.id);
       let text: string;
       if (format === 'json') text = JSON.stringify(resultFullJson(result));
       else if (format === 'poscar') throw badField('format', 'POSCAR holds one structure; download samples one by one');
       else {
         const parts: string[] = [];
         for (let k = 0; k < result.samples.length; k++) {
-          parts.push(await writeOne(result.samples[k]!.structure, format, `${result.formula} sample ${k}`));
+          parts.push(await writeOne(result.samples[k]!.structure, format, sampleTitle(result, k)));
         }
         text = parts.join(format === 'cif' ? '\n' : '');
       }
@@ -232,10 +248,10 @@ export function createKldmServer(options: KldmServerOptions): KldmServer {
       const { job, k } = getSample(getJob(params.id!), params.k!);
       const format = parseFormat(url.searchParams);
       const result = job.result!;
-      const text = await writeOne(result.samples[k]!.structure, format, `${result.formula} sample ${k}`);
+      const text = await writeOne(result.samples[k]!.structure, format, sampleTitle(result, k));
       const [type, ext] = FORMAT_TYPES[format];
       send(res, 200, text, type, {
-        'Content-Disposition': `attachment; filename="${result.formula}-${job.id.slice(0, 8)}-${k}.${ext}"`,
+        'Content-Disposition': `attachment; filename="${resultFileBase(result, job.id)}-${k}.${ext}"`,
       });
     })
     .add('GET', '/api/jobs/:id/samples/:k/trajectory', ({ res, params }) => {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expandSites, parseFormula } from '../crystal/composition.js';
-import { chooseModel, listModels, modelsRoot } from '../predict/registry.js';
+import { chooseModel, dngTypeDiffusion, listModels, modelsRoot } from '../predict/registry.js';
 import { HttpError } from './http-error.js';
 import { formatStructure, readCif } from '../crystal/io/index.js';
 import { initMatching, matchCifs } from '../eval/match.js';
@@ -19,7 +19,20 @@ export function readShippedModels(root = modelsRoot()): ModelInfo[] {
   const out: ModelInfo[] = [];
   for (const { manifest, dir } of listModels(root)) {
     const { netConfig: _net, latticeStats: _stats, trainConfig: _train, ...meta } = manifest;
-    const info: ModelInfo = { name: manifest.name, meta: meta as unknown as Record<string, unknown> };
+    const ascending = (keys: string[]): number[] => keys.map(Number).filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
+    const info: ModelInfo = {
+      name: manifest.name,
+      task: manifest.task === 'dng' ? 'dng' : 'csp',
+      atomCounts: ascending(Object.keys(manifest.latticeStats.byAtomCount)),
+      meta: meta as unknown as Record<string, unknown>,
+    };
+    if (info.task === 'dng') {
+      const histogram = manifest.trainingRange.atomCounts;
+      info.dng = {
+        typeDiffusion: dngTypeDiffusion(manifest).kind,
+        trainingAtomCounts: histogram ? ascending(Object.keys(histogram).filter((k) => (histogram[k] ?? 0) > 0)) : null,
+      };
+    }
     const cardPath = join(dir, 'MODEL_CARD.md');
     if (existsSync(cardPath)) info.card = readFileSync(cardPath, 'utf8');
     out.push(info);

@@ -1,5 +1,5 @@
 /**
- * Prediction job queue: bounded concurrency (jobs run through the JobRunner,
+ * Job queue of predictions (CSP) and generations (DNG) alike: bounded concurrency (jobs run through the JobRunner,
  * worker threads by default), a bounded waiting queue (429 beyond), a run-time
  * cap per job, cancellation through AbortSignal, and eviction of finished
  * results after a time-to-live or when their estimated memory passes a budget.
@@ -7,23 +7,23 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { errorMessage, InputError } from '../util/errors.js';
-import type { PredictResult, TrajectoryFrame } from '../predict/types.js';
+import type { TrajectoryFrame } from '../predict/types.js';
 import { HttpError } from './http-error.js';
 import type { ServerLimits } from './limits.js';
-import type { JobRunner, PredictJobRequest } from './services.js';
+import type { JobRequest, JobResult, JobRunner } from './services.js';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface Job {
   id: string;
-  request: PredictJobRequest;
+  request: JobRequest;
   status: JobStatus;
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
   step: number;
   total: number;
-  result?: PredictResult;
+  result?: JobResult;
   error?: { code: string; message: string };
   /** live trajectory frames per sample while running; moved into result.samples[k].trajectory at the end */
   liveFrames: TrajectoryFrame[][];
@@ -46,16 +46,19 @@ export function etaSeconds(job: Job, now: number): number | null {
   return (elapsed * (job.total - job.step)) / job.step;
 }
 
-function frameBytes(atoms: number): number {
-  // two N*3 number arrays, the lattice and t; ~8 bytes per number plus object overhead
-  return atoms * 6 * 8 + 10 * 8 + 64;
+function frameBytes(frame: TrajectoryFrame): number {
+  const atoms = frame.frac.length / 3;
+  // two N*3 number arrays, the lattice and t; ~8 bytes per number plus object overhead;
+  // generation frames also hold N species (interned short strings: a pointer each, ~8 bytes, plus the array)
+  return atoms * 6 * 8 + 10 * 8 + 64 + (frame.species ? atoms * 8 + 32 : 0);
 }
 
-function resultBytes(result: PredictResult): number {
+function resultBytes(result: JobResult): number {
   let bytes = 512;
   for (const s of result.samples) {
     const atoms = s.structure.species.length;
-    bytes += atoms * 40 + 256 + (s.trajectory?.length ?? 0) * frameBytes(atoms);
+    bytes += atoms * 40 + 256;
+    for (const f of s.trajectory ?? []) bytes += frameBytes(f);
   }
   return bytes;
 }
@@ -76,7 +79,7 @@ export class JobManager {
     this.sweeper.unref();
   }
 
-  submit(request: PredictJobRequest): Job {
+  submit(request: JobRequest): Job {
     if (this.closed) throw new HttpError(503, 'shutting_down', 'the server is shutting down');
     if (this.queue.length >= this.limits.maxQueued && this.running >= this.limits.concurrency) {
       throw new HttpError(
@@ -174,7 +177,7 @@ export class JobManager {
           const frames = (job.liveFrames[sample] ??= []);
           if (frames.length >= this.limits.maxFramesPerSample + 1) return; // +1: the final frame
           frames.push(frame);
-          job.bytes += frameBytes(frame.frac.length / 3);
+          job.bytes += frameBytes(frame);
           job.events.emit('frame', sample, frames.length - 1, frame);
         },
       });

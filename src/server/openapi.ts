@@ -23,12 +23,18 @@ export function openApiDocument(version: string, limits: ServerLimits): Record<s
       title: 'kldm',
       version,
       description:
-        'Crystal structure prediction with kinetic Langevin diffusion (KLDM). Predictions run as queued jobs; ' +
-        'poll GET /api/jobs/{id} or follow GET /api/jobs/{id}/events (Server-Sent Events).',
+        'Crystal structure prediction (CSP) and de-novo generation (DNG) with kinetic Langevin diffusion (KLDM). ' +
+        'Predictions and generations run as queued jobs of the same queue; poll GET /api/jobs/{id} or follow ' +
+        'GET /api/jobs/{id}/events (Server-Sent Events).',
     },
     paths: {
       '/api/health': { get: { summary: 'Liveness, version, queue state, prediction workers (started, busy, restarts after crashes or kills) and limits', responses: { 200: json({ type: 'object' }) } } },
-      '/api/models': { get: { summary: 'Shipped models with their model cards', responses: { 200: json({ type: 'object' }) } } },
+      '/api/models': {
+        get: {
+          summary: 'Shipped models with their model cards; task "csp" models serve /api/predict, task "dng" models /api/generate',
+          responses: { 200: json({ type: 'object', properties: { models: { type: 'array', items: ref('Model') } } }) },
+        },
+      },
       '/api/formula': {
         get: {
           summary: 'Validate a formula (the page calls this as you type)',
@@ -46,7 +52,14 @@ export function openApiDocument(version: string, limits: ServerLimits): Record<s
           responses: { 202: json(ref('Job'), 'Job accepted'), ...errors(400, 413, 415, 429) },
         },
       },
-      '/api/jobs': { get: { summary: 'Jobs kept by the server', responses: { 200: json({ type: 'object' }) } } },
+      '/api/generate': {
+        post: {
+          summary: 'Submit a de-novo generation job (a DNG model invents types, positions and lattice); results and trajectories as for predictions, frames with the species of each moment',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('GenerateRequest') } } },
+          responses: { 202: json(ref('Job'), 'Job accepted'), ...errors(400, 413, 415, 429, 503) },
+        },
+      },
+      '/api/jobs': { get: { summary: 'Jobs kept by the server (kind predict or generate)', responses: { 200: json({ type: 'object' }) } } },
       '/api/jobs/{id}': {
         get: { summary: 'Job status, progress, ETA and results', parameters: [idParam], responses: { 200: json(ref('Job')), ...errors(404) } },
         delete: { summary: 'Cancel a job', parameters: [idParam], responses: { 200: json(ref('Job')), 202: json(ref('Job')), ...errors(404) } },
@@ -133,6 +146,42 @@ export function openApiDocument(version: string, limits: ServerLimits): Record<s
             trajectory: { type: 'boolean', default: true },
           },
         },
+        GenerateRequest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            model: { type: 'string', description: 'a model of task "dng" (GET /api/models); default: the highest-ranked one installed' },
+            n: { type: 'integer', minimum: 1, maximum: limits.maxN, default: 1 },
+            atoms: {
+              type: 'integer', minimum: 1, maximum: limits.maxAtoms,
+              description: "atoms per cell (one of the model's atomCounts); without atoms and atomsRange the model's training distribution of atom counts",
+            },
+            atomsRange: {
+              type: 'array', items: { type: 'integer', minimum: 1, maximum: limits.maxAtoms }, minItems: 2, maxItems: 2,
+              description: '[lo, hi]: atom counts uniform over lo..hi inclusive; not with atoms',
+            },
+            elements: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'chemical system: only these element symbols are generated (restricted inside every type update)' },
+            sampler: { type: 'string', enum: ['em', 'pc'], default: 'pc' },
+            steps: { type: 'integer', minimum: 1, maximum: limits.maxSteps, default: Math.min(1000, limits.maxSteps) },
+            seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+            trajectory: { type: 'boolean', default: true, description: 'record the denoising trajectory; its frames carry the species of that moment ("X" = still masked)' },
+          },
+        },
+        Model: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            task: { type: 'string', enum: ['csp', 'dng'] },
+            atomCounts: { type: 'array', items: { type: 'integer' }, description: "atom counts per cell the model's lattice statistics can decode" },
+            dng: {
+              type: 'object',
+              description: 'DNG models only',
+              properties: { typeDiffusion: { type: 'string' }, trainingAtomCounts: { type: ['array', 'null'], items: { type: 'integer' } } },
+            },
+            meta: { type: 'object', description: 'model.json without the network and statistics blocks' },
+            card: { type: 'string', description: 'MODEL_CARD.md' },
+          },
+        },
         Structure: {
           type: 'object',
           properties: {
@@ -150,7 +199,12 @@ export function openApiDocument(version: string, limits: ServerLimits): Record<s
             progress: { type: 'object', properties: { step: { type: 'integer' }, total: { type: 'integer' }, fraction: { type: 'number' } } },
             etaSeconds: { type: ['number', 'null'] },
             error: { type: ['object', 'null'] },
-            result: { type: ['object', 'null'] },
+            result: {
+              type: ['object', 'null'],
+              description:
+                'samples with structure, minDistance, volume, valid, trajectoryFrames; a generation result has kind "generate", atoms, ' +
+                'elements, and per sample id, composition, numAtoms, structValid (= valid) and compValid (SMACT)',
+            },
           },
         },
       },

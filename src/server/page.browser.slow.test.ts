@@ -287,3 +287,114 @@ test('the page over the real predictor (a tiny model trained here): SrTiO3 end t
     else process.env['KLDM_MODELS_DIR'] = previous;
   }
 });
+
+test('Generate mode over the shipped DNG model: the trajectory shows the types being drawn', { skip, timeout: 120_000 }, async () => {
+  // the shipped models (models/perov5-dng-masking); the test before restored KLDM_MODELS_DIR
+  const real = createKldmServer({ port: 0, services: defaultServices(), webRoot, log: () => {} });
+  const realUrl = await real.listen();
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  try {
+    await page.goto(realUrl + '/');
+    await page.waitForSelector('body[data-ready=true]');
+    assert.equal(await page.isVisible('#predict-form'), true);
+    await page.click('#tab-generate');
+    assert.equal(await page.isVisible('#generate-form'), true);
+    assert.equal(await page.isVisible('#predict-form'), false);
+    assert.equal(await page.getAttribute('#tab-generate', 'aria-selected'), 'true');
+    // only DNG models are offered for generation; the Predict select marks them
+    const genModels = await page.$$eval('#gen-model option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.deepEqual(genModels, ['perov5-dng-masking']);
+    assert.match((await page.textContent('#model')) ?? '', /perov5-dng-masking \(DNG, fixed types\)/);
+    assert.match((await page.textContent('#gen-atoms-msg')) ?? '', /training distribution \(N = 5\)/);
+
+    // validation as you type against the model: it only knows cells of 5 atoms
+    await page.locator('#gen-atoms').pressSequentially('6', { delay: 10 });
+    assert.match((await page.textContent('#gen-atoms-msg')) ?? '', /6 atoms: perov5-dng-masking knows N = 5/);
+    assert.equal(await page.getAttribute('#gen-atoms', 'aria-invalid'), 'true');
+    await page.fill('#gen-atoms', '');
+    await page.locator('#gen-atoms').pressSequentially('5', { delay: 10 });
+    assert.equal(await page.getAttribute('#gen-atoms', 'aria-invalid'), 'false');
+    await page.locator('#gen-elements').pressSequentially('Sr, Xq', { delay: 10 });
+    assert.match((await page.textContent('#gen-elements-msg')) ?? '', /unknown element symbol "Xq"/);
+    await page.click('#generate');
+    assert.match((await page.textContent('#gen-form-msg')) ?? '', /Elements: unknown element symbol/);
+    await page.fill('#gen-elements', '');
+    await page.fill('#gen-n', '2');
+    await page.fill('#gen-steps', '60');
+    await page.fill('#gen-seed', '1');
+    await page.click('#generate');
+
+    await page.waitForSelector('#jobs li[data-kind=generate] progress');
+    assert.match((await page.textContent('#jobs li[data-kind=generate] .head')) ?? '', /Generate · perov5-dng-masking/);
+    await page.waitForFunction(() => document.querySelectorAll('#gallery .card[data-kind=generate]').length === 2, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => !document.querySelector<HTMLInputElement>('#traj-slider')!.disabled, undefined, { timeout: 10_000 });
+    assert.match((await page.textContent('#viewer-title')) ?? '', /^\S+ #0 \(perov5-dng-masking, seed 1, pc, 60 steps\)$/);
+    const card = (await page.textContent('#gallery .card[data-kind=generate]')) ?? '';
+    assert.match(card, /SMACT [✓✗]/);
+    assert.match(card, /perov5-dng-masking-s1-0/);
+
+    // the final frame: the drawn types; the first frame (t = 1): every type masked, drawn as grey ghosts
+    await page.focus('#traj-slider');
+    await page.keyboard.press('End');
+    assert.equal(await page.textContent('#traj-t'), 't = 0.001'); // the sampler's final time t_f = 1e-3 (spec §7)
+    const lastTypes = (await page.getAttribute('#traj-types', 'data-species')) ?? '';
+    const lastHash = await canvasHash(page);
+    assert.ok((await canvasStd(page)) > 8);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const shotFinal = join(ARTIFACTS, 'page-generate-final.png');
+    await page.screenshot({ path: shotFinal });
+    console.log(`# screenshot: ${shotFinal}`);
+    await page.keyboard.press('Home');
+    assert.equal(await page.textContent('#traj-t'), 't = 1.000');
+    const firstTypes = (await page.getAttribute('#traj-types', 'data-species')) ?? '';
+    assert.equal(firstTypes, 'X X X X X');
+    assert.match((await page.textContent('#traj-types')) ?? '', /5 of 5 masked/);
+    assert.match((await page.textContent('#legend')) ?? '', /masked ×5/);
+    assert.notEqual(lastTypes, firstTypes, 'the types change between the first and the last frame');
+    assert.ok(lastTypes.split(' ').filter((x) => x !== 'X').length > 0, `last frame types: ${lastTypes}`);
+    assert.notEqual(await canvasHash(page), lastHash, 'the first frame looks different from the last');
+    assert.ok((await canvasStd(page)) > 4, 'the masked ghosts and the cell are drawn');
+    const shotMasked = join(ARTIFACTS, 'page-generate-masked.png');
+    await page.screenshot({ path: shotMasked });
+    console.log(`# screenshot: ${shotMasked}`);
+    // part way: some types drawn, the rest still masked; a type once drawn stays
+    let seen = firstTypes;
+    let partial = false;
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press('ArrowRight');
+      const now = ((await page.getAttribute('#traj-types', 'data-species')) ?? '').split(' ');
+      seen.split(' ').forEach((sp, a) => {
+        if (sp !== 'X') assert.equal(now[a], sp, `atom ${a} changed from ${sp} to ${now[a]} at frame ${i + 1}`);
+      });
+      if (now.includes('X') && now.some((x) => x !== 'X')) partial = true;
+      seen = now.join(' ');
+    }
+    assert.ok(partial, 'some frame shows drawn and masked types together');
+    assert.equal(seen, lastTypes);
+
+    // a longer generation is followed live (crystal 0, its types as they are drawn) and cancelled from the page
+    await page.fill('#gen-steps', '2000');
+    await page.fill('#gen-n', '4');
+    await page.click('#generate');
+    await page.waitForSelector('#jobs li:first-child .cancel:not([hidden])');
+    await page.waitForFunction(() => /Generate · perov5-dng-masking: sampling… \(live, crystal 0\)/.test(document.querySelector('#viewer-title')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => /^t = 0\.[0-8]/.test(document.querySelector('#traj-t')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    assert.match((await page.textContent('#traj-types')) ?? '', /types at this frame: .* · \d of 5 masked/);
+    await page.click('#jobs li:first-child .cancel');
+    await page.waitForFunction(() => /cancelled/.test(document.querySelector('#jobs li:first-child .status')!.textContent ?? ''), undefined, { timeout: 10_000 });
+
+    // the Predict mode is still there
+    await page.click('#tab-predict');
+    assert.equal(await page.isVisible('#predict-form'), true);
+    assert.equal(await page.isVisible('#generate-form'), false);
+    assert.deepEqual(problems, [], `console errors: ${problems.join(' | ')}`);
+  } finally {
+    await page.close();
+    await real.close();
+  }
+});

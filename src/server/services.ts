@@ -5,10 +5,12 @@
  * milliseconds.
  */
 import type { Structure } from '../crystal/types.js';
-import type { PredictResult, SamplerName, TrajectoryFrame } from '../predict/types.js';
+import type { PredictResult, PredictedStructure, SamplerName, TrajectoryFrame } from '../predict/types.js';
 
 /** A validated prediction request, as the job runner receives it. */
 export interface PredictJobRequest {
+  /** absent on prediction requests (the original job kind; kept out of their JSON) */
+  kind?: 'predict';
   formula: string;
   n: number;
   z: number;
@@ -18,6 +20,65 @@ export interface PredictJobRequest {
   model?: string;
   trajectory: boolean;
   trajectoryStride: number;
+}
+
+/** A validated de-novo generation request (POST /api/generate; src/predict/generate.ts's generateStructures). */
+export interface GenerateJobRequest {
+  kind: 'generate';
+  /** a shipped DNG model */
+  model: string;
+  n: number;
+  /** every structure has this many atoms; with neither atoms nor atomsRange, the model's training distribution (spec §5.4) */
+  atoms?: number;
+  /** atom counts uniform over [lo, hi] */
+  atomsRange?: [number, number];
+  /** chemical system: only these element symbols are generated */
+  elements?: string[];
+  sampler: SamplerName;
+  steps: number;
+  seed: number;
+  trajectory: boolean;
+  trajectoryStride: number;
+}
+
+/** What the job queue runs: a prediction (CSP) or a generation (DNG). */
+export type JobRequest = PredictJobRequest | GenerateJobRequest;
+
+export function isGenerateRequest(r: JobRequest): r is GenerateJobRequest {
+  return r.kind === 'generate';
+}
+
+/** One generated crystal: a predicted structure (valid = structural validity) plus what generateStructures reports. */
+export interface GeneratedJobSample extends PredictedStructure {
+  /** `<model>-s<seed>-<index>` */
+  id: string;
+  /** formula of the cell, e.g. "SrTiO3" */
+  composition: string;
+  numAtoms: number;
+  /** structural validity (spec §10.1); equals `valid` */
+  structValid: boolean;
+  /** SMACT composition validity (spec §10.1) */
+  compValid: boolean;
+}
+
+/** Result of a generation job (trajectory frames carry the species of each frame, 'X' = still masked). */
+export interface GenerateJobResult {
+  kind: 'generate';
+  model: string;
+  sampler: SamplerName;
+  steps: number;
+  seed: number;
+  /** how atom counts were chosen, e.g. "5 atoms" or "training distribution of atom counts" */
+  atoms: string;
+  elements: string[] | null;
+  samples: GeneratedJobSample[];
+  warnings: string[];
+}
+
+export type JobResult = PredictResult | GenerateJobResult;
+
+export function isGenerateResult(r: JobResult): r is GenerateJobResult {
+  return 'kind' in r && r.kind === 'generate';
 }
 
 export interface RunHooks {
@@ -47,9 +108,9 @@ export interface RunnerStats {
   pids: number[];
 }
 
-/** Runs one prediction job (by default in a pool of worker processes, see worker-pool.ts). */
+/** Runs one prediction or generation job (by default in a pool of worker processes, see worker-pool.ts). */
 export interface JobRunner {
-  run(request: PredictJobRequest, hooks: RunHooks): Promise<PredictResult>;
+  run(request: JobRequest, hooks: RunHooks): Promise<JobResult>;
   stats?(): RunnerStats;
   /** stops the runner's workers (server shutdown) */
   close?(): Promise<void>;
@@ -59,6 +120,12 @@ export type StructureFormat = 'cif' | 'poscar' | 'extxyz' | 'json';
 
 export interface ModelInfo {
   name: string;
+  /** 'csp': predicts a given composition (POST /api/predict); 'dng': generates new crystals (POST /api/generate) */
+  task: 'csp' | 'dng';
+  /** atom counts per cell the model can decode (its lattice statistics, spec §13.13), ascending */
+  atomCounts: number[];
+  /** DNG models: the type diffusion and the training split's atom counts (the default prior of §5.4, ascending; null when unknown) */
+  dng?: { typeDiffusion: string; trainingAtomCounts: number[] | null };
   /** parsed models/<name>/model.json (free-form) */
   meta: Record<string, unknown>;
   /** MODEL_CARD.md text, when shipped */

@@ -1,7 +1,8 @@
 /**
  * Short soak of a live server with the real shipped models (issue #16, CI's
  * version of `npm run bench:server -- --soak`): the server runs in its own
- * process, 36 sequential jobs then 60 from three concurrent clients, with
+ * process, 36 sequential jobs then 60 from three concurrent clients (every
+ * fifth a de-novo generation with the shipped DNG model), with
  * cancellations (queued and running), bad requests and bursts beyond the queue
  * cap. Fails if the server dies, loses a job, mishandles a request, or does not
  * shut down cleanly.
@@ -48,6 +49,7 @@ describe('soak: a live server with real models survives its own jobs', () => {
     assert.ok(r.cancelled >= 3, `cancellations: ${r.cancelled}`);
     assert.equal(r.done + r.cancelled + r.failed + r.lost, r.jobsAccepted);
     assert.equal(r.workerRestarts, 0, `worker restarts; server stderr:\n${stderr}`);
+    assert.ok(r.generationsAccepted >= Math.floor(jobs / 5), `generations among the jobs: ${r.generationsAccepted}`);
   };
 
   test('36 sequential jobs', async () => {

@@ -8,8 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKldmServer, type KldmServer } from './app.js';
 import { WorkerPool } from './worker-pool.js';
-import { fakePredictModule, testServices } from './testing/test-services.js';
-import type { PredictJobRequest } from './services.js';
+import { ANY_SIZE, fakePredictModule, testServices } from './testing/test-services.js';
+import { isGenerateResult, type GenerateJobRequest, type PredictJobRequest } from './services.js';
+import type { TrajectoryFrame } from '../predict/types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -35,6 +36,29 @@ describe('WorkerPool', () => {
       assert.equal(s.jobsRun, 3);
       assert.equal(s.restarts, 0);
       assert.equal(s.busy, 0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a generation request runs generateStructures in the same worker; its frames carry the species of the moment', async () => {
+    const pool = new WorkerPool({ predictModule: fakePredictModule(), generateModule: fakePredictModule(), log: () => {} });
+    try {
+      await pool.run(request('fake'), hooks());
+      const frames: TrajectoryFrame[] = [];
+      let progress = 0;
+      const gen: GenerateJobRequest = {
+        kind: 'generate', model: 'fake-dng', n: 1, atoms: 3, elements: ['Li', 'O'], sampler: 'pc', steps: 8, seed: 1, trajectory: true, trajectoryStride: 1,
+      };
+      const r = await pool.run(gen, { signal: new AbortController().signal, onProgress: (step) => (progress = step), onFrame: (_k, f) => frames.push(f) });
+      assert.ok(isGenerateResult(r));
+      assert.deepEqual(r.samples[0]!.structure.species, ['Li', 'O', 'Li']);
+      assert.equal(r.samples[0]!.compValid, true);
+      assert.equal(frames.length, 9);
+      assert.deepEqual(frames[0]!.species, ['X', 'X', 'X']);
+      assert.deepEqual(frames[8]!.species, ['Li', 'O', 'Li']);
+      assert.equal(progress, 8);
+      assert.equal(pool.stats().started, 1, 'predictions and generations share the worker');
     } finally {
       await pool.close();
     }
@@ -120,7 +144,14 @@ describe('kldm serve with crashing workers', () => {
   before(async () => {
     const services = testServices();
     const models = await services.listModels();
-    services.listModels = async () => [...models, { name: 'fake-crash', meta: {} }];
+    const dng = { typeDiffusion: 'masking', trainingAtomCounts: [4] };
+    services.listModels = async () => [
+      ...models,
+      { name: 'fake-crash', task: 'csp', atomCounts: ANY_SIZE, meta: {} },
+      { name: 'fake-dng', task: 'dng', atomCounts: ANY_SIZE, dng, meta: {} },
+      { name: 'fake-crash-dng', task: 'dng', atomCounts: ANY_SIZE, dng, meta: {} },
+      { name: 'fake-busy-dng', task: 'dng', atomCounts: ANY_SIZE, dng, meta: {} },
+    ];
     app = createKldmServer({ port: 0, services, webRoot: null, log: () => {} });
     url = await app.listen();
   });
@@ -161,5 +192,37 @@ describe('kldm serve with crashing workers', () => {
     assert.ok(h.body.workers.restarts >= 1);
     const after = await call('POST', '/api/predict', { formula: 'NaCl', steps: 10 });
     assert.equal((await waitDone(after.body.id)).status, 'done');
+  });
+
+  test('generation jobs share the isolation: a crashing generation fails alone, the next ones run on a new worker', async () => {
+    const gen = await call('POST', '/api/generate', { model: 'fake-dng', n: 2, steps: 40 });
+    const bad = await call('POST', '/api/generate', { model: 'fake-crash-dng' });
+    const pred = await call('POST', '/api/predict', { formula: 'NaCl', steps: 30 });
+    assert.equal(bad.status, 202, JSON.stringify(bad.body));
+    const jb = await waitDone(bad.body.id);
+    assert.equal(jb.status, 'failed');
+    assert.equal(jb.error.code, 'prediction_failed');
+    assert.match(jb.error.message, /worker process killed by SIGSEGV/);
+    const jg = await waitDone(gen.body.id);
+    assert.equal(jg.status, 'done');
+    assert.equal(jg.result.kind, 'generate');
+    assert.equal((await waitDone(pred.body.id)).status, 'done');
+    const h = await call('GET', '/api/health');
+    assert.equal(h.body.workers.crashed, 2, 'this crash and the one of the test before');
+    const again = await call('POST', '/api/generate', { model: 'fake-dng', steps: 10 });
+    assert.equal((await waitDone(again.body.id)).status, 'done');
+  });
+
+  test('a generation that never yields is killed after the grace period when cancelled', async () => {
+    const busy = await call('POST', '/api/generate', { model: 'fake-busy-dng' });
+    for (;;) {
+      if ((await call('GET', `/api/jobs/${busy.body.id}`)).body.status === 'running') break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await call('DELETE', `/api/jobs/${busy.body.id}`);
+    const jb = await waitDone(busy.body.id);
+    assert.equal(jb.status, 'cancelled');
+    const h = await call('GET', '/api/health');
+    assert.ok(h.body.workers.killedAfterCancel >= 1);
   });
 });

@@ -20,8 +20,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../util/errors.js';
-import type { PredictResult } from '../predict/types.js';
-import type { JobRunner, PredictJobRequest, RunHooks, RunnerStats } from './services.js';
+import type { JobRequest, JobResult, JobRunner, RunHooks, RunnerStats } from './services.js';
 import type { FromWorker, ToWorker } from './predict-worker.js';
 
 const SOURCE_EXT = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -29,6 +28,8 @@ const SOURCE_EXT = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 export interface WorkerPoolOptions {
   /** URL of the module exporting predictStructures (default: kldm's src/predict/predict) */
   predictModule?: string;
+  /** URL of the module exporting generateStructures, for generation jobs (default: kldm's src/predict/generate) */
+  generateModule?: string;
   /** V8 heap cap of each worker process in MB */
   maxHeapMb?: number;
   /** how long a cancelled or timed-out job may take to stop on its own before its worker is killed */
@@ -50,12 +51,16 @@ export function defaultPredictModule(): string {
   return new URL(`../predict/predict.${SOURCE_EXT}`, import.meta.url).href;
 }
 
+export function defaultGenerateModule(): string {
+  return new URL(`../predict/generate.${SOURCE_EXT}`, import.meta.url).href;
+}
+
 interface ActiveJob {
   id: number;
   /** the worker has reported progress: it is sampling and sees an abort within a step */
   sampling: boolean;
   hooks: RunHooks;
-  resolve(r: PredictResult): void;
+  resolve(r: JobResult): void;
   reject(e: Error): void;
   onAbort: () => void;
   killTimer?: NodeJS.Timeout;
@@ -72,6 +77,7 @@ interface PoolWorker {
 
 export class WorkerPool implements JobRunner {
   private readonly predictModule: string;
+  private readonly generateModule: string;
   private readonly maxHeapMb: number;
   private readonly abortGraceMs: number;
   private readonly startupGraceMs: number;
@@ -89,6 +95,7 @@ export class WorkerPool implements JobRunner {
 
   constructor(options: WorkerPoolOptions = {}) {
     this.predictModule = options.predictModule ?? defaultPredictModule();
+    this.generateModule = options.generateModule ?? defaultGenerateModule();
     this.maxHeapMb = options.maxHeapMb ?? 2048;
     this.abortGraceMs = options.abortGraceMs ?? 1000;
     this.startupGraceMs = Math.max(this.abortGraceMs, options.startupGraceMs ?? 30_000);
@@ -97,8 +104,8 @@ export class WorkerPool implements JobRunner {
     this.env = options.env ?? {};
   }
 
-  run(request: PredictJobRequest, hooks: RunHooks): Promise<PredictResult> {
-    return new Promise<PredictResult>((resolve, reject) => {
+  run(request: JobRequest, hooks: RunHooks): Promise<JobResult> {
+    return new Promise<JobResult>((resolve, reject) => {
       if (this.closed) {
         reject(new Error('the worker pool is closed'));
         return;
@@ -128,7 +135,8 @@ export class WorkerPool implements JobRunner {
       worker.job = job;
       worker.child.ref();
       hooks.signal.addEventListener('abort', job.onAbort, { once: true });
-      this.send(worker, { type: 'job', id: job.id, predictModule: this.predictModule, request });
+      const module = request.kind === 'generate' ? this.generateModule : this.predictModule;
+      this.send(worker, { type: 'job', id: job.id, module, request });
     });
   }
 
@@ -180,7 +188,7 @@ export class WorkerPool implements JobRunner {
     ];
     // under tsx (tests, running from source) the worker must load TypeScript too
     if (SOURCE_EXT === 'ts') execArgv.push('--import', import.meta.resolve('tsx'));
-    const child = fork(entry, [this.predictModule], {
+    const child = fork(entry, [this.predictModule, this.generateModule], {
       execArgv,
       env: { ...process.env, ...this.env },
       serialization: 'advanced',

@@ -5,7 +5,7 @@
  * moyo (WebAssembly, loaded on first use).
  */
 import { minInteratomicDistance, toParameters, volume } from '../../src/crystal/lattice.js';
-import { elementBySymbol } from '../../src/crystal/elements.js';
+import { elementBySymbol, isElementSymbol } from '../../src/crystal/elements.js';
 import type { LatticeParams, Matrix3 } from '../../src/crystal/types.js';
 import type { StructureJson } from './api.js';
 
@@ -31,9 +31,16 @@ export function analyse(s: StructureJson): Analysis {
   const lattice = s.lattice as Matrix3;
   const params = toParameters(lattice);
   const v = volume(lattice);
+  // a generation frame may hold masked atoms ("X", type not drawn yet): no mass, so no density
   let mass = 0;
-  for (const e of s.species) mass += elementBySymbol(e).mass;
-  const minDistance = s.species.length > 1 ? minInteratomicDistance(lattice, s.frac) : Infinity;
+  for (const e of s.species) mass += isElementSymbol(e) ? elementBySymbol(e).mass : NaN;
+  // an early frame of a denoising trajectory may have a (nearly) singular cell: no distances then, and not valid
+  let minDistance = NaN;
+  try {
+    minDistance = s.species.length > 1 ? minInteratomicDistance(lattice, s.frac) : Infinity;
+  } catch {
+    // singular lattice matrix (src/crystal/lattice.ts inverse)
+  }
   const longest = Math.max(params.a, params.b, params.c);
   return {
     params,
@@ -64,6 +71,7 @@ function loadMoyo(): Promise<Moyo | null> {
 
 /** "Fm-3m (225)", or null when moyo is unavailable or fails on this cell */
 export async function spaceGroup(s: StructureJson, symprec = 0.1): Promise<string | null> {
+  if (!s.species.every(isElementSymbol)) return null; // masked atoms of a generation frame
   const m = await loadMoyo();
   if (!m) return null;
   const positions: [number, number, number][] = [];

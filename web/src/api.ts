@@ -10,6 +10,8 @@ export interface TrajectoryFrameJson {
   lattice: number[];
   frac: number[];
   vel: number[];
+  /** generation jobs: the species of this frame ("X" = type still masked) */
+  species?: string[];
 }
 
 export interface SampleJson {
@@ -19,18 +21,71 @@ export interface SampleJson {
   volume: number;
   valid: boolean;
   trajectoryFrames: number;
+  /** generation jobs: what generateStructures reports */
+  id?: string;
+  composition?: string;
+  numAtoms?: number;
+  structValid?: boolean;
+  compValid?: boolean;
+}
+
+export interface PredictRequestJson {
+  kind?: undefined;
+  formula: string;
+  n: number;
+  z: number;
+  sampler: string;
+  steps: number;
+  seed: number;
+  model?: string;
+}
+
+export interface GenerateRequestJson {
+  kind: 'generate';
+  model: string;
+  n: number;
+  atoms?: number;
+  atomsRange?: [number, number];
+  elements?: string[];
+  sampler: string;
+  steps: number;
+  seed: number;
 }
 
 export interface JobJson {
   id: string;
   status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-  request: { formula: string; n: number; z: number; sampler: string; steps: number; seed: number };
+  request: PredictRequestJson | GenerateRequestJson;
   queuePosition: number;
   progress: { step: number; total: number; fraction: number };
   etaSeconds: number | null;
   elapsedSeconds: number;
   error: { code: string; message: string } | null;
-  result: { formula: string; model: string; sampler: string; steps: number; seed: number; warnings: string[]; samples: SampleJson[] } | null;
+  result: {
+    /** "generate" for generation jobs (then formula is absent) */
+    kind?: 'generate';
+    formula?: string;
+    model: string;
+    sampler: string;
+    steps: number;
+    seed: number;
+    warnings: string[];
+    /** generation: how atom counts were chosen, and the element restriction */
+    atoms?: string;
+    elements?: string[] | null;
+    samples: SampleJson[];
+  } | null;
+}
+
+export interface ModelJson {
+  name: string;
+  /** csp: predicts a given formula; dng: generates new crystals */
+  task: 'csp' | 'dng';
+  /** atom counts per cell the model can decode */
+  atomCounts: number[];
+  dng?: { typeDiffusion: string; trainingAtomCounts: number[] | null };
+  meta: Record<string, unknown>;
+  card?: string;
 }
 
 export interface Limits {
@@ -64,8 +119,9 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const api = {
   health: () => call<{ status: string; version: string; limits: Limits }>('GET', '/api/health'),
-  models: () => call<{ models: { name: string; meta: Record<string, unknown>; card?: string }[] }>('GET', '/api/models'),
+  models: () => call<{ models: ModelJson[] }>('GET', '/api/models'),
   predict: (body: Record<string, unknown>) => call<JobJson>('POST', '/api/predict', body),
+  generate: (body: Record<string, unknown>) => call<JobJson>('POST', '/api/generate', body),
   jobs: () => call<{ jobs: { id: string; status: string; formula: string; createdAt: string }[] }>('GET', '/api/jobs'),
   job: (id: string) => call<JobJson>('GET', `/api/jobs/${encodeURIComponent(id)}`),
   cancel: (id: string) => call<JobJson>('DELETE', `/api/jobs/${encodeURIComponent(id)}`),

@@ -1,13 +1,17 @@
 /**
- * kldm web page: submit predictions, follow their progress (Server-Sent
- * Events), browse the results, view structures in 3D, play the denoising
- * trajectory, and view/compare an uploaded CIF.
+ * kldm web page: submit predictions (CSP) or generations (DNG), follow their
+ * progress (Server-Sent Events), browse the results, view structures in 3D,
+ * play the denoising trajectory (for generations with the atom types changing
+ * from frame to frame), and view/compare an uploaded CIF. The page is a thin
+ * shell over the HTTP API: every check it makes as you type is repeated by the
+ * server, which has the last word.
  */
-import { api, ApiError, downloadUrl, jobDownloadUrl, type JobJson, type Limits, type StructureJson, type TrajectoryFrameJson } from './api.js';
-import { analyse, spaceGroup } from './analysis.js';
-import { CrystalViewer } from './viewer.js';
+import { api, ApiError, downloadUrl, jobDownloadUrl, type JobJson, type Limits, type ModelJson, type StructureJson, type TrajectoryFrameJson } from './api.js';
+import { analyse, formulaOf, spaceGroup } from './analysis.js';
+import { CrystalViewer, MASKED } from './viewer.js';
 import { expandSites, parseFormula, totalAtoms } from '../../src/crystal/composition.js';
-import { elementSymbol } from '../../src/crystal/elements.js';
+import { elementSymbol, isElementSymbol } from '../../src/crystal/elements.js';
+import { formatIntegerRuns } from '../../src/util/integerRuns.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -23,9 +27,11 @@ interface JobView {
   events: EventSource | null;
   /** live frames per sample while the job runs */
   live: TrajectoryFrameJson[][];
-  /** species in the predictor's site order (each element contiguous, formula order) */
+  /** species in the predictor's site order (each element contiguous, formula order); empty for generations (their frames carry them) */
   species: string[];
 }
+
+const isGenerate = (j: JobJson): boolean => j.request.kind === 'generate';
 
 type Selection =
   | { kind: 'sample'; jobId: string; k: number; structure: StructureJson }
@@ -33,6 +39,7 @@ type Selection =
   | { kind: 'upload'; structure: StructureJson };
 
 let limits: Limits = { maxN: 20, maxZ: 8, maxSteps: 2000, maxAtoms: 64 };
+let models: ModelJson[] = [];
 const jobs = new Map<string, JobView>();
 let selection: Selection | null = null;
 let frames: TrajectoryFrameJson[] = [];
@@ -116,9 +123,133 @@ async function submit(e: Event): Promise<void> {
   }
 }
 
+// ------------------------------------------------------------------ generate mode (DNG)
+
+/** the DNG model chosen in the Generate form */
+function genModel(): ModelJson | undefined {
+  return models.find((m) => m.name === $<HTMLSelectElement>('gen-model').value && m.task === 'dng');
+}
+
+/** the atom-count box: empty = the model's training distribution, "N", or "a-b"; checked against the model as you type */
+function checkGenAtoms(): { error: string | null; atoms?: number; atomsRange?: [number, number] } {
+  const input = $<HTMLInputElement>('gen-atoms');
+  const msg = $('gen-atoms-msg');
+  const text = input.value.trim();
+  const m = genModel();
+  const known = new Set(m?.atomCounts ?? []);
+  const knownText = m ? `${m.name} knows N = ${formatIntegerRuns(m.atomCounts)}` : '';
+  let out: { error: string | null; atoms?: number; atomsRange?: [number, number] } = { error: null };
+  let info = '';
+  const one = /^(\d{1,4})$/.exec(text);
+  const range = /^(\d{1,4})\s*-\s*(\d{1,4})$/.exec(text);
+  const check = (c: number): string | null =>
+    c < 1 ? 'at least 1 atom' : c > limits.maxAtoms ? `${c} atoms per cell; the server allows at most ${limits.maxAtoms}` : m && !known.has(c) ? `${c} atoms: ${knownText}` : null;
+  if (text === '') {
+    const training = m?.dng?.trainingAtomCounts;
+    info = training && training.length > 0 ? `from the training distribution (N = ${formatIntegerRuns(training)})` : 'from the training distribution';
+  } else if (one) {
+    out = { error: check(Number(one[1])), atoms: Number(one[1]) };
+    info = `${one[1]} atoms per cell`;
+  } else if (range) {
+    const lo = Number(range[1]);
+    const hi = Number(range[2]);
+    let error: string | null = lo > hi ? `${lo} > ${hi}` : null;
+    for (let c = lo; c <= hi && !error; c++) error = check(c);
+    out = { error, atomsRange: [lo, hi] };
+    info = `${lo} to ${hi} atoms per cell, uniform`;
+  } else out = { error: 'a number (e.g. 5), a range (e.g. 4-8), or empty for the training distribution' };
+  input.setAttribute('aria-invalid', String(out.error !== null));
+  msg.textContent = out.error ?? info;
+  msg.className = 'msg ' + (out.error ? 'err' : 'ok');
+  return out;
+}
+
+/** the element box: symbols separated by commas or spaces, each an element of the bundled table */
+function checkGenElements(): { error: string | null; elements?: string[] } {
+  const input = $<HTMLInputElement>('gen-elements');
+  const msg = $('gen-elements-msg');
+  const symbols = [...new Set(input.value.split(/[\s,;]+/).filter((x) => x !== ''))];
+  let out: { error: string | null; elements?: string[] } = { error: null };
+  if (symbols.length > 0) {
+    const bad = symbols.find((x) => !isElementSymbol(x));
+    out = bad ? { error: `unknown element symbol "${bad.slice(0, 10)}"` } : { error: null, elements: symbols };
+  }
+  input.setAttribute('aria-invalid', String(out.error !== null));
+  msg.textContent = out.error ?? (out.elements ? `only ${out.elements.join(', ')}` : 'any element the model knows');
+  msg.className = 'msg ' + (out.error ? 'err' : out.elements ? 'ok' : '');
+  return out;
+}
+
+async function submitGenerate(e: Event): Promise<void> {
+  e.preventDefault();
+  const formMsg = $('gen-form-msg');
+  formMsg.textContent = '';
+  formMsg.className = 'msg';
+  const atoms = checkGenAtoms();
+  const elements = checkGenElements();
+  const problem = !genModel() ? ['gen-model', 'pick a DNG model'] : atoms.error ? ['gen-atoms', `Atoms: ${atoms.error}`] : elements.error ? ['gen-elements', `Elements: ${elements.error}`] : null;
+  if (problem) {
+    formMsg.textContent = problem[1]!;
+    formMsg.className = 'msg err';
+    $(problem[0]!).focus();
+    return;
+  }
+  try {
+    const body: Record<string, unknown> = {
+      model: genModel()!.name,
+      n: intInput('gen-n', 'n', 1, limits.maxN),
+      sampler: $<HTMLSelectElement>('gen-sampler').value,
+      steps: intInput('gen-steps', 'steps', 1, limits.maxSteps),
+    };
+    const seed = intInput('gen-seed', 'seed', 0, 4294967295, true);
+    if (seed !== undefined) body.seed = seed;
+    if (atoms.atoms !== undefined) body.atoms = atoms.atoms;
+    if (atoms.atomsRange) body.atomsRange = atoms.atomsRange;
+    if (elements.elements) body.elements = elements.elements;
+    addJob(await api.generate(body));
+  } catch (err) {
+    // the server names the bad field; point at the matching input of this form
+    const field = err instanceof ApiError ? err.field : undefined;
+    formMsg.textContent = err instanceof Error ? err.message : String(err);
+    formMsg.className = 'msg err';
+    const input = field === 'atomsRange' ? 'gen-atoms' : field?.startsWith('gen-') ? field : field ? `gen-${field}` : undefined;
+    if (input && document.getElementById(input)) $(input).focus();
+  }
+}
+
+function fillGenerateModels(): void {
+  const dng = models.filter((m) => m.task === 'dng');
+  $('gen-model').innerHTML = dng.map((m) => `<option value="${escapeHtml(m.name)}">${escapeHtml(m.name)} (${escapeHtml(m.dng?.typeDiffusion ?? 'dng')})</option>`).join('');
+  $<HTMLButtonElement>('generate').disabled = dng.length === 0;
+  if (dng.length === 0) {
+    $('gen-form-msg').textContent = 'no de-novo generation (DNG) model is installed on this server';
+    $('gen-form-msg').className = 'msg err';
+  }
+  showGenModelCard();
+}
+
+function showGenModelCard(): void {
+  const m = genModel();
+  $('gen-model-card').hidden = !m?.card;
+  $('gen-model-card-text').textContent = m?.card ?? '';
+  checkGenAtoms();
+}
+
+/** Predict / Generate tabs (WAI-ARIA tabs: arrow keys move between them) */
+function setMode(mode: 'predict' | 'generate', focus = false): void {
+  for (const m of ['predict', 'generate'] as const) {
+    const tab = $(`tab-${m}`);
+    tab.setAttribute('aria-selected', String(m === mode));
+    tab.tabIndex = m === mode ? 0 : -1;
+    $(`${m}-panel`).hidden = m !== mode;
+  }
+  if (focus) $(`tab-${mode}`).focus();
+}
+
 function addJob(job: JobJson, watch = true): void {
   const li = document.createElement('li');
-  const view: JobView = { job, li, events: null, live: [], species: siteSpecies(job.request.formula, job.request.z) };
+  const r = job.request;
+  const view: JobView = { job, li, events: null, live: [], species: r.kind === 'generate' ? [] : siteSpecies(r.formula, r.z) };
   jobs.set(job.id, view);
   $('jobs').prepend(li);
   renderJob(view);
@@ -144,9 +275,11 @@ function renderJob(v: JobView): void {
   const j = v.job;
   // built once, then only updated: replacing the button under the pointer would swallow clicks
   if (!v.li.firstChild) {
-    v.li.innerHTML = `<div class="head"><strong>${escapeHtml(j.request.formula)}</strong>
-      <span class="muted small">n=${j.request.n} Z=${j.request.z} ${j.request.sampler} ${j.request.steps} steps</span></div>
-      <progress max="100" value="0" aria-label="progress of ${escapeHtml(j.request.formula)}"></progress>
+    const { title, detail } = jobLabel(j);
+    v.li.dataset.kind = isGenerate(j) ? 'generate' : 'predict';
+    v.li.innerHTML = `<div class="head"><strong>${escapeHtml(title)}</strong>
+      <span class="muted small">${escapeHtml(detail)}</span></div>
+      <progress max="100" value="0" aria-label="progress of ${escapeHtml(title)}"></progress>
       <div class="head"><span class="status"></span><button type="button" class="cancel">Cancel</button></div>
       <div class="dl all" hidden>all samples: <a href="${jobDownloadUrl(j.id, 'cif')}" download>CIF</a>
         <a href="${jobDownloadUrl(j.id, 'extxyz')}" download>extXYZ</a>
@@ -175,6 +308,15 @@ function renderJob(v: JobView): void {
   err.hidden = !(j.error && j.status !== 'cancelled');
   err.textContent = j.error?.message ?? '';
   v.li.classList.toggle('selected', selection !== null && 'jobId' in selection && selection.jobId === j.id);
+}
+
+/** what the jobs list says about a job: the formula (prediction) or "Generate" and the model (generation) */
+function jobLabel(j: JobJson): { title: string; detail: string } {
+  const r = j.request;
+  if (r.kind !== 'generate') return { title: r.formula, detail: `n=${r.n} Z=${r.z} ${r.sampler} ${r.steps} steps` };
+  const atoms = r.atoms !== undefined ? `${r.atoms} atoms` : r.atomsRange ? `${r.atomsRange[0]}-${r.atomsRange[1]} atoms` : 'atoms: training';
+  const elements = r.elements ? ` ${r.elements.join(',')}` : '';
+  return { title: `Generate · ${r.model}`, detail: `n=${r.n} ${atoms}${elements} ${r.sampler} ${r.steps} steps` };
 }
 
 /**
@@ -259,10 +401,18 @@ function renderGallery(): void {
       card.className = 'card';
       card.dataset.job = v.job.id;
       card.dataset.sample = String(k);
+      const generated = r.kind === 'generate';
+      card.dataset.kind = generated ? 'generate' : 'predict';
       const sel = selection?.kind === 'sample' && selection.jobId === v.job.id && selection.k === k;
       card.classList.toggle('selected', sel);
+      // generated crystals: structural validity and SMACT composition validity (spec §10.1), as generateStructures reports them
+      const badges = generated
+        ? `<span class="badges"><span class="badge ${s.valid ? 'ok' : 'bad'}" title="structural validity (spec §10.1)">${s.valid ? 'valid' : 'invalid'}</span>` +
+          `<span class="badge ${s.compValid ? 'ok' : 'bad'}" title="SMACT composition validity (spec §10.1)">${s.compValid ? 'SMACT ✓' : 'SMACT ✗'}</span></span>`
+        : `<span class="badge ${s.valid ? 'ok' : 'bad'}">${s.valid ? 'valid' : 'invalid'}</span>`;
+      const sub = generated && s.id ? `<span class="sub" title="${escapeHtml(s.id)}">${escapeHtml(s.id)}</span>` : '';
       card.innerHTML = `<h3><span>${escapeHtml(a.formula)} #${k}</span>
-        <span class="badge ${s.valid ? 'ok' : 'bad'}">${s.valid ? 'valid' : 'invalid'}</span></h3>
+        ${badges}</h3>${sub}
         <dl><dt>Volume</dt><dd>${fmt(a.volume, 2)} Å³</dd><dt>Density</dt><dd>${fmt(a.density, 3)} g/cm³</dd>
         <dt>Min. dist.</dt><dd>${fmt(s.minDistance, 3)} Å</dd><dt>Space group</dt><dd class="sg">…</dd>
         <dt>Seed</dt><dd>${r.seed}</dd></dl>
@@ -289,14 +439,36 @@ function select(s: Selection): void {
 }
 
 function showLiveFrame(v: JobView, f: TrajectoryFrameJson): void {
-  $('viewer-title').textContent = `${v.job.request.formula}: sampling… (live, sample 0)`;
-  const first = viewerSpecies.join() !== v.species.join();
-  viewerSpecies = v.species;
-  viewer.setStructure(v.species, f, first);
-  if (first) renderLegend();
+  const what = isGenerate(v.job) ? `Generate · ${v.job.request.model}: sampling… (live, crystal 0)` : `${jobLabel(v.job).title}: sampling… (live, sample 0)`;
+  $('viewer-title').textContent = what;
+  // a generation frame carries its own species (they change as the types are drawn)
+  const species = f.species ?? v.species;
+  const first = selection?.kind === 'live' && liveShown !== v.job.id;
+  liveShown = v.job.id;
+  const changed = viewerSpecies.join() !== species.join();
+  viewerSpecies = species;
+  viewer.setStructure(species, f, first);
+  if (changed) renderLegend();
   $('traj-t').textContent = `t = ${f.t.toFixed(3)}`;
   $('traj-info').textContent = 'live: the player opens when the job is done';
-  showProps({ lattice: f.lattice, species: v.species, frac: f.frac });
+  showTypes(f.species);
+  showProps({ lattice: f.lattice, species, frac: f.frac });
+}
+
+/** the job whose live frames the viewer shows (the camera is reset once per job) */
+let liveShown: string | null = null;
+
+/** the frame's types as text under the player (generation frames only): formula with "?" for masked atoms, and the masked count */
+function showTypes(species: string[] | undefined): void {
+  const el = $('traj-types');
+  el.hidden = species === undefined;
+  if (!species) return;
+  const masked = species.filter((s) => s === MASKED).length;
+  const known = formulaOf(species.filter((s) => s !== MASKED));
+  el.innerHTML =
+    `types at this frame: <strong>${escapeHtml(known || 'none drawn yet')}</strong> · ` +
+    `<span class="${masked > 0 ? 'masked' : ''}">${masked} of ${species.length} masked${masked > 0 ? ' (grey ghosts)' : ''}</span>`;
+  el.dataset.species = species.join(' ');
 }
 
 let viewerSpecies: string[] = [];
@@ -306,7 +478,11 @@ async function selectSample(jobId: string, k: number): Promise<void> {
   const s = v?.job.result?.samples[k];
   if (!v || !s) return;
   select({ kind: 'sample', jobId, k, structure: s.structure });
-  $('viewer-title').textContent = `${v.job.result!.formula} #${k} (seed ${v.job.result!.seed}, ${v.job.result!.sampler}, ${v.job.result!.steps} steps)`;
+  const r = v.job.result!;
+  $('viewer-title').textContent =
+    r.kind === 'generate'
+      ? `${formulaOf(s.structure.species)} #${k} (${r.model}, seed ${r.seed}, ${r.sampler}, ${r.steps} steps)`
+      : `${r.formula} #${k} (seed ${r.seed}, ${r.sampler}, ${r.steps} steps)`;
   showStructure(s.structure);
   frames = [];
   setPlayer();
@@ -323,13 +499,18 @@ function showStructure(s: StructureJson): void {
   viewerSpecies = s.species;
   viewer.setStructure(s.species, s, true);
   renderLegend();
+  showTypes(undefined);
   showProps(s);
 }
 
 function renderLegend(): void {
   $('legend').innerHTML = viewer
     .legend()
-    .map((e) => `<span class="el"><span class="dot" style="background:${e.color}"></span>${e.symbol} <span class="muted small">${e.radius.toFixed(2)} Å</span></span>`)
+    .map((e) =>
+      e.masked
+        ? `<span class="el masked" title="type not drawn yet (masking diffusion): translucent grey"><span class="dot masked"></span>? masked ×${e.count}</span>`
+        : `<span class="el"><span class="dot" style="background:${e.color}"></span>${e.symbol} <span class="muted small">${e.radius.toFixed(2)} Å</span></span>`,
+    )
     .join('');
 }
 
@@ -371,8 +552,16 @@ function showFrame(i: number): void {
   viewer.setFrame(f);
   $('traj-t').textContent = `t = ${f.t.toFixed(3)}`;
   $<HTMLInputElement>('traj-slider').setAttribute('aria-valuetext', `frame ${i + 1} of ${frames.length}, t = ${f.t.toFixed(3)}`);
-  if (i === frames.length - 1 && selection?.kind === 'sample') showProps(selection.structure);
-  else showProps({ lattice: f.lattice, species: viewerSpecies, frac: f.frac });
+  if (f.species) {
+    // generation: the types of this frame (the viewer recoloured the atoms)
+    if (f.species.join() !== viewerSpecies.join()) {
+      viewerSpecies = f.species;
+      renderLegend();
+    }
+    showTypes(f.species);
+  }
+  if (i === frames.length - 1 && selection?.kind === 'sample' && !f.species?.includes(MASKED)) showProps(selection.structure);
+  else showProps({ lattice: f.lattice, species: f.species ?? viewerSpecies, frac: f.frac });
 }
 
 function stop(): void {
@@ -504,6 +693,17 @@ function escapeHtml(s: string): string {
 async function init(): Promise<void> {
   viewer = new CrystalViewer($('viewer'));
   $('predict-form').addEventListener('submit', (e) => void submit(e));
+  $('generate-form').addEventListener('submit', (e) => void submitGenerate(e));
+  $('tab-predict').addEventListener('click', () => setMode('predict'));
+  $('tab-generate').addEventListener('click', () => setMode('generate'));
+  for (const id of ['tab-predict', 'tab-generate']) {
+    $(id).addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') setMode(id === 'tab-predict' ? 'generate' : 'predict', true);
+    });
+  }
+  $('gen-atoms').addEventListener('input', () => checkGenAtoms());
+  $('gen-elements').addEventListener('input', () => checkGenElements());
+  $('gen-model').addEventListener('change', showGenModelCard);
   $('formula').addEventListener('input', () => checkFormula());
   $('z').addEventListener('input', () => checkFormula());
   $<HTMLSelectElement>('repeat').addEventListener('change', (e) => viewer.setRepeat(Number((e.target as HTMLSelectElement).value)));
@@ -529,11 +729,13 @@ async function init(): Promise<void> {
     const h = await api.health();
     limits = h.limits;
     $('server-info').textContent = `kldm ${h.version} · up to ${limits.maxAtoms} atoms/cell, n ≤ ${limits.maxN}, steps ≤ ${limits.maxSteps}`;
-    for (const [id, max] of [['n', limits.maxN], ['z', limits.maxZ], ['steps', limits.maxSteps]] as const) {
+    for (const [id, max] of [['n', limits.maxN], ['z', limits.maxZ], ['steps', limits.maxSteps], ['gen-n', limits.maxN], ['gen-steps', limits.maxSteps]] as const) {
       $<HTMLInputElement>(id).max = String(max);
     }
-    const steps = $<HTMLInputElement>('steps');
-    if (Number(steps.value) > limits.maxSteps) steps.value = String(limits.maxSteps);
+    for (const id of ['steps', 'gen-steps']) {
+      const steps = $<HTMLInputElement>(id);
+      if (Number(steps.value) > limits.maxSteps) steps.value = String(limits.maxSteps);
+    }
     try {
       datasetList = (await api.datasets()).datasets;
       $('ds-name').innerHTML = datasetList.map((d) => `<option value="${escapeHtml(d.name)}">${escapeHtml(d.name)}</option>`).join('');
@@ -543,13 +745,15 @@ async function init(): Promise<void> {
     } catch (err) {
       $('ds-msg').textContent = `datasets unavailable: ${(err as Error).message}`;
     }
-    const { models } = await api.models();
+    models = (await api.models()).models;
     for (const m of models) {
       const o = document.createElement('option');
       o.value = m.name;
-      o.textContent = m.name;
+      // a DNG model also predicts a given formula, with the types held fixed (docs/dng.md)
+      o.textContent = m.task === 'dng' ? `${m.name} (DNG, fixed types)` : m.name;
       $('model').appendChild(o);
     }
+    fillGenerateModels();
     if (models.length === 0) $('server-info').textContent += ' · no models installed';
     $('model').addEventListener('change', () => {
       const m = models.find((x) => x.name === $<HTMLSelectElement>('model').value);

@@ -3,6 +3,12 @@
  * element (Jmol) and sized by covalent radius, rotate/zoom/pan with mouse or
  * keyboard, cell repeats 1x1x1..3x3x3, optional velocity arrows for
  * trajectory frames. Renders on demand (no idle animation loop).
+ *
+ * Generation trajectories change the atom types from frame to frame (a frame
+ * may carry its own species); an atom whose type is still masked ("X", the
+ * masking diffusion of spec §5.3) is drawn as a translucent grey "ghost"
+ * sphere of a fixed size, so that it reads as "not decided yet" rather than
+ * as an element.
  */
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
@@ -13,17 +19,31 @@ export interface ViewFrame {
   lattice: number[];
   frac: number[];
   vel?: number[];
+  /** the species of this frame when they change along the trajectory (generation); default: the structure's */
+  species?: string[];
 }
 
 const RADIUS_SCALE = 0.5;
 
+/** symbol of an atom whose type is still masked in a generation frame (src/predict/frames.ts) */
+export const MASKED = 'X';
+const MASKED_COLOR = '#b8bec9';
+/** Å: between the covalent radii of light and heavy elements, so a ghost neither hides nor vanishes */
+const MASKED_RADIUS = 1.1;
+
 function radiusOf(symbol: string): number {
+  if (symbol === MASKED) return MASKED_RADIUS * RADIUS_SCALE;
   const r = isElementSymbol(symbol) ? elementBySymbol(symbol).covalentRadius : null;
   return (r ?? 1.5) * RADIUS_SCALE;
 }
 
 export function colorOf(symbol: string): string {
+  if (symbol === MASKED) return MASKED_COLOR;
   return isElementSymbol(symbol) ? elementColor(elementBySymbol(symbol).Z) : '#ff1493';
+}
+
+function sameSpecies(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
 export class CrystalViewer {
@@ -74,15 +94,19 @@ export class CrystalViewer {
 
   /** shows a structure (resets the camera when `reframe` or on the first call) */
   setStructure(species: string[], frame: ViewFrame, reframe = true): void {
-    const changed = species.length !== this.species.length || species.some((s, i) => s !== this.species[i]);
+    const changed = !sameSpecies(species, this.species);
     this.species = [...species];
     if (changed) this.rebuildMeshes();
     this.setFrame(frame);
     if (reframe || !this.framed) this.resetView();
   }
 
-  /** moves atoms and the cell (trajectory playback); same species as the current structure */
+  /** moves atoms and the cell (trajectory playback); a frame with its own species recolours the atoms */
   setFrame(frame: ViewFrame): void {
+    if (frame.species && frame.species.length === frame.frac.length / 3 && !sameSpecies(frame.species, this.species)) {
+      this.species = [...frame.species];
+      this.rebuildMeshes();
+    }
     this.frame = frame;
     this.updateGeometry();
     this.render();
@@ -101,9 +125,18 @@ export class CrystalViewer {
     this.render();
   }
 
-  /** the elements on screen with their colours, for the legend */
-  legend(): { symbol: string; color: string; radius: number }[] {
-    return [...new Set(this.species)].map((symbol) => ({ symbol, color: colorOf(symbol), radius: radiusOf(symbol) / RADIUS_SCALE }));
+  /** the elements on screen with their colours and counts, for the legend (masked atoms last) */
+  legend(): { symbol: string; color: string; radius: number; count: number; masked: boolean }[] {
+    const counts = new Map<string, number>();
+    for (const s of this.species) counts.set(s, (counts.get(s) ?? 0) + 1);
+    return [...counts]
+      .map(([symbol, count]) => ({ symbol, color: colorOf(symbol), radius: radiusOf(symbol) / RADIUS_SCALE, count, masked: symbol === MASKED }))
+      .sort((a, b) => Number(a.masked) - Number(b.masked));
+  }
+
+  /** the species on screen (those of the last frame shown) */
+  currentSpecies(): readonly string[] {
+    return this.species;
   }
 
   resetView(): void {
@@ -163,7 +196,10 @@ export class CrystalViewer {
     const counts = new Map<string, number>();
     for (const s of this.species) counts.set(s, (counts.get(s) ?? 0) + 1);
     for (const [symbol, count] of counts) {
-      const material = new THREE.MeshStandardMaterial({ color: colorOf(symbol), roughness: 0.45, metalness: 0.1 });
+      const material =
+        symbol === MASKED
+          ? new THREE.MeshStandardMaterial({ color: colorOf(symbol), roughness: 0.9, metalness: 0, transparent: true, opacity: 0.35, depthWrite: false })
+          : new THREE.MeshStandardMaterial({ color: colorOf(symbol), roughness: 0.45, metalness: 0.1 });
       const mesh = new THREE.InstancedMesh(this.sphere, material, count * copies);
       mesh.name = symbol;
       this.meshes.set(symbol, mesh);

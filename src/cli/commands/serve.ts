@@ -12,15 +12,16 @@ import { defaultLimits, type ServerLimits } from '../../server/limits.js';
 
 const usage = `Usage: kldm serve [options]
 
-Serves the kldm web page and its JSON API (see /api/openapi.json).
+Serves the kldm web page and its JSON API (see /api/openapi.json): crystal structure prediction
+(POST /api/predict) and de-novo generation with the DNG models (POST /api/generate), one job queue.
 
 Options:
   --host <addr>          interface to bind (default 127.0.0.1; use 0.0.0.0 to expose it, at your own risk)
   --port <n>             TCP port (default 8080; 0 picks a free one)
-  --concurrency <n>      predictions running at once = long-lived worker processes (default: one per CPU core)
+  --concurrency <n>      jobs (predictions, generations) running at once = long-lived worker processes (default: one per CPU core)
   --max-queue <n>        jobs waiting before new ones get 429 (default 16)
   --max-atoms <n>        atoms per cell (default 64)
-  --max-samples <n>      samples per job, n (default 20)
+  --max-samples <n>      samples (or generated crystals) per job, n (default 20)
   --max-steps <n>        sampler steps (default 2000)
   --job-timeout <dur>    run-time cap per job, e.g. 900s, 15m (default 15m)
   --result-ttl <dur>     how long finished results are kept (default 1h)

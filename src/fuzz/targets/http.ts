@@ -142,6 +142,37 @@ const validPredictBody = fc.record(
   { requiredKeys: ['formula'] },
 );
 
+const generateBody = fc.record(
+  {
+    model: fc.oneof(fc.constantFrom('fake-dng', 'fake', 'nope'), weird),
+    n: fc.oneof(fc.integer({ min: 1, max: 3 }), weird),
+    atoms: fc.oneof(fc.integer({ min: 1, max: 8 }), weird),
+    atomsRange: fc.oneof(fc.tuple(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 80 })), fc.array(weird, { maxLength: 3 }), weird),
+    elements: fc.oneof(fc.array(fc.constantFrom('Li', 'O', 'Fe', 'Xx', 'Fm', 'Og', '', 'li'), { maxLength: 4 }), weird),
+    steps: fc.oneof(fc.integer({ min: 1, max: 20 }), weird),
+    seed: fc.oneof(fc.nat(), weird),
+    sampler: fc.oneof(fc.constantFrom('em', 'pc'), weird),
+    trajectory: fc.oneof(fc.boolean(), weird),
+    extra: weird,
+  },
+  { requiredKeys: [] },
+);
+
+/** a generation the server should accept (or answer 429 when its queue is full) */
+const validGenerateBody = fc.record(
+  {
+    model: fc.constant('fake-dng'),
+    n: fc.integer({ min: 1, max: 3 }),
+    atoms: fc.integer({ min: 1, max: 8 }),
+    elements: fc.array(fc.constantFrom('Li', 'O', 'Fe', 'Sr'), { minLength: 1, maxLength: 3 }),
+    steps: fc.integer({ min: 1, max: 20 }),
+    seed: fc.nat(),
+    sampler: fc.constantFrom('em', 'pc'),
+    trajectory: fc.boolean(),
+  },
+  { requiredKeys: [] },
+);
+
 function cifBody(field: string): fc.Arbitrary<Record<string, unknown>> {
   return fc.record({ [field]: fc.oneof(fc.constantFrom(...cifs), mutatedText(cifs, CIF_TOKENS), weird) }, { requiredKeys: [] }) as fc.Arbitrary<Record<string, unknown>>;
 }
@@ -158,7 +189,7 @@ const query = fc
 function pathArb(): fc.Arbitrary<string> {
   const job = fc.oneof(fc.nat().map((k) => `{job${k}}`), fc.constantFrom('nope', '00000000-0000-0000-0000-000000000000', '..', '%2e%2e'), segment);
   return fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom('/api/health', '/api/openapi.json', '/api/models', '/api/jobs', '/api/datasets', '/api/predict', '/api/parse', '/api/match', '/', '/index.html') },
+    { weight: 3, arbitrary: fc.constantFrom('/api/health', '/api/openapi.json', '/api/models', '/api/jobs', '/api/datasets', '/api/predict', '/api/generate', '/api/parse', '/api/match', '/', '/index.html') },
     { weight: 3, arbitrary: fc.tuple(job, fc.constantFrom('', '/events', '/download', '/samples/0/download', '/samples/0/trajectory', '/samples/-1/trajectory', '/samples/99/download', '/samples/1e3/download')).map(([j, rest]) => `/api/jobs/${j}${rest}`) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('toy', 'nope', '..', 'a'.repeat(70)), fc.constantFrom('test', 'train', '..', '%2e%2e')).map(([d, s]) => `/api/datasets/${d}/${s}`) },
     { weight: 1, arbitrary: fc.constant('/api/formula') },
@@ -171,6 +202,7 @@ function bodyArb(): fc.Arbitrary<Body> {
   return fc.oneof(
     { weight: 1, arbitrary: fc.constant({ kind: 'none' as const }) },
     { weight: 4, arbitrary: predictBody.map((value) => ({ kind: 'json' as const, value })) },
+    { weight: 2, arbitrary: generateBody.map((value) => ({ kind: 'json' as const, value })) },
     { weight: 2, arbitrary: fc.oneof(cifBody('cif'), cifBody('cif_a').chain((a) => cifBody('cif_b').map((b) => ({ ...a, ...b })))).map((value) => ({ kind: 'json' as const, value })) },
     { weight: 1, arbitrary: fc.jsonValue().map((value) => ({ kind: 'json' as const, value })) },
     {
@@ -229,7 +261,7 @@ async function runRequestStrict(c: HttpCase): Promise<void> {
     return;
   }
   checkReply(reply, what);
-  if (c.method === 'POST' && path === '/api/predict' && reply.status === 202) {
+  if (c.method === 'POST' && (path === '/api/predict' || path === '/api/generate') && reply.status === 202) {
     const id = (JSON.parse(reply.body) as { id: string }).id;
     jobIds.push(id);
     if (jobIds.length > 50) jobIds.shift();
@@ -308,9 +340,10 @@ export const httpFuzzTarget: FuzzTarget<HttpCase | StreamsCase> = {
         arbitrary: fc
           .oneof(
             { weight: 5, arbitrary: fc.oneof(validPredictBody, predictBody).map((value) => ({ method: 'POST', path: '/api/predict', body: { kind: 'json' as const, value } as Body })) },
+            { weight: 3, arbitrary: fc.oneof(validGenerateBody, generateBody).map((value) => ({ method: 'POST', path: '/api/generate', body: { kind: 'json' as const, value } as Body })) },
             { weight: 2, arbitrary: cifBody('cif').map((value) => ({ method: 'POST', path: '/api/parse', body: { kind: 'json' as const, value } as Body })) },
             { weight: 1, arbitrary: cifBody('cif_a').chain((a) => cifBody('cif_b').map((b) => ({ method: 'POST', path: '/api/match', body: { kind: 'json' as const, value: { ...a, ...b } } as Body }))) },
-            { weight: 2, arbitrary: fc.constantFrom('POST /api/predict', 'POST /api/parse', 'POST /api/match').chain((e) => bodyArb().map((body) => ({ method: e.split(' ')[0]!, path: e.split(' ')[1]!, body }))) },
+            { weight: 2, arbitrary: fc.constantFrom('POST /api/predict', 'POST /api/generate', 'POST /api/parse', 'POST /api/match').chain((e) => bodyArb().map((body) => ({ method: e.split(' ')[0]!, path: e.split(' ')[1]!, body }))) },
             {
               weight: 4,
               arbitrary: fc

@@ -6,7 +6,12 @@
  * move on straight lines (wrapped into the cell) from seeded random positions
  * to a simple-cubic-like grid while a cubic lattice shrinks to its final size.
  *
- * Special model names drive the failure paths:
+ * `generateStructures` is the same stand-in for src/predict/generate.ts: the
+ * atoms move as above while their types are unmasked one by one ('X' = masked),
+ * so that a generation job's frames carry changing species.
+ *
+ * Special model names drive the failure paths (of both functions; generateStructures
+ * also takes them with a "-dng" suffix, e.g. "fake-crash-dng"):
  *   "fake-busy"  : a synchronous loop that never yields (only thread termination stops it)
  *   "fake-error" : throws an InputError, as the real predictor does for unsupported elements
  *   "fake-crash" : kills its own worker process with SIGSEGV, as a native fault would
@@ -20,6 +25,7 @@ import { elementSymbol } from '../../crystal/elements.js';
 import { minInteratomicDistance, volume } from '../../crystal/lattice.js';
 import type { Matrix3 } from '../../crystal/types.js';
 import type { PredictOptions, PredictResult, PredictedStructure, TrajectoryFrame } from '../../predict/types.js';
+import type { GenerateOptions, GenerateResult, GeneratedStructure } from '../../predict/generate.js';
 
 /** per-step delay in ms, so that tests can watch a job run (default 2) */
 const STEP_MS = Number(process.env.KLDM_FAKE_STEP_MS ?? 2);
@@ -100,4 +106,50 @@ export async function predictStructures(formula: string, options: PredictOptions
     samples.push(sample);
   }
   return { formula, model, sampler: options.sampler ?? 'em', steps, seed, samples, warnings: ['fake predictor: not a crystal model', ...(model === 'fake-pid' ? [`pid ${process.pid}`] : [])] };
+}
+
+/** Deterministic stand-in for generateStructures (see the header): types unmask one atom at a time along the trajectory. */
+export async function generateStructures(options: GenerateOptions & { model: string }): Promise<GenerateResult> {
+  const n = options.n ?? 1;
+  const steps = options.steps ?? 1000;
+  const seed = options.seed ?? 42;
+  const atoms = options.atoms ?? options.atomsRange?.[0] ?? 4;
+  const pool = options.elements ?? ['Na', 'Cl'];
+  const final = Array.from({ length: atoms }, (_, i) => pool[i % pool.length]!);
+  const composition = final.join('');
+  // the positions and lattice of a fake prediction of the same atoms (their order there does not matter)
+  const r = await predictStructures(composition, {
+    n,
+    steps,
+    seed,
+    // "fake-crash-dng" crashes as "fake-crash" does, and so on
+    model: options.model.replace(/-dng$/, ''),
+    ...(options.sampler ? { sampler: options.sampler } : {}),
+    ...(options.trajectory ? { trajectory: true } : {}),
+    ...(options.trajectoryStride ? { trajectoryStride: options.trajectoryStride } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: ({ step, total }) => options.onStep?.({ step, total }),
+    onFrame: (k, f) => options.onFrame?.(k, { ...f, species: unmasked(final, f.t) }),
+  });
+  const samples: GeneratedStructure[] = r.samples.map((s, index) => ({
+    index,
+    id: `${options.model}-s${seed}-${index}`,
+    structure: { ...s.structure, species: [...final] },
+    composition,
+    numAtoms: atoms,
+    structValid: s.valid,
+    compValid: true,
+    minDistance: s.minDistance,
+    volume: s.volume,
+    ...(s.trajectory ? { trajectory: s.trajectory.map((f) => ({ ...f, species: unmasked(final, f.t) })) } : {}),
+  }));
+  return {
+    model: options.model, sampler: options.sampler ?? 'pc', steps, seed, atoms: `${atoms} atoms`, elements: options.elements ?? null, formula: null,
+    total: n, samples, alreadyDone: 0, batchSize: n, batches: 1, written: n, seconds: 0, aborted: false, warnings: ['fake generator: not a crystal model'],
+  };
+}
+
+/** atom i is unmasked once t < 1 - (i + 1) / (N + 1): all masked at t = 1, none at t = 0 */
+function unmasked(final: string[], t: number): string[] {
+  return final.map((s, i) => (t < 1 - (i + 1) / (final.length + 1) ? s : 'X'));
 }

@@ -30,6 +30,8 @@ export interface SoakOptions {
   steps?: [number, number];
   /** every k-th job is cancelled (alternately at once and after its first progress) */
   cancelEvery?: number;
+  /** every k-th job is a de-novo generation (POST /api/generate, the default DNG model; 0 = none; default 5) */
+  generateEvery?: number;
   /** a bad request is sent before every k-th job */
   badEvery?: number;
   /** every k-th job of client 0 is preceded by a burst of submissions beyond the queue cap */
@@ -46,6 +48,8 @@ export interface SoakOptions {
 
 export interface SoakReport {
   jobsAccepted: number;
+  /** of which de-novo generations (POST /api/generate) */
+  generationsAccepted: number;
   done: number;
   failed: number;
   failedCodes: Record<string, number>;
@@ -81,7 +85,7 @@ export interface SoakReport {
 const DEFAULT_FORMULAS = ['SrTiO3', 'BaTiO3', 'CaZrO3', 'NaCl', 'GaN', 'Si', 'Li2O', 'Fe2O3', 'MgAl2O4', 'LiFePO4', 'Li3PS4', 'CsPbI3', 'ZnS', 'TiO2', 'Ca(OH)2'];
 
 /** Malformed or invalid requests: each must get a 4xx with a JSON error message, never a crash. */
-const BAD_REQUESTS: { name: string; body: string; contentType?: string }[] = [
+const BAD_REQUESTS: { name: string; body: string; contentType?: string; path?: string }[] = [
   { name: 'malformed JSON', body: '{"formula": "NaCl", "n": ' },
   { name: 'not an object', body: '[1,2,3]' },
   { name: 'wrong type', body: JSON.stringify({ formula: 42 }) },
@@ -92,6 +96,10 @@ const BAD_REQUESTS: { name: string; body: string; contentType?: string }[] = [
   { name: 'unknown field', body: JSON.stringify({ formula: 'NaCl', bogus: true }) },
   { name: 'unknown model', body: JSON.stringify({ formula: 'NaCl', model: '../../etc/passwd' }) },
   { name: 'wrong content type', body: 'formula=NaCl', contentType: 'application/x-www-form-urlencoded' },
+  { name: 'generate: unknown element', path: '/api/generate', body: JSON.stringify({ elements: ['Sr', 'Xq'] }) },
+  { name: 'generate: zero atoms', path: '/api/generate', body: JSON.stringify({ atoms: 0 }) },
+  { name: 'generate: formula field', path: '/api/generate', body: JSON.stringify({ formula: 'SrTiO3' }) },
+  { name: 'generate: model path', path: '/api/generate', body: JSON.stringify({ model: '../../etc/passwd' }) },
 ];
 
 function pct(xs: number[], p: number): number {
@@ -121,9 +129,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const cancelEvery = o.cancelEvery ?? 10;
   const badEvery = o.badEvery ?? 7;
   const burstEvery = o.burstEvery ?? 50;
+  const generateEvery = o.generateEvery ?? 5;
   const t0 = Date.now();
   const r: SoakReport = {
-    jobsAccepted: 0, done: 0, failed: 0, failedCodes: {}, cancelled: 0, lost: 0,
+    jobsAccepted: 0, generationsAccepted: 0, done: 0, failed: 0, failedCodes: {}, cancelled: 0, lost: 0,
     rejected: { badRequest: 0, queueFull: 0, other: 0 }, badRequestsSent: 0, badRequestsMishandled: [], transportErrors: [],
     latencyMs: { submit: { p50: 0, p90: 0, p99: 0, max: 0 }, job: { p50: 0, p90: 0, p99: 0, max: 0 } },
     memory: { samples: 0, peakTotalMiB: 0, peakServerMiB: 0, warmMiB: 0, endMiB: 0, driftPercent: 0, serverWarmMiB: 0, serverEndMiB: 0 },
@@ -173,7 +182,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const bad = BAD_REQUESTS[k % BAD_REQUESTS.length]!;
     r.badRequestsSent++;
     try {
-      const res = await getJson('/api/predict', { method: 'POST', headers: { 'content-type': bad.contentType ?? 'application/json' }, body: bad.body });
+      const res = await getJson(bad.path ?? '/api/predict', { method: 'POST', headers: { 'content-type': bad.contentType ?? 'application/json' }, body: bad.body });
       const msg = res.body?.error?.message;
       if (res.status >= 400 && res.status < 500 && typeof msg === 'string' && msg.length > 0) r.rejected.badRequest++;
       else if (res.status === 429) r.rejected.queueFull++;
@@ -264,18 +273,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         bursts++;
         await burst(rand);
       }
-      const body = {
-        formula: formulas[Math.floor(rand() * formulas.length)],
+      const generate = generateEvery > 0 && k % generateEvery === generateEvery - 1;
+      const common = {
         n: 1 + Math.floor(rand() * 3),
         steps: sMin + Math.floor(rand() * (sMax - sMin + 1)),
         sampler: rand() < 0.7 ? 'em' : 'pc',
         seed: k,
         trajectory: k % 3 === 0,
       };
+      // a generation: the default DNG model, its training distribution of atom counts, half of them in a chemical system
+      const body = generate ? { ...common, ...(rand() < 0.5 ? { elements: ['Sr', 'Ti', 'O'] } : {}) } : { formula: formulas[Math.floor(rand() * formulas.length)], ...common };
       const ts = Date.now();
       let res;
       try {
-        res = await getJson('/api/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        res = await getJson(generate ? '/api/generate' : '/api/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       } catch (e) {
         note(e, 'submit');
         submitted--;
@@ -295,6 +306,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         continue;
       }
       r.jobsAccepted++;
+      if (generate) r.generationsAccepted++;
       const cancel = cancelEvery > 0 && k % cancelEvery === 0 ? ((k / cancelEvery) % 2 === 0 ? 'now' : 'running') : undefined;
       await waitJob(res.body.id, ts, cancel);
       if (c === 0 && finished >= nextSample) {

@@ -27,16 +27,21 @@ const DATASET: DatasetEntry[] = [
   { id: 'ds-2', formula: 'Po', structure: cubic(3.35, ['Po'], [0, 0, 0]) },
 ];
 
+/** the fake predictor serves any cell size */
+export const ANY_SIZE: number[] = Array.from({ length: 100 }, (_, i) => i + 1);
+
 export function testServices(overrides: Partial<Services> = {}): Services {
   const real = defaultServices();
   return {
     ...real,
-    runner: new WorkerPool({ predictModule: fakePredictModule(), abortGraceMs: 300, startupGraceMs: 300, maxHeapMb: 256 }),
+    runner: new WorkerPool({ predictModule: fakePredictModule(), generateModule: fakePredictModule(), abortGraceMs: 300, startupGraceMs: 300, maxHeapMb: 256 }),
     precheck: undefined, // the fake predictor serves any size
     listModels: async () => [
-      { name: 'fake', meta: { description: 'deterministic test double' }, card: '# fake\nNot a model.' },
-      { name: 'fake-busy', meta: {} },
-      { name: 'fake-error', meta: {} },
+      { name: 'fake', task: 'csp', atomCounts: ANY_SIZE, meta: { description: 'deterministic test double' }, card: '# fake\nNot a model.' },
+      { name: 'fake-busy', task: 'csp', atomCounts: ANY_SIZE, meta: {} },
+      { name: 'fake-error', task: 'csp', atomCounts: ANY_SIZE, meta: {} },
+      // served by fake-predict.ts's generateStructures (types unmasked one by one)
+      { name: 'fake-dng', task: 'dng', atomCounts: ANY_SIZE, dng: { typeDiffusion: 'masking', trainingAtomCounts: [2, 3, 4] }, meta: { description: 'deterministic generation double' } },
     ],
     // stand-in matcher: same species multiset and volumes within 10 % (the real one is src/eval's)
     matchCifs: async (cifA, cifB) => {
