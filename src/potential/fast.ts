@@ -90,8 +90,6 @@ function fastWeights(model: M3GNetModel, float64: boolean): FastWeights {
   return w;
 }
 
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
-
 /** What a pass needs from the model besides the weights, built once per model (not per pass). */
 interface ModelStatics { typeOf: Map<string, number>; basis: SphericalBesselBasis }
 const staticsCache = new WeakMap<M3GNetModel, ModelStatics>();
@@ -180,14 +178,10 @@ class Ops {
       a = !last || w.activateLast ? this.silu(za, rows, cols) : za;
       if (!last) g = this.silu(zg, rows, cols);
     }
-    // last layer: gate = sigmoid(zg), out = value * gate, in one sweep (the gate is read back
-    // from its array so that out multiplies the stored, rounded gate, as before)
+    // last layer: gate = sigmoid(zg), out = value * gate, in one kernel sweep
     const zg = zGate[depth - 1]!;
     const gate = this.alloc(zg.length), out = this.alloc(zg.length);
-    for (let q = 0; q < zg.length; q++) {
-      gate[q] = sigmoid(zg[q]!);
-      out[q] = a[q]! * gate[q]!;
-    }
+    this.k.sigmoidGate(zg, a, zg.length, gate, out);
     return { out, tape: { rows, zValue, zGate, value: a, gate } };
   }
 
@@ -199,18 +193,11 @@ class Ops {
     const { rows } = tape;
     const depth = w.layers.length;
     const n = dOut.length;
-    // last layer: da = dOut * gate, dg = dOut * value, dzg = dg * s (1 - s) in one sweep (dg is
-    // stored and read back so that dzg starts from the rounded dg, as before)
+    // last layer: da = dOut * gate and dzg = (dOut * value) * gate (1 - gate), in one kernel sweep
     let da = this.alloc(n);
-    let dg = this.alloc(n);
+    let dg = da; // reassigned before use: the last layer's gate gradient only feeds dzg, formed by the kernel
     let dzg = this.alloc(n);
-    const gate = tape.gate, value = tape.value;
-    for (let q = 0; q < n; q++) {
-      const d = dOut[q]!, s = gate[q]!;
-      da[q] = d * s;
-      dg[q] = d * value[q]!;
-      dzg[q] = dg[q]! * s * (1 - s);
-    }
+    this.k.sigmoidGateBackward(dOut, tape.gate, tape.value, n, da, dzg);
     for (let i = depth - 1; i >= 0; i--) {
       const last = i === depth - 1;
       const za = tape.zValue[i]!, zg = tape.zGate[i]!;
@@ -364,7 +351,7 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
   for (const blk of W.blocks) {
     const zA = ops.linear(blk.threeBodyAtom, v, nA);
     const atomW = alloc(zA.length);
-    for (let q = 0; q < zA.length; q++) atomW[q] = sigmoid(zA[q]!);
+    kernels.sigmoidGate(zA, null, zA.length, atomW, null);
     // three-body sum onto bond a of every triple (a, b) (same accumulation order as before)
     const nb = alloc(nE * D);
     for (let t = 0; t < nT; t++) {
@@ -444,7 +431,7 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
       dTbWeight[t] += dw;
     }
     const dzA = alloc(dAtomW.length);
-    for (let q = 0; q < dAtomW.length; q++) dzA[q] = dAtomW[q]! * atomW[q]! * (1 - atomW[q]!);
+    kernels.sigmoidGateBackward(dAtomW, atomW, null, dAtomW.length, null, dzA);
     ops.linearBack(blk.threeBodyAtom, dzA, nA, dvIn);
     dv = dvIn;
     de = de1;
