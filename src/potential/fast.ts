@@ -105,13 +105,16 @@ function modelStatics(model: M3GNetModel): ModelStatics {
 
 interface GatedTape { rows: number; zValue: FloatArray[]; zGate: FloatArray[]; value: FloatArray; gate: FloatArray }
 
-/** Dense layers on the kernels; every array comes from `alloc` (the pass workspace), zeroed. */
+/**
+ * Dense layers on the kernels. Arrays come from the pass workspace: `alloc` zeroed (for
+ * accumulation), `scratch` uninitialised, for outputs the next kernel overwrites entirely.
+ */
 class Ops {
-  constructor(readonly k: Kernels, readonly alloc: Alloc) {}
+  constructor(readonly k: Kernels, readonly alloc: Alloc, readonly scratch: Alloc) {}
 
   /** z = x W^T + b (rows x out) */
   linear(w: FastLinear, x: FloatArray, rows: number): FloatArray {
-    const z = this.alloc(rows * w.out);
+    const z = this.scratch(rows * w.out);
     if (rows === 0) return z;
     this.k.gemm(false, true, rows, w.out, w.in, 1, x, 0, w.in, w.weight, 0, w.in, 0, z, 0, w.out);
     if (w.bias) this.k.addBias(z, w.bias, rows, w.out);
@@ -125,7 +128,7 @@ class Ops {
   }
 
   silu(z: FloatArray, rows: number, cols: number): FloatArray {
-    const out = this.alloc(rows * cols);
+    const out = this.scratch(rows * cols);
     if (rows > 0) this.k.biasSilu(z, null, rows, cols, out);
     return out;
   }
@@ -137,10 +140,10 @@ class Ops {
    */
   splitFirst(l: FastLinear, v: FloatArray, e: FloatArray, src: Int32Array, dst: Int32Array, nA: number, nE: number): FloatArray {
     const U = l.out, K = l.in / 3;
-    const z = this.alloc(nE * U);
+    const z = this.scratch(nE * U);
     if (nE === 0) return z;
     this.k.gemm(false, true, nE, U, K, 1, e, 0, K, l.weight, 2 * K, l.in, 0, z, 0, U);
-    const ps = this.alloc(nA * U), pd = this.alloc(nA * U), rows = this.alloc(nE * U);
+    const ps = this.scratch(nA * U), pd = this.scratch(nA * U), rows = this.scratch(nE * U);
     this.k.gemm(false, true, nA, U, K, 1, v, 0, K, l.weight, 0, l.in, 0, ps, 0, U);
     this.k.gemm(false, true, nA, U, K, 1, v, 0, K, l.weight, K, l.in, 0, pd, 0, U);
     this.k.gatherRows(ps, src, U, rows);
@@ -180,7 +183,7 @@ class Ops {
     }
     // last layer: gate = sigmoid(zg), out = value * gate, in one kernel sweep
     const zg = zGate[depth - 1]!;
-    const gate = this.alloc(zg.length), out = this.alloc(zg.length);
+    const gate = this.scratch(zg.length), out = this.scratch(zg.length);
     this.k.sigmoidGate(zg, a, zg.length, gate, out);
     return { out, tape: { rows, zValue, zGate, value: a, gate } };
   }
@@ -194,20 +197,20 @@ class Ops {
     const depth = w.layers.length;
     const n = dOut.length;
     // last layer: da = dOut * gate and dzg = (dOut * value) * gate (1 - gate), in one kernel sweep
-    let da = this.alloc(n);
+    let da = this.scratch(n);
     let dg = da; // reassigned before use: the last layer's gate gradient only feeds dzg, formed by the kernel
-    let dzg = this.alloc(n);
+    let dzg = this.scratch(n);
     this.k.sigmoidGateBackward(dOut, tape.gate, tape.value, n, da, dzg);
     for (let i = depth - 1; i >= 0; i--) {
       const last = i === depth - 1;
       const za = tape.zValue[i]!, zg = tape.zGate[i]!;
       let dza = da;
       if (!last || w.activateLast) {
-        dza = this.alloc(za.length);
+        dza = this.scratch(za.length);
         if (rows > 0) this.k.siluBackward(da, za, za.length, dza);
       }
       if (!last) {
-        dzg = this.alloc(zg.length);
+        dzg = this.scratch(zg.length);
         if (rows > 0) this.k.siluBackward(dg, zg, zg.length, dzg);
       }
       if (i === 0) {
@@ -251,9 +254,12 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
 /** One forward + backward pass over a chunk of structures. */
 function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kernels: Kernels, float64: boolean, ws: PassWorkspace): PotentialResult[] {
   ws.begin();
+  // zeroed arrays where the pass accumulates (+=), uninitialised ones where it overwrites every element
   const alloc: Alloc = (n) => ws.float(n, float64);
+  const scratch: Alloc = (n) => ws.float(n, float64, false);
   const geo = (n: number) => ws.geometry(n);
-  const ops = new Ops(kernels, alloc);
+  const geoScratch = (n: number) => ws.geometry(n, false);
+  const ops = new Ops(kernels, alloc, scratch);
   const W = fastWeights(model, float64);
   const { typeOf, basis } = modelStatics(model);
   const cfg = model.config;
@@ -295,8 +301,8 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
   }
   const nA = types.length, nE = edgeOffsets[edgeOffsets.length - 1]!;
   const nT = tripleCounts.reduce((s, c) => s + c, 0);
-  const src = ws.int32(nE), dst = ws.int32(nE), triA = ws.int32(nT), triB = ws.int32(nT);
-  const vec = geo(3 * nE);
+  const src = ws.int32(nE, false), dst = ws.int32(nE, false), triA = ws.int32(nT, false), triB = ws.int32(nT, false);
+  const vec = geoScratch(3 * nE);
   for (let si = 0, t0 = 0; si < graphs.length; si++) {
     const { g, cart, triples } = graphs[si]!;
     const a0 = atomOffsets[si]!, e0 = edgeOffsets[si]!;
@@ -312,18 +318,18 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     }
     t0 += triples.a.length;
   }
-  const dist = geo(nE);
+  const dist = geoScratch(nE);
   for (let e = 0; e < nE; e++) dist[e] = Math.hypot(vec[3 * e]!, vec[3 * e + 1]!, vec[3 * e + 2]!);
-  const rbf64 = geo(nE * D), drbf = geo(nE * D), fc = geo(nE), dfc = geo(nE);
+  const rbf64 = geoScratch(nE * D), drbf = geoScratch(nE * D), fc = geoScratch(nE), dfc = geoScratch(nE);
   for (let e = 0; e < nE; e++) {
     basis.evaluate(dist[e]!, rbf64, drbf, e * D);
     [fc[e], dfc[e]] = polynomialEnvelope(dist[e]!, cfg.threebodyCutoff);
   }
-  const rbf = alloc(nE * D);
+  const rbf = scratch(nE * D);
   rbf.set(rbf64);
-  const cosT = geo(nT), clamped = ws.uint8(nT);
-  const yl = geo(nT * ML), dyl = geo(nT * ML);
-  const tbBasis = geo(nT * D), tbWeight = geo(nT), endAtom = ws.int32(nT);
+  const cosT = geoScratch(nT), clamped = ws.uint8(nT);
+  const yl = geoScratch(nT * ML), dyl = geoScratch(nT * ML);
+  const tbBasis = geoScratch(nT * D), tbWeight = geoScratch(nT), endAtom = ws.int32(nT, false);
   for (let t = 0; t < nT; t++) {
     const a = triA[t]!, b = triB[t]!;
     let c = (vec[3 * a]! * vec[3 * b]! + vec[3 * a + 1]! * vec[3 * b + 1]! + vec[3 * a + 2]! * vec[3 * b + 2]!) / (dist[a]! * dist[b]!);
@@ -343,14 +349,14 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
   }
 
   // ---- forward on the kernels ------------------------------------------------------------
-  let v = alloc(nA * U);
+  let v = scratch(nA * U);
   for (let i = 0; i < nA; i++) v.set(model.nodeEmbedding.subarray(types[i]! * U, (types[i]! + 1) * U), i * U);
   const zEdge = ops.linear(W.edgeEmbedding, rbf, nE);
   let e = ops.silu(zEdge, nE, U);
   const tapes: { atomW: FloatArray; tb: GatedTape; edge: GatedTape; edgeOut: FloatArray; edgeRbf: FloatArray; node: GatedTape; nodeOut: FloatArray; nodeRbf: FloatArray }[] = [];
   for (const blk of W.blocks) {
     const zA = ops.linear(blk.threeBodyAtom, v, nA);
-    const atomW = alloc(zA.length);
+    const atomW = scratch(zA.length);
     kernels.sigmoidGate(zA, null, zA.length, atomW, null);
     // three-body sum onto bond a of every triple (a, b) (same accumulation order as before)
     const nb = alloc(nE * D);
@@ -359,20 +365,20 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
       for (let c = 0; c < D; c++) nb[aD + c] += tbBasis[tD + c]! * atomW[kD + c]! * w;
     }
     const tb = ops.gatedForward(blk.threeBodyBond, nb, nE);
-    const e1 = alloc(e.length);
+    const e1 = scratch(e.length);
     e1.set(e);
     kernels.addInto(e1, tb.out, e.length); // one rounded add per element, as the loop it replaces
     const edgeFirst = { za: ops.splitFirst(blk.edgeUpdate.layers[0]!, v, e1, src, dst, nA, nE), zg: ops.splitFirst(blk.edgeUpdate.gates[0]!, v, e1, src, dst, nA, nE) };
     const edge = ops.gatedForward(blk.edgeUpdate, null, nE, edgeFirst);
     const edgeRbf = ops.linear(blk.edgeWeight, rbf, nE);
-    const e2 = alloc(e.length);
+    const e2 = scratch(e.length);
     for (let q = 0; q < e.length; q++) e2[q] = e1[q]! + edge.out[q]! * edgeRbf[q]!;
     const nodeFirst = { za: ops.splitFirst(blk.nodeUpdate.layers[0]!, v, e2, src, dst, nA, nE), zg: ops.splitFirst(blk.nodeUpdate.gates[0]!, v, e2, src, dst, nA, nE) };
     const node = ops.gatedForward(blk.nodeUpdate, null, nE, nodeFirst);
     const nodeRbf = ops.linear(blk.nodeWeight, rbf, nE);
-    const msg = alloc(nE * U);
+    const msg = scratch(nE * U);
     for (let q = 0; q < msg.length; q++) msg[q] = node.out[q]! * nodeRbf[q]!;
-    const v2 = alloc(v.length);
+    const v2 = scratch(v.length);
     v2.set(v);
     if (nE > 0) kernels.scatterAddRows(msg, dst, U, v2);
     tapes.push({ atomW, tb: tb.tape, edge: edge.tape, edgeOut: edge.out, edgeRbf, node: node.tape, nodeOut: node.out, nodeRbf });
@@ -383,7 +389,7 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
 
   // ---- backward ----------------------------------------------------------------------------
   let dv = alloc(nA * U);
-  const dOut = alloc(nA);
+  const dOut = scratch(nA);
   dOut.fill(model.dataStd);
   ops.gatedBackward(W.readout, readout.tape, dOut, dv);
   let de = alloc(nE * U);
@@ -391,11 +397,11 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
   const dTbBasis = geo(nT * D), dTbWeight = geo(nT);
   for (let bi = W.blocks.length - 1; bi >= 0; bi--) {
     const blk = W.blocks[bi]!, tp = tapes[bi]!;
-    const dvIn = alloc(dv.length);
+    const dvIn = scratch(dv.length);
     dvIn.set(dv);
-    const dMsg = alloc(nE * U);
+    const dMsg = scratch(nE * U);
     if (nE > 0) kernels.gatherRows(dv, dst, U, dMsg);
-    const dGate = alloc(nE * U), dR = alloc(nE * U);
+    const dGate = scratch(nE * U), dR = scratch(nE * U);
     for (let q = 0; q < dMsg.length; q++) {
       dGate[q] = dMsg[q]! * tp.nodeRbf[q]!;
       dR[q] = dMsg[q]! * tp.nodeOut[q]!;
@@ -404,9 +410,9 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     const dNode = ops.gatedBackward(blk.nodeUpdate, tp.node, dGate, null);
     ops.splitFirstBack(blk.nodeUpdate.layers[0]!, dNode.dza, src, dst, nA, nE, dvIn, de);
     ops.splitFirstBack(blk.nodeUpdate.gates[0]!, dNode.dzg, src, dst, nA, nE, dvIn, de);
-    const de1 = alloc(de.length);
+    const de1 = scratch(de.length);
     de1.set(de);
-    const dGe = alloc(nE * U), dRe = alloc(nE * U);
+    const dGe = scratch(nE * U), dRe = scratch(nE * U);
     for (let q = 0; q < de.length; q++) {
       dGe[q] = de[q]! * tp.edgeRbf[q]!;
       dRe[q] = de[q]! * tp.edgeOut[q]!;
@@ -430,18 +436,18 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
       }
       dTbWeight[t] += dw;
     }
-    const dzA = alloc(dAtomW.length);
+    const dzA = scratch(dAtomW.length);
     kernels.sigmoidGateBackward(dAtomW, atomW, null, dAtomW.length, null, dzA);
     ops.linearBack(blk.threeBodyAtom, dzA, nA, dvIn);
     dv = dvIn;
     de = de1;
   }
-  const dz0 = alloc(de.length);
+  const dz0 = scratch(de.length);
   if (nE > 0) kernels.siluBackward(de, zEdge, de.length, dz0);
   ops.linearBack(W.edgeEmbedding, dz0, nE, dRbf);
 
   // ---- geometric backward (float64) -----------------------------------------------------------
-  const dDist = geo(nE), dVec = geo(3 * nE);
+  const dDist = geoScratch(nE), dVec = geo(3 * nE);
   for (let k = 0; k < nE; k++) {
     let g = 0;
     for (let c = 0; c < D; c++) g += dRbf[k * D + c]! * drbf[k * D + c]!;

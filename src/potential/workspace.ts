@@ -6,9 +6,10 @@
  *
  * A pass asks for its arrays in the same order every time, so the i-th request of a pass is
  * served from the i-th slot: the slot's buffer is reused when large enough, else replaced by one
- * with 10 % headroom (bond counts drift a little from step to step). Every array handed out is
- * zeroed, exactly like a fresh typed array, so the code using it cannot tell the difference; a
- * different request order only costs reallocations, never correctness.
+ * with 10 % headroom (bond counts drift a little from step to step). Arrays are zeroed, exactly
+ * like fresh typed arrays, except where the caller asks for an uninitialised one because the next
+ * operation overwrites every element (zeroing every array was a tenth of the pass); a different
+ * request order only costs reallocations, never correctness.
  *
  * The arrays are valid until the next `begin()`: nothing taken from a workspace may outlive the
  * pass (results are copied out). Memory held = the largest pass seen, per slot.
@@ -27,7 +28,8 @@ class SlotPool<T extends Buffer> {
     this.next = 0;
   }
 
-  take(n: number): T {
+  /** n elements, zeroed unless `zero` is false (the caller then overwrites every element itself) */
+  take(n: number, zero = true): T {
     let buf = this.slots[this.next];
     if (buf === undefined || buf.length < n) {
       buf = this.make(Math.ceil(n * 1.1) + 64);
@@ -35,7 +37,7 @@ class SlotPool<T extends Buffer> {
     }
     this.next++;
     const view = buf.subarray(0, n) as T;
-    view.fill(0);
+    if (zero) view.fill(0);
     return view;
   }
 
@@ -62,18 +64,18 @@ export class PassWorkspace {
     this.u8.begin();
   }
 
-  /** A zeroed network array (float32, or float64 on the reference kernels) of n elements. */
-  float(n: number, float64: boolean): FloatArray {
-    return float64 ? this.f64.take(n) : this.f32.take(n);
+  /** A network array (float32, or float64 on the reference kernels) of n elements, zeroed unless `zero` is false. */
+  float(n: number, float64: boolean, zero = true): FloatArray {
+    return float64 ? this.f64.take(n, zero) : this.f32.take(n, zero);
   }
 
-  /** A zeroed float64 array for geometry. */
-  geometry(n: number): Float64Array {
-    return this.geom.take(n);
+  /** A float64 array for geometry, zeroed unless `zero` is false. */
+  geometry(n: number, zero = true): Float64Array {
+    return this.geom.take(n, zero);
   }
 
-  int32(n: number): Int32Array {
-    return this.i32.take(n);
+  int32(n: number, zero = true): Int32Array {
+    return this.i32.take(n, zero);
   }
 
   uint8(n: number): Uint8Array {
