@@ -84,6 +84,11 @@ Napi::Value SiluBackward(const Napi::CallbackInfo& info) {
   kldm::silu_backward(F(info, 0), F(info, 1), L(info, 2), F(info, 3));
   return info.Env().Undefined();
 }
+// hadamard(x, a, b|null, n, xa, xb|null)
+Napi::Value Hadamard(const Napi::CallbackInfo& info) {
+  kldm::hadamard(F(info, 0), F(info, 1), F(info, 2), L(info, 3), F(info, 4), F(info, 5));
+  return info.Env().Undefined();
+}
 // sigmoidGate(z, value|null, n, gate, out|null)
 Napi::Value SigmoidGate(const Napi::CallbackInfo& info) {
   kldm::sigmoid_gate(F(info, 0), F(info, 1), L(info, 2), F(info, 3), F(info, 4));
@@ -234,6 +239,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bf16PinnedCount", Napi::Function::New(env, Bf16PinnedCount));
   exports.Set("biasSilu", Napi::Function::New(env, BiasSilu));
   exports.Set("siluBackward", Napi::Function::New(env, SiluBackward));
+  exports.Set("hadamard", Napi::Function::New(env, Hadamard));
   exports.Set("sigmoidGate", Napi::Function::New(env, SigmoidGate));
   exports.Set("sigmoidGateBackward", Napi::Function::New(env, SigmoidGateBackward));
   exports.Set("addBias", Napi::Function::New(env, AddBias));

@@ -84,6 +84,8 @@ export interface Kernels {
   biasSilu(z: FloatArray, bias: FloatArray | null, rows: number, cols: number, out: FloatArray): void;
   /** dz = dout · silu'(z) over n elements; dz may alias dout or z. */
   siluBackward(dout: FloatArray, z: FloatArray, n: number, dz: FloatArray): void;
+  /** xa = x ⊙ a and, with b, xb = x ⊙ b (elementwise products over n elements; b and xb both given or both null). */
+  hadamard(x: FloatArray, a: FloatArray, b: FloatArray | null, n: number, xa: FloatArray, xb: FloatArray | null): void;
   /**
    * Sigmoid gate over n elements (the last layer of M3GNet's gated MLPs, src/potential/fast.ts):
    * gate = σ(z), and with value, out = value · gate. value and out are both given or both null.

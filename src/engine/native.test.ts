@@ -58,6 +58,11 @@ test('native kernels equal the reference kernels', { skip }, () => {
   const rows = 300, cols = 130; // large enough for the threaded paths
   same('biasSilu', [rnd(rng, rows * cols), rnd(rng, cols), new Float32Array(rows * cols)], (kk, [z, b, o]) => kk.biasSilu(z!, b!, rows, cols, o!));
   same('siluBackward', [rnd(rng, rows * cols), rnd(rng, rows * cols), new Float32Array(rows * cols)], (kk, [d, z, o]) => kk.siluBackward(d!, z!, rows * cols, o!));
+  same('hadamard', [rnd(rng, rows * cols), rnd(rng, rows * cols), rnd(rng, rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols)],
+    (kk, [x, a, b, xa, xb, xa2]) => {
+      kk.hadamard(x!, a!, b!, rows * cols, xa!, xb!);
+      kk.hadamard(x!, b!, null, rows * cols, xa2!, null);
+    });
   same('sigmoidGate', [rnd(rng, rows * cols), rnd(rng, rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols)],
     (kk, [z, v, g, o, g2]) => {
       kk.sigmoidGate(z!, v!, rows * cols, g!, o!);

@@ -34,6 +34,7 @@ interface Addon {
   bf16PinnedCount(): number;
   biasSilu(z: Float32Array, bias: Float32Array | null, rows: number, cols: number, out: Float32Array): void;
   siluBackward(dout: Float32Array, z: Float32Array, n: number, dz: Float32Array): void;
+  hadamard(x: Float32Array, a: Float32Array, b: Float32Array | null, n: number, xa: Float32Array, xb: Float32Array | null): void;
   sigmoidGate(z: Float32Array, value: Float32Array | null, n: number, gate: Float32Array, out: Float32Array | null): void;
   sigmoidGateBackward(dout: Float32Array, gate: Float32Array, value: Float32Array | null, n: number, dvalue: Float32Array | null, dz: Float32Array): void;
   addBias(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
@@ -168,6 +169,11 @@ export class NativeKernels implements Kernels {
 
   siluBackward(dout: FloatArray, z: FloatArray, n: number, dz: FloatArray): void {
     this.addon.siluBackward(f32(dout, n, 'dout'), f32(z, n, 'z'), n, f32(dz, n, 'dz'));
+  }
+
+  hadamard(x: FloatArray, a: FloatArray, b: FloatArray | null, n: number, xa: FloatArray, xb: FloatArray | null): void {
+    if ((b === null) !== (xb === null)) throw new TypeError('native hadamard: b and xb go together');
+    this.addon.hadamard(f32(x, n, 'x'), f32(a, n, 'a'), b ? f32(b, n, 'b') : null, n, f32(xa, n, 'xa'), xb ? f32(xb, n, 'xb') : null);
   }
 
   sigmoidGate(z: FloatArray, value: FloatArray | null, n: number, gate: FloatArray, out: FloatArray | null): void {

@@ -62,6 +62,14 @@ class ReferenceKernels implements Kernels {
     }
   }
 
+  hadamard(x: FloatArray, a: FloatArray, b: FloatArray | null, n: number, xa: FloatArray, xb: FloatArray | null): void {
+    if ((b === null) !== (xb === null)) throw new TypeError('hadamard: b and xb go together');
+    for (let i = 0; i < n; i++) {
+      xa[i] = x[i]! * a[i]!;
+      if (xb) xb[i] = x[i]! * b![i]!;
+    }
+  }
+
   sigmoidGate(z: FloatArray, value: FloatArray | null, n: number, gate: FloatArray, out: FloatArray | null): void {
     if ((value === null) !== (out === null)) throw new TypeError('sigmoidGate: value and out go together');
     for (let i = 0; i < n; i++) {

@@ -372,12 +372,13 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     const edge = ops.gatedForward(blk.edgeUpdate, null, nE, edgeFirst);
     const edgeRbf = ops.linear(blk.edgeWeight, rbf, nE);
     const e2 = scratch(e.length);
-    for (let q = 0; q < e.length; q++) e2[q] = e1[q]! + edge.out[q]! * edgeRbf[q]!;
+    kernels.hadamard(edge.out, edgeRbf, null, e.length, e2, null);
+    kernels.addInto(e2, e1, e.length); // e2 = e1 + edge.out ⊙ edgeRbf
     const nodeFirst = { za: ops.splitFirst(blk.nodeUpdate.layers[0]!, v, e2, src, dst, nA, nE), zg: ops.splitFirst(blk.nodeUpdate.gates[0]!, v, e2, src, dst, nA, nE) };
     const node = ops.gatedForward(blk.nodeUpdate, null, nE, nodeFirst);
     const nodeRbf = ops.linear(blk.nodeWeight, rbf, nE);
     const msg = scratch(nE * U);
-    for (let q = 0; q < msg.length; q++) msg[q] = node.out[q]! * nodeRbf[q]!;
+    kernels.hadamard(node.out, nodeRbf, null, msg.length, msg, null);
     const v2 = scratch(v.length);
     v2.set(v);
     if (nE > 0) kernels.scatterAddRows(msg, dst, U, v2);
@@ -402,10 +403,7 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     const dMsg = scratch(nE * U);
     if (nE > 0) kernels.gatherRows(dv, dst, U, dMsg);
     const dGate = scratch(nE * U), dR = scratch(nE * U);
-    for (let q = 0; q < dMsg.length; q++) {
-      dGate[q] = dMsg[q]! * tp.nodeRbf[q]!;
-      dR[q] = dMsg[q]! * tp.nodeOut[q]!;
-    }
+    kernels.hadamard(dMsg, tp.nodeRbf, tp.nodeOut, dMsg.length, dGate, dR);
     ops.linearBack(blk.nodeWeight, dR, nE, dRbf);
     const dNode = ops.gatedBackward(blk.nodeUpdate, tp.node, dGate, null);
     ops.splitFirstBack(blk.nodeUpdate.layers[0]!, dNode.dza, src, dst, nA, nE, dvIn, de);
@@ -413,10 +411,7 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     const de1 = scratch(de.length);
     de1.set(de);
     const dGe = scratch(nE * U), dRe = scratch(nE * U);
-    for (let q = 0; q < de.length; q++) {
-      dGe[q] = de[q]! * tp.edgeRbf[q]!;
-      dRe[q] = de[q]! * tp.edgeOut[q]!;
-    }
+    kernels.hadamard(de, tp.edgeRbf, tp.edgeOut, de.length, dGe, dRe);
     ops.linearBack(blk.edgeWeight, dRe, nE, dRbf);
     const dEdge = ops.gatedBackward(blk.edgeUpdate, tp.edge, dGe, null);
     ops.splitFirstBack(blk.edgeUpdate.layers[0]!, dEdge.dza, src, dst, nA, nE, dvIn, de1);
