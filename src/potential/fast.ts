@@ -110,7 +110,7 @@ interface GatedTape { rows: number; zValue: FloatArray[]; zGate: FloatArray[]; v
  * accumulation), `scratch` uninitialised, for outputs the next kernel overwrites entirely.
  */
 class Ops {
-  constructor(readonly k: Kernels, readonly alloc: Alloc, readonly scratch: Alloc) {}
+  constructor(readonly k: Kernels, readonly alloc: Alloc, readonly scratch: Alloc, readonly ws: PassWorkspace) {}
 
   /** z = x W^T + b (rows x out) */
   linear(w: FastLinear, x: FloatArray, rows: number): FloatArray {
@@ -143,6 +143,7 @@ class Ops {
     const z = this.scratch(nE * U);
     if (nE === 0) return z;
     this.k.gemm(false, true, nE, U, K, 1, e, 0, K, l.weight, 2 * K, l.in, 0, z, 0, U);
+    const temporaries = this.ws.mark();
     const ps = this.scratch(nA * U), pd = this.scratch(nA * U), rows = this.scratch(nE * U);
     this.k.gemm(false, true, nA, U, K, 1, v, 0, K, l.weight, 0, l.in, 0, ps, 0, U);
     this.k.gemm(false, true, nA, U, K, 1, v, 0, K, l.weight, K, l.in, 0, pd, 0, U);
@@ -150,6 +151,7 @@ class Ops {
     this.k.addInto(z, rows, z.length);
     this.k.gatherRows(pd, dst, U, rows);
     this.k.addInto(z, rows, z.length);
+    this.ws.release(temporaries);
     if (l.bias) this.k.addBias(z, l.bias, nE, U);
     return z;
   }
@@ -159,11 +161,13 @@ class Ops {
     if (nE === 0) return;
     const U = l.out, K = l.in / 3;
     this.k.gemm(false, false, nE, K, U, 1, dz, 0, U, l.weight, 2 * K, l.in, 1, de, 0, K);
+    const temporaries = this.ws.mark();
     const ds = this.alloc(nA * U), dd = this.alloc(nA * U);
     this.k.scatterAddRows(dz, src, U, ds);
     this.k.scatterAddRows(dz, dst, U, dd);
     this.k.gemm(false, false, nA, K, U, 1, ds, 0, U, l.weight, 0, l.in, 1, dv, 0, K);
     this.k.gemm(false, false, nA, K, U, 1, dd, 0, U, l.weight, K, l.in, 1, dv, 0, K);
+    this.ws.release(temporaries);
   }
 
   /** A gated MLP; `first` gives the first layer's pre-activations when the caller computed them (splitFirst). */
@@ -259,7 +263,7 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
   const scratch: Alloc = (n) => ws.float(n, float64, false);
   const geo = (n: number) => ws.geometry(n);
   const geoScratch = (n: number) => ws.geometry(n, false);
-  const ops = new Ops(kernels, alloc, scratch);
+  const ops = new Ops(kernels, alloc, scratch, ws);
   const W = fastWeights(model, float64);
   const { typeOf, basis } = modelStatics(model);
   const cfg = model.config;
@@ -400,6 +404,9 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     const blk = W.blocks[bi]!, tp = tapes[bi]!;
     const dvIn = scratch(dv.length);
     dvIn.set(dv);
+    const de1 = scratch(de.length); // filled below, once de has its node-update terms
+    // everything else of this block is a temporary: its slots are reused by the next block
+    const temporaries = ws.mark();
     const dMsg = scratch(nE * U);
     if (nE > 0) kernels.gatherRows(dv, dst, U, dMsg);
     const dGate = scratch(nE * U), dR = scratch(nE * U);
@@ -408,7 +415,6 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     const dNode = ops.gatedBackward(blk.nodeUpdate, tp.node, dGate, null);
     ops.splitFirstBack(blk.nodeUpdate.layers[0]!, dNode.dza, src, dst, nA, nE, dvIn, de);
     ops.splitFirstBack(blk.nodeUpdate.gates[0]!, dNode.dzg, src, dst, nA, nE, dvIn, de);
-    const de1 = scratch(de.length);
     de1.set(de);
     const dGe = scratch(nE * U), dRe = scratch(nE * U);
     kernels.hadamard(de, tp.edgeRbf, tp.edgeOut, de.length, dGe, dRe);
@@ -434,6 +440,7 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     const dzA = scratch(dAtomW.length);
     kernels.sigmoidGateBackward(dAtomW, atomW, null, dAtomW.length, null, dzA);
     ops.linearBack(blk.threeBodyAtom, dzA, nA, dvIn);
+    ws.release(temporaries);
     dv = dvIn;
     de = de1;
   }

@@ -11,8 +11,9 @@
  * operation overwrites every element (zeroing every array was a tenth of the pass); a different
  * request order only costs reallocations, never correctness.
  *
- * The arrays are valid until the next `begin()`: nothing taken from a workspace may outlive the
- * pass (results are copied out). Memory held = the largest pass seen, per slot.
+ * The arrays are valid until the next `begin()` (or the `release` of a mark taken before them):
+ * nothing taken from a workspace may outlive the pass (results are copied out). Memory held = the
+ * largest pass seen, per slot; temporaries released early (mark/release) keep that down.
  */
 import type { FloatArray } from '../engine/kernels.js';
 
@@ -26,6 +27,14 @@ class SlotPool<T extends Buffer> {
 
   begin(): void {
     this.next = 0;
+  }
+
+  position(): number {
+    return this.next;
+  }
+
+  rewind(position: number): void {
+    this.next = position;
   }
 
   /** n elements, zeroed unless `zero` is false (the caller then overwrites every element itself) */
@@ -47,6 +56,8 @@ class SlotPool<T extends Buffer> {
   }
 }
 
+export type WorkspaceMark = readonly [number, number, number, number, number];
+
 export class PassWorkspace {
   private readonly f32 = new SlotPool((n) => new Float32Array(n));
   private readonly f64 = new SlotPool((n) => new Float64Array(n));
@@ -54,6 +65,23 @@ export class PassWorkspace {
   private readonly geom = new SlotPool((n) => new Float64Array(n));
   private readonly i32 = new SlotPool((n) => new Int32Array(n));
   private readonly u8 = new SlotPool((n) => new Uint8Array(n));
+
+  /**
+   * The current position, for `release`: the arrays taken after it are temporaries of one step
+   * (stack discipline), whose slots the step's successors may reuse.
+   */
+  mark(): WorkspaceMark {
+    return [this.f32.position(), this.f64.position(), this.geom.position(), this.i32.position(), this.u8.position()];
+  }
+
+  /** Frees every array taken since `mark` (they must not be used any more); earlier ones stay valid. */
+  release(mark: WorkspaceMark): void {
+    this.f32.rewind(mark[0]);
+    this.f64.rewind(mark[1]);
+    this.geom.rewind(mark[2]);
+    this.i32.rewind(mark[3]);
+    this.u8.rewind(mark[4]);
+  }
 
   /** Starts a pass: every array handed out before is free again. */
   begin(): void {
