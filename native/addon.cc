@@ -84,6 +84,21 @@ Napi::Value SiluBackward(const Napi::CallbackInfo& info) {
   kldm::silu_backward(F(info, 0), F(info, 1), L(info, 2), F(info, 3));
   return info.Env().Undefined();
 }
+// hadamard(x, a, b|null, n, xa, xb|null)
+Napi::Value Hadamard(const Napi::CallbackInfo& info) {
+  kldm::hadamard(F(info, 0), F(info, 1), F(info, 2), L(info, 3), F(info, 4), F(info, 5));
+  return info.Env().Undefined();
+}
+// sigmoidGate(z, value|null, n, gate, out|null)
+Napi::Value SigmoidGate(const Napi::CallbackInfo& info) {
+  kldm::sigmoid_gate(F(info, 0), F(info, 1), L(info, 2), F(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+// sigmoidGateBackward(dout, gate, value|null, n, dvalue|null, dz)
+Napi::Value SigmoidGateBackward(const Napi::CallbackInfo& info) {
+  kldm::sigmoid_gate_backward(F(info, 0), F(info, 1), F(info, 2), L(info, 3), F(info, 4), F(info, 5));
+  return info.Env().Undefined();
+}
 Napi::Value BiasSiluSegmentMean(const Napi::CallbackInfo& info) {
   kldm::bias_silu_segment_mean(F(info, 0), F(info, 1), I(info, 2), L(info, 3), L(info, 4), F(info, 5));
   return info.Env().Undefined();
@@ -209,7 +224,7 @@ Napi::Value SetGemmBackend(const Napi::CallbackInfo& info) {
 }
 
 // Bumped whenever a binding's signature changes; src/engine/native.ts refuses a stale build.
-constexpr int kAbiVersion = 5;
+constexpr int kAbiVersion = 6;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
@@ -224,6 +239,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bf16PinnedCount", Napi::Function::New(env, Bf16PinnedCount));
   exports.Set("biasSilu", Napi::Function::New(env, BiasSilu));
   exports.Set("siluBackward", Napi::Function::New(env, SiluBackward));
+  exports.Set("hadamard", Napi::Function::New(env, Hadamard));
+  exports.Set("sigmoidGate", Napi::Function::New(env, SigmoidGate));
+  exports.Set("sigmoidGateBackward", Napi::Function::New(env, SigmoidGateBackward));
   exports.Set("addBias", Napi::Function::New(env, AddBias));
   exports.Set("biasSiluSegmentMean", Napi::Function::New(env, BiasSiluSegmentMean));
   exports.Set("siluSegmentMeanBackward", Napi::Function::New(env, SiluSegmentMeanBackward));

@@ -97,6 +97,36 @@ void silu_backward(const float* dout, const float* z, int64_t n, float* dz) {
   }
 }
 
+void sigmoid_gate(const float* z, const float* value, int64_t n, float* gate, float* out) {
+#pragma omp parallel for schedule(dynamic, 8192) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const float s = sigmoidf(z[i]);
+    gate[i] = s;
+    if (out) out[i] = value[i] * s;
+  }
+}
+
+void sigmoid_gate_backward(const float* dout, const float* gate, const float* value, int64_t n, float* dvalue, float* dz) {
+#pragma omp parallel for schedule(dynamic, 8192) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const float s = gate[i];
+    float dg = dout[i];
+    if (value) {
+      dvalue[i] = dout[i] * s;
+      dg = dout[i] * value[i];
+    }
+    dz[i] = dg * s * (1.0f - s);
+  }
+}
+
+void hadamard(const float* x, const float* a, const float* b, int64_t n, float* xa, float* xb) {
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    xa[i] = x[i] * a[i];
+    if (b) xb[i] = x[i] * b[i];
+  }
+}
+
 void bias_silu_segment_mean(float* z, const float* bias, const int32_t* off, int64_t S, int64_t cols, float* out) {
 #pragma omp parallel for schedule(dynamic, 16) if ((int64_t)off[S] * cols > kParallelMin)
   for (int64_t s = 0; s < S; s++) {

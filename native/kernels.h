@@ -5,6 +5,9 @@
 namespace kldm {
 void bias_silu(float* z, const float* bias, int64_t rows, int64_t cols, float* out);
 void silu_backward(const float* dout, const float* z, int64_t n, float* dz);
+void hadamard(const float* x, const float* a, const float* b, int64_t n, float* xa, float* xb);
+void sigmoid_gate(const float* z, const float* value, int64_t n, float* gate, float* out);
+void sigmoid_gate_backward(const float* dout, const float* gate, const float* value, int64_t n, float* dvalue, float* dz);
 void bias_silu_segment_mean(float* z, const float* bias, const int32_t* off, int64_t S, int64_t cols, float* out);
 void silu_segment_mean_backward(const float* dout, const float* z, const int32_t* off, int64_t S, int64_t cols,
                                 float* dz, float* dbias);

@@ -84,6 +84,19 @@ export interface Kernels {
   biasSilu(z: FloatArray, bias: FloatArray | null, rows: number, cols: number, out: FloatArray): void;
   /** dz = dout · silu'(z) over n elements; dz may alias dout or z. */
   siluBackward(dout: FloatArray, z: FloatArray, n: number, dz: FloatArray): void;
+  /** xa = x ⊙ a and, with b, xb = x ⊙ b (elementwise products over n elements; b and xb both given or both null). */
+  hadamard(x: FloatArray, a: FloatArray, b: FloatArray | null, n: number, xa: FloatArray, xb: FloatArray | null): void;
+  /**
+   * Sigmoid gate over n elements (the last layer of M3GNet's gated MLPs, src/potential/fast.ts):
+   * gate = σ(z), and with value, out = value · gate. value and out are both given or both null.
+   */
+  sigmoidGate(z: FloatArray, value: FloatArray | null, n: number, gate: FloatArray, out: FloatArray | null): void;
+  /**
+   * Backward of sigmoidGate from dout = ∂L/∂out (or ∂L/∂gate when value is null): with value,
+   * dvalue = dout · gate and dz = (dout · value) · gate · (1 − gate); without, dz = dout · gate · (1 − gate).
+   * Overwrites dvalue and dz.
+   */
+  sigmoidGateBackward(dout: FloatArray, gate: FloatArray, value: FloatArray | null, n: number, dvalue: FloatArray | null, dz: FloatArray): void;
   /**
    * Fused edge-message aggregation (spec §2.2 steps 2-3): z[r] += bias (kept, it is the stored
    * pre-activation), out[s] = mean over rows r of segment s of silu(z[r]) (zero if empty).

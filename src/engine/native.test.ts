@@ -58,6 +58,22 @@ test('native kernels equal the reference kernels', { skip }, () => {
   const rows = 300, cols = 130; // large enough for the threaded paths
   same('biasSilu', [rnd(rng, rows * cols), rnd(rng, cols), new Float32Array(rows * cols)], (kk, [z, b, o]) => kk.biasSilu(z!, b!, rows, cols, o!));
   same('siluBackward', [rnd(rng, rows * cols), rnd(rng, rows * cols), new Float32Array(rows * cols)], (kk, [d, z, o]) => kk.siluBackward(d!, z!, rows * cols, o!));
+  same('hadamard', [rnd(rng, rows * cols), rnd(rng, rows * cols), rnd(rng, rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols)],
+    (kk, [x, a, b, xa, xb, xa2]) => {
+      kk.hadamard(x!, a!, b!, rows * cols, xa!, xb!);
+      kk.hadamard(x!, b!, null, rows * cols, xa2!, null);
+    });
+  same('sigmoidGate', [rnd(rng, rows * cols), rnd(rng, rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols)],
+    (kk, [z, v, g, o, g2]) => {
+      kk.sigmoidGate(z!, v!, rows * cols, g!, o!);
+      kk.sigmoidGate(z!, null, rows * cols, g2!, null);
+    });
+  const gate = Float32Array.from(rnd(rng, rows * cols), (x) => 1 / (1 + Math.exp(-x)));
+  same('sigmoidGateBackward', [rnd(rng, rows * cols), gate, rnd(rng, rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols), new Float32Array(rows * cols)],
+    (kk, [d, g, v, dv, dz, dz2]) => {
+      kk.sigmoidGateBackward(d!, g!, v!, rows * cols, dv!, dz!);
+      kk.sigmoidGateBackward(d!, g!, null, rows * cols, null, dz2!);
+    });
   same('colSumAdd', [rnd(rng, rows * cols), rnd(rng, cols)], (kk, [s, d]) => kk.colSumAdd(s!, rows, cols, d!));
   same('layerNorm', [rnd(rng, rows * cols), rnd(rng, cols), rnd(rng, cols), new Float32Array(rows * cols), new Float32Array(rows), new Float32Array(rows),
     rnd(rng, rows * cols), rnd(rng, rows * cols), rnd(rng, cols), rnd(rng, cols)], (kk, [x, g, b, y, mu, rs, dy, dx, dg, db]) => {

@@ -17,7 +17,7 @@ export type GemmBackendName = 'auto' | 'openblas' | 'dnnl';
 const BACKEND_CODE: Record<GemmBackendName, number> = { auto: 0, openblas: 1, dnnl: 2 };
 
 /** Must equal kAbiVersion in native/addon.cc; a stale build/ (older sources) is not used. */
-const NATIVE_ABI_VERSION = 5;
+const NATIVE_ABI_VERSION = 6;
 
 interface Addon {
   abiVersion?: number;
@@ -34,6 +34,9 @@ interface Addon {
   bf16PinnedCount(): number;
   biasSilu(z: Float32Array, bias: Float32Array | null, rows: number, cols: number, out: Float32Array): void;
   siluBackward(dout: Float32Array, z: Float32Array, n: number, dz: Float32Array): void;
+  hadamard(x: Float32Array, a: Float32Array, b: Float32Array | null, n: number, xa: Float32Array, xb: Float32Array | null): void;
+  sigmoidGate(z: Float32Array, value: Float32Array | null, n: number, gate: Float32Array, out: Float32Array | null): void;
+  sigmoidGateBackward(dout: Float32Array, gate: Float32Array, value: Float32Array | null, n: number, dvalue: Float32Array | null, dz: Float32Array): void;
   addBias(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
   biasSiluSegmentMean(z: Float32Array, bias: Float32Array, off: Int32Array, S: number, cols: number, out: Float32Array): void;
   siluSegmentMeanBackward(dout: Float32Array, z: Float32Array, off: Int32Array, S: number, cols: number, dz: Float32Array, dbias: Float32Array): void;
@@ -166,6 +169,21 @@ export class NativeKernels implements Kernels {
 
   siluBackward(dout: FloatArray, z: FloatArray, n: number, dz: FloatArray): void {
     this.addon.siluBackward(f32(dout, n, 'dout'), f32(z, n, 'z'), n, f32(dz, n, 'dz'));
+  }
+
+  hadamard(x: FloatArray, a: FloatArray, b: FloatArray | null, n: number, xa: FloatArray, xb: FloatArray | null): void {
+    if ((b === null) !== (xb === null)) throw new TypeError('native hadamard: b and xb go together');
+    this.addon.hadamard(f32(x, n, 'x'), f32(a, n, 'a'), b ? f32(b, n, 'b') : null, n, f32(xa, n, 'xa'), xb ? f32(xb, n, 'xb') : null);
+  }
+
+  sigmoidGate(z: FloatArray, value: FloatArray | null, n: number, gate: FloatArray, out: FloatArray | null): void {
+    if ((value === null) !== (out === null)) throw new TypeError('native sigmoidGate: value and out go together');
+    this.addon.sigmoidGate(f32(z, n, 'z'), value ? f32(value, n, 'value') : null, n, f32(gate, n, 'gate'), out ? f32(out, n, 'out') : null);
+  }
+
+  sigmoidGateBackward(dout: FloatArray, gate: FloatArray, value: FloatArray | null, n: number, dvalue: FloatArray | null, dz: FloatArray): void {
+    if ((value === null) !== (dvalue === null)) throw new TypeError('native sigmoidGateBackward: value and dvalue go together');
+    this.addon.sigmoidGateBackward(f32(dout, n, 'dout'), f32(gate, n, 'gate'), value ? f32(value, n, 'value') : null, n, dvalue ? f32(dvalue, n, 'dvalue') : null, f32(dz, n, 'dz'));
   }
 
   biasSiluSegmentMean(z: FloatArray, bias: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void {

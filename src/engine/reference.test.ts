@@ -86,3 +86,45 @@ test('fused silu segment mean and its backward equal the unfused kernels', () =>
   for (let i = 0; i < dz1.length; i++) assert.ok(Math.abs(dz1[i]! - dz2[i]!) < 1e-12);
   for (let i = 0; i < cols; i++) assert.ok(Math.abs(db1[i]! - db2[i]!) < 1e-12);
 });
+
+test('sigmoidGate: gate = 1/(1+exp(-z)), out = value·gate; its backward equals central differences of Σ dout·out', () => {
+  const rng = new Rng(11);
+  const n = 7;
+  const z = rand(rng, n), value = rand(rng, n), dout = rand(rng, n);
+  const gate = new Float64Array(n), out = new Float64Array(n), gateOnly = new Float64Array(n);
+  k.sigmoidGate(z, value, n, gate, out);
+  k.sigmoidGate(z, null, n, gateOnly, null);
+  const loss = (zz: Float64Array, vv: Float64Array): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += dout[i]! * vv[i]! / (1 + Math.exp(-zz[i]!));
+    return s;
+  };
+  for (let i = 0; i < n; i++) {
+    assert.ok(Math.abs(gate[i]! - 1 / (1 + Math.exp(-z[i]!))) < 1e-15);
+    assert.equal(gateOnly[i], gate[i]);
+    assert.ok(Math.abs(out[i]! - value[i]! * gate[i]!) < 1e-15);
+  }
+  const dvalue = new Float64Array(n), dz = new Float64Array(n), dzGateOnly = new Float64Array(n);
+  k.sigmoidGateBackward(dout, gate, value, n, dvalue, dz);
+  k.sigmoidGateBackward(dout, gate, null, n, null, dzGateOnly);
+  const h = 1e-6;
+  const ones = new Float64Array(n).fill(1);
+  for (let i = 0; i < n; i++) {
+    const zp = Float64Array.from(z), zm = Float64Array.from(z), vp = Float64Array.from(value), vm = Float64Array.from(value);
+    zp[i]! += h; zm[i]! -= h; vp[i]! += h; vm[i]! -= h;
+    assert.ok(Math.abs(dz[i]! - (loss(zp, value) - loss(zm, value)) / (2 * h)) < 1e-8, `dz ${i}`);
+    assert.ok(Math.abs(dvalue[i]! - (loss(z, vp) - loss(z, vm)) / (2 * h)) < 1e-8, `dvalue ${i}`);
+    assert.ok(Math.abs(dzGateOnly[i]! - (loss(zp, ones) - loss(zm, ones)) / (2 * h)) < 1e-8, `dz (gate only) ${i}`);
+  }
+  assert.throws(() => k.sigmoidGate(z, value, n, gate, null), /together/);
+});
+
+test('hadamard: one or two elementwise products', () => {
+  const x = Float64Array.of(1, -2, 3), a = Float64Array.of(4, 5, -6), b = Float64Array.of(0.5, 2, 1);
+  const xa = new Float64Array(3), xb = new Float64Array(3), only = new Float64Array(3);
+  k.hadamard(x, a, b, 3, xa, xb);
+  k.hadamard(x, b, null, 3, only, null);
+  assert.deepEqual([...xa], [4, -10, -18]);
+  assert.deepEqual([...xb], [0.5, -4, 3]);
+  assert.deepEqual([...only], [...xb]);
+});

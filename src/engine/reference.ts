@@ -62,6 +62,32 @@ class ReferenceKernels implements Kernels {
     }
   }
 
+  hadamard(x: FloatArray, a: FloatArray, b: FloatArray | null, n: number, xa: FloatArray, xb: FloatArray | null): void {
+    if ((b === null) !== (xb === null)) throw new TypeError('hadamard: b and xb go together');
+    for (let i = 0; i < n; i++) {
+      xa[i] = x[i]! * a[i]!;
+      if (xb) xb[i] = x[i]! * b![i]!;
+    }
+  }
+
+  sigmoidGate(z: FloatArray, value: FloatArray | null, n: number, gate: FloatArray, out: FloatArray | null): void {
+    if ((value === null) !== (out === null)) throw new TypeError('sigmoidGate: value and out go together');
+    for (let i = 0; i < n; i++) {
+      gate[i] = sigmoid(z[i]!);
+      if (out) out[i] = value![i]! * gate[i]!;
+    }
+  }
+
+  sigmoidGateBackward(dout: FloatArray, gate: FloatArray, value: FloatArray | null, n: number, dvalue: FloatArray | null, dz: FloatArray): void {
+    if ((value === null) !== (dvalue === null)) throw new TypeError('sigmoidGateBackward: value and dvalue go together');
+    for (let i = 0; i < n; i++) {
+      const s = gate[i]!, d = dout[i]!;
+      const dg = value ? d * value[i]! : d;
+      if (dvalue) dvalue[i] = d * s;
+      dz[i] = dg * s * (1 - s);
+    }
+  }
+
   biasSiluSegmentMean(z: FloatArray, bias: FloatArray, offsets: Int32Array, segments: number, cols: number, out: FloatArray): void {
     const r0 = offsets[0]!;
     const rows = offsets[segments]! - r0;

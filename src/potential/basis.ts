@@ -84,18 +84,21 @@ const Y0 = 0.5 * Math.sqrt(1 / Math.PI);
 const Y1 = Math.sqrt(3 / (4 * Math.PI));
 const Y2 = Math.sqrt(5 / (16 * Math.PI));
 
-/** Y_l^0(cos theta) for l = 0..maxL-1 (maxL <= 3) and d/d(cos theta). */
-export function sphericalHarmonicsL0(maxL: number, cosT: number, out: Float64Array, dout: Float64Array): void {
+/**
+ * Y_l^0(cos theta) for l = 0..maxL-1 (maxL <= 3) and d/d(cos theta), written at `offset` (so that a
+ * caller filling one row per triple needs no subarray views, which cost an allocation each).
+ */
+export function sphericalHarmonicsL0(maxL: number, cosT: number, out: Float64Array, dout: Float64Array, offset = 0): void {
   if (maxL > 3) throw new RangeError('Y_l^0 implemented for l <= 2');
-  out[0] = Y0;
-  dout[0] = 0;
+  out[offset] = Y0;
+  dout[offset] = 0;
   if (maxL > 1) {
-    out[1] = Y1 * cosT;
-    dout[1] = Y1;
+    out[offset + 1] = Y1 * cosT;
+    dout[offset + 1] = Y1;
   }
   if (maxL > 2) {
-    out[2] = Y2 * (3 * cosT * cosT - 1);
-    dout[2] = Y2 * 6 * cosT;
+    out[offset + 2] = Y2 * (3 * cosT * cosT - 1);
+    dout[offset + 2] = Y2 * 6 * cosT;
   }
 }
 

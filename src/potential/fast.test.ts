@@ -12,6 +12,7 @@ import type { Matrix3, Structure } from '../crystal/types.js';
 import { loadNativeKernels } from '../engine/native.js';
 import { referenceKernels } from '../engine/reference.js';
 import { m3gnetBatch } from './fast.js';
+import { PassWorkspace } from './workspace.js';
 import { m3gnetStructure } from './m3gnet.js';
 import { M3GNET_TEST_WEIGHTS, skipWithoutWeights } from './testWeights.js';
 import { loadM3GNet, type M3GNetModel } from './weights.js';
@@ -60,6 +61,28 @@ test('a batch cut into passes of at most 8 atoms gives the same results as one p
     r.forces.forEach((f, q) => assert.ok(Math.abs(f - whole[k]!.forces[q]!) < 1e-12));
   });
   assert.throws(() => m3gnetBatch(model(), batch, { maxAtomsPerPass: 0 }), /maxAtomsPerPass/);
+});
+
+test('a workspace reused over passes of different shapes gives the same results as fresh arrays', { skip }, () => {
+  const ws = new PassWorkspace();
+  const whole = m3gnetBatch(model(), batch, { kernels: referenceKernels, float64: true });
+  for (const maxAtomsPerPass of [512, 8, 512]) {
+    const again = m3gnetBatch(model(), batch, { kernels: referenceKernels, float64: true, maxAtomsPerPass, workspace: ws });
+    again.forEach((r, k) => {
+      assert.ok(Math.abs(r.energy - whole[k]!.energy) < 1e-12 * Math.abs(r.energy));
+      r.forces.forEach((f, q) => assert.ok(Math.abs(f - whole[k]!.forces[q]!) < 1e-12));
+      r.stress!.forEach((x, q) => assert.ok(Math.abs(x - whole[k]!.stress![q]!) < 1e-12));
+    });
+  }
+  if (native) {
+    const fresh = m3gnetBatch(model(), batch, { kernels: native.kernels });
+    m3gnetBatch(model(), batch.slice(1), { kernels: native.kernels, workspace: ws }); // leaves other values in the slots
+    const reused = m3gnetBatch(model(), batch, { kernels: native.kernels, workspace: ws });
+    reused.forEach((r, k) => {
+      assert.equal(r.energy, fresh[k]!.energy, 'float32 results do not depend on what the workspace held');
+      assert.deepEqual([...r.forces], [...fresh[k]!.forces]);
+    });
+  }
 });
 
 test('an empty batch and a float64 request on float32-only kernels', { skip }, () => {

@@ -16,6 +16,8 @@ import { SphericalBesselBasis, polynomialEnvelope, sphericalHarmonicsL0 } from '
 import type { PotentialResult } from './m3gnet.js';
 import { buildBondGraph, buildTriples } from './neighbors.js';
 import type { GatedMLPWeights, LinearWeights, M3GNetModel } from './weights.js';
+import { PassWorkspace } from './workspace.js';
+export { PassWorkspace };
 
 export interface FastOptions {
   /** kernels to run on (default: the native engine when built, else the TypeScript reference) */
@@ -29,6 +31,12 @@ export interface FastOptions {
    * A single structure larger than this is evaluated alone.
    */
   maxAtomsPerPass?: number;
+  /**
+   * Scratch arrays kept from one call to the next (./workspace.ts): a caller that evaluates
+   * similar batches over and over (relaxation: once per FIRE step) passes the same workspace every
+   * time to avoid re-allocating them. Default: a fresh one per call. Not for concurrent use.
+   */
+  workspace?: PassWorkspace;
 }
 
 type Alloc = (n: number) => FloatArray;
@@ -58,12 +66,14 @@ interface FastWeights {
   readout: FastGated;
 }
 const weightCache = new WeakMap<M3GNetModel, { f32?: FastWeights; f64?: FastWeights }>();
-function fastWeights(model: M3GNetModel, float64: boolean, alloc: Alloc): FastWeights {
+/** The weights in the pass's precision, converted once per model and precision (cached). */
+function fastWeights(model: M3GNetModel, float64: boolean): FastWeights {
   let entry = weightCache.get(model);
   if (!entry) weightCache.set(model, (entry = {}));
   const key = float64 ? 'f64' : 'f32';
   const have = entry[key];
   if (have) return have;
+  const alloc: Alloc = float64 ? (n) => new Float64Array(n) : (n) => new Float32Array(n);
   const w: FastWeights = {
     edgeEmbedding: convertLinear(model.edgeEmbedding, alloc),
     blocks: model.blocks.map((b) => ({
@@ -80,15 +90,31 @@ function fastWeights(model: M3GNetModel, float64: boolean, alloc: Alloc): FastWe
   return w;
 }
 
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+/** What a pass needs from the model besides the weights, built once per model (not per pass). */
+interface ModelStatics { typeOf: Map<string, number>; basis: SphericalBesselBasis }
+const staticsCache = new WeakMap<M3GNetModel, ModelStatics>();
+function modelStatics(model: M3GNetModel): ModelStatics {
+  let s = staticsCache.get(model);
+  if (!s) {
+    const cfg = model.config;
+    s = { typeOf: new Map(cfg.elementTypes.map((e, i) => [e, i])), basis: new SphericalBesselBasis(cfg.maxL, cfg.maxN, cfg.cutoff) };
+    staticsCache.set(model, s);
+  }
+  return s;
+}
 
-/** Dense layers on the kernels. */
+interface GatedTape { rows: number; zValue: FloatArray[]; zGate: FloatArray[]; value: FloatArray; gate: FloatArray }
+
+/**
+ * Dense layers on the kernels. Arrays come from the pass workspace: `alloc` zeroed (for
+ * accumulation), `scratch` uninitialised, for outputs the next kernel overwrites entirely.
+ */
 class Ops {
-  constructor(readonly k: Kernels, readonly alloc: Alloc) {}
+  constructor(readonly k: Kernels, readonly alloc: Alloc, readonly scratch: Alloc, readonly ws: PassWorkspace) {}
 
   /** z = x W^T + b (rows x out) */
   linear(w: FastLinear, x: FloatArray, rows: number): FloatArray {
-    const z = this.alloc(rows * w.out);
+    const z = this.scratch(rows * w.out);
     if (rows === 0) return z;
     this.k.gemm(false, true, rows, w.out, w.in, 1, x, 0, w.in, w.weight, 0, w.in, 0, z, 0, w.out);
     if (w.bias) this.k.addBias(z, w.bias, rows, w.out);
@@ -102,7 +128,7 @@ class Ops {
   }
 
   silu(z: FloatArray, rows: number, cols: number): FloatArray {
-    const out = this.alloc(rows * cols);
+    const out = this.scratch(rows * cols);
     if (rows > 0) this.k.biasSilu(z, null, rows, cols, out);
     return out;
   }
@@ -114,16 +140,18 @@ class Ops {
    */
   splitFirst(l: FastLinear, v: FloatArray, e: FloatArray, src: Int32Array, dst: Int32Array, nA: number, nE: number): FloatArray {
     const U = l.out, K = l.in / 3;
-    const z = this.alloc(nE * U);
+    const z = this.scratch(nE * U);
     if (nE === 0) return z;
     this.k.gemm(false, true, nE, U, K, 1, e, 0, K, l.weight, 2 * K, l.in, 0, z, 0, U);
-    const ps = this.alloc(nA * U), pd = this.alloc(nA * U), rows = this.alloc(nE * U);
+    const temporaries = this.ws.mark();
+    const ps = this.scratch(nA * U), pd = this.scratch(nA * U), rows = this.scratch(nE * U);
     this.k.gemm(false, true, nA, U, K, 1, v, 0, K, l.weight, 0, l.in, 0, ps, 0, U);
     this.k.gemm(false, true, nA, U, K, 1, v, 0, K, l.weight, K, l.in, 0, pd, 0, U);
     this.k.gatherRows(ps, src, U, rows);
     this.k.addInto(z, rows, z.length);
     this.k.gatherRows(pd, dst, U, rows);
     this.k.addInto(z, rows, z.length);
+    this.ws.release(temporaries);
     if (l.bias) this.k.addBias(z, l.bias, nE, U);
     return z;
   }
@@ -133,15 +161,17 @@ class Ops {
     if (nE === 0) return;
     const U = l.out, K = l.in / 3;
     this.k.gemm(false, false, nE, K, U, 1, dz, 0, U, l.weight, 2 * K, l.in, 1, de, 0, K);
+    const temporaries = this.ws.mark();
     const ds = this.alloc(nA * U), dd = this.alloc(nA * U);
     this.k.scatterAddRows(dz, src, U, ds);
     this.k.scatterAddRows(dz, dst, U, dd);
     this.k.gemm(false, false, nA, K, U, 1, ds, 0, U, l.weight, 0, l.in, 1, dv, 0, K);
     this.k.gemm(false, false, nA, K, U, 1, dd, 0, U, l.weight, K, l.in, 1, dv, 0, K);
+    this.ws.release(temporaries);
   }
 
   /** A gated MLP; `first` gives the first layer's pre-activations when the caller computed them (splitFirst). */
-  gatedForward(w: FastGated, x: FloatArray | null, rows: number, first?: { za: FloatArray; zg: FloatArray }) {
+  gatedForward(w: FastGated, x: FloatArray | null, rows: number, first?: { za: FloatArray; zg: FloatArray }): { out: FloatArray; tape: GatedTape } {
     const zValue: FloatArray[] = [], zGate: FloatArray[] = [];
     let a = x!, g = x!;
     const depth = w.layers.length;
@@ -154,46 +184,43 @@ class Ops {
       const last = i === depth - 1;
       a = !last || w.activateLast ? this.silu(za, rows, cols) : za;
       if (!last) g = this.silu(zg, rows, cols);
-      else {
-        g = this.alloc(zg.length);
-        for (let q = 0; q < zg.length; q++) g[q] = sigmoid(zg[q]!);
-      }
     }
-    const out = this.alloc(a.length);
-    for (let q = 0; q < a.length; q++) out[q] = a[q]! * g[q]!;
-    return { out, tape: { rows, zValue, zGate, value: a, gate: g } };
+    // last layer: gate = sigmoid(zg), out = value * gate, in one kernel sweep
+    const zg = zGate[depth - 1]!;
+    const gate = this.scratch(zg.length), out = this.scratch(zg.length);
+    this.k.sigmoidGate(zg, a, zg.length, gate, out);
+    return { out, tape: { rows, zValue, zGate, value: a, gate } };
   }
 
-  /** Input gradient of gatedForward added into dx, or, with `first`, the first layer's pre-activation gradients written there. */
-  gatedBackward(w: FastGated, tape: { rows: number; zValue: FloatArray[]; zGate: FloatArray[]; value: FloatArray; gate: FloatArray }, dOut: FloatArray, dx: FloatArray | null, first?: { dza: FloatArray; dzg: FloatArray }): void {
+  /**
+   * Backward of gatedForward. With dx, the input gradient is added into dx; without (first layer
+   * formed by splitFirst), the first layer's pre-activation gradients are returned instead.
+   */
+  gatedBackward(w: FastGated, tape: GatedTape, dOut: FloatArray, dx: FloatArray | null): { dza: FloatArray; dzg: FloatArray } {
     const { rows } = tape;
     const depth = w.layers.length;
-    let da = this.alloc(dOut.length), dg = this.alloc(dOut.length);
-    for (let q = 0; q < dOut.length; q++) {
-      da[q] = dOut[q]! * tape.gate[q]!;
-      dg[q] = dOut[q]! * tape.value[q]!;
-    }
+    const n = dOut.length;
+    // last layer: da = dOut * gate and dzg = (dOut * value) * gate (1 - gate), in one kernel sweep
+    let da = this.scratch(n);
+    let dg = da; // reassigned before use: the last layer's gate gradient only feeds dzg, formed by the kernel
+    let dzg = this.scratch(n);
+    this.k.sigmoidGateBackward(dOut, tape.gate, tape.value, n, da, dzg);
     for (let i = depth - 1; i >= 0; i--) {
       const last = i === depth - 1;
       const za = tape.zValue[i]!, zg = tape.zGate[i]!;
       let dza = da;
       if (!last || w.activateLast) {
-        dza = this.alloc(za.length);
+        dza = this.scratch(za.length);
         if (rows > 0) this.k.siluBackward(da, za, za.length, dza);
       }
-      const dzg = this.alloc(zg.length);
-      if (last) {
-        for (let q = 0; q < zg.length; q++) {
-          const s = tape.gate[q]!;
-          dzg[q] = dg[q]! * s * (1 - s);
-        }
-      } else if (rows > 0) this.k.siluBackward(dg, zg, zg.length, dzg);
-      if (i === 0 && first) {
-        first.dza.set(dza);
-        first.dzg.set(dzg);
-      } else if (i === 0) {
-        this.linearBack(w.layers[0]!, dza, rows, dx!);
-        this.linearBack(w.gates[0]!, dzg, rows, dx!);
+      if (!last) {
+        dzg = this.scratch(zg.length);
+        if (rows > 0) this.k.siluBackward(dg, zg, zg.length, dzg);
+      }
+      if (i === 0) {
+        if (dx === null) return { dza, dzg };
+        this.linearBack(w.layers[0]!, dza, rows, dx);
+        this.linearBack(w.gates[0]!, dzg, rows, dx);
       } else {
         da = this.alloc(rows * w.layers[i]!.in);
         dg = this.alloc(rows * w.gates[i]!.in);
@@ -201,6 +228,7 @@ class Ops {
         this.linearBack(w.gates[i]!, dzg, rows, dg);
       }
     }
+    return { dza: da, dzg };
   }
 }
 
@@ -215,32 +243,37 @@ export function m3gnetBatch(model: M3GNetModel, structures: readonly Structure[]
   if (float64 && !kernels.supportsFloat64) throw new InputError(`the ${kernels.name} kernels run in float32 only`);
   const maxAtoms = options.maxAtomsPerPass ?? 512;
   if (!(maxAtoms >= 1)) throw new InputError(`maxAtomsPerPass must be at least 1 (got ${maxAtoms})`);
+  const workspace = options.workspace ?? new PassWorkspace();
   const out: PotentialResult[] = [];
   let start = 0;
   while (start < structures.length) {
     let end = start + 1, atoms = structures[start]!.species.length;
     while (end < structures.length && atoms + structures[end]!.species.length <= maxAtoms) atoms += structures[end++]!.species.length;
-    out.push(...evaluatePass(model, structures.slice(start, end), kernels, float64));
+    for (const r of evaluatePass(model, structures.slice(start, end), kernels, float64, workspace)) out.push(r);
     start = end;
   }
   return out;
 }
 
 /** One forward + backward pass over a chunk of structures. */
-function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kernels: Kernels, float64: boolean): PotentialResult[] {
-  const alloc: Alloc = float64 ? (n) => new Float64Array(n) : (n) => new Float32Array(n);
-  const ops = new Ops(kernels, alloc);
-  const W = fastWeights(model, float64, alloc);
+function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kernels: Kernels, float64: boolean, ws: PassWorkspace): PotentialResult[] {
+  ws.begin();
+  // zeroed arrays where the pass accumulates (+=), uninitialised ones where it overwrites every element
+  const alloc: Alloc = (n) => ws.float(n, float64);
+  const scratch: Alloc = (n) => ws.float(n, float64, false);
+  const geo = (n: number) => ws.geometry(n);
+  const geoScratch = (n: number) => ws.geometry(n, false);
+  const ops = new Ops(kernels, alloc, scratch, ws);
+  const W = fastWeights(model, float64);
+  const { typeOf, basis } = modelStatics(model);
   const cfg = model.config;
   const U = cfg.units, D = cfg.maxN * cfg.maxL, ML = cfg.maxL, MN = cfg.maxN;
-  const typeOf = new Map(cfg.elementTypes.map((s, i) => [s, i]));
-  const basis = new SphericalBesselBasis(cfg.maxL, cfg.maxN, cfg.cutoff);
 
   // ---- batch geometry (float64) ----------------------------------------------------------
+  // per structure first (neighbour lists), then packed into batch arrays of known size
+  const graphs: { g: ReturnType<typeof buildBondGraph>; cart: Float64Array; triples: ReturnType<typeof buildTriples> }[] = [];
   const atomOffsets = [0], edgeOffsets = [0], tripleCounts: number[] = [];
-  const srcs: number[] = [], dsts: number[] = [], types: number[] = [];
-  const vecs: number[] = [];
-  const triA: number[] = [], triB: number[] = [];
+  const types: number[] = [];
   for (const s of structures) {
     const n = s.species.length;
     if (s.frac.length !== 3 * n) throw new InputError(`structure has ${n} species but ${s.frac.length / 3} coordinates`);
@@ -254,44 +287,53 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     }
     for (const x of cart) if (!Number.isFinite(x)) throw new InputError('positions contain a non-finite number');
     const g = buildBondGraph(cart, L, cfg.cutoff);
-    const a0 = atomOffsets[atomOffsets.length - 1]!, e0 = edgeOffsets[edgeOffsets.length - 1]!;
     const dist = new Float64Array(g.src.length);
     for (let e = 0; e < g.src.length; e++) {
       const i = g.src[e]!, j = g.dst[e]!;
       let r2 = 0;
       for (let k = 0; k < 3; k++) {
         const d = cart[3 * j + k]! + g.offset[3 * e + k]! - cart[3 * i + k]!;
-        vecs.push(d);
         r2 += d * d;
       }
       dist[e] = Math.sqrt(r2);
-      srcs.push(i + a0);
-      dsts.push(j + a0);
     }
-    const tr = buildTriples(g, dist, cfg.threebodyCutoff);
-    tripleCounts.push(tr.a.length);
-    for (let t = 0; t < tr.a.length; t++) {
-      triA.push(tr.a[t]! + e0);
-      triB.push(tr.b[t]! + e0);
-    }
-    atomOffsets.push(a0 + n);
-    edgeOffsets.push(e0 + g.src.length);
+    const triples = buildTriples(g, dist, cfg.threebodyCutoff);
+    graphs.push({ g, cart, triples });
+    tripleCounts.push(triples.a.length);
+    atomOffsets.push(atomOffsets[atomOffsets.length - 1]! + n);
+    edgeOffsets.push(edgeOffsets[edgeOffsets.length - 1]! + g.src.length);
   }
-  const nA = types.length, nE = srcs.length, nT = triA.length;
-  const src = Int32Array.from(srcs), dst = Int32Array.from(dsts);
-  const vec = Float64Array.from(vecs);
-  const dist = new Float64Array(nE);
+  const nA = types.length, nE = edgeOffsets[edgeOffsets.length - 1]!;
+  const nT = tripleCounts.reduce((s, c) => s + c, 0);
+  const src = ws.int32(nE, false), dst = ws.int32(nE, false), triA = ws.int32(nT, false), triB = ws.int32(nT, false);
+  const vec = geoScratch(3 * nE);
+  for (let si = 0, t0 = 0; si < graphs.length; si++) {
+    const { g, cart, triples } = graphs[si]!;
+    const a0 = atomOffsets[si]!, e0 = edgeOffsets[si]!;
+    for (let e = 0; e < g.src.length; e++) {
+      const i = g.src[e]!, j = g.dst[e]!;
+      for (let k = 0; k < 3; k++) vec[3 * (e0 + e) + k] = cart[3 * j + k]! + g.offset[3 * e + k]! - cart[3 * i + k]!;
+      src[e0 + e] = i + a0;
+      dst[e0 + e] = j + a0;
+    }
+    for (let t = 0; t < triples.a.length; t++) {
+      triA[t0 + t] = triples.a[t]! + e0;
+      triB[t0 + t] = triples.b[t]! + e0;
+    }
+    t0 += triples.a.length;
+  }
+  const dist = geoScratch(nE);
   for (let e = 0; e < nE; e++) dist[e] = Math.hypot(vec[3 * e]!, vec[3 * e + 1]!, vec[3 * e + 2]!);
-  const rbf64 = new Float64Array(nE * D), drbf = new Float64Array(nE * D), fc = new Float64Array(nE), dfc = new Float64Array(nE);
+  const rbf64 = geoScratch(nE * D), drbf = geoScratch(nE * D), fc = geoScratch(nE), dfc = geoScratch(nE);
   for (let e = 0; e < nE; e++) {
     basis.evaluate(dist[e]!, rbf64, drbf, e * D);
     [fc[e], dfc[e]] = polynomialEnvelope(dist[e]!, cfg.threebodyCutoff);
   }
-  const rbf = alloc(nE * D);
+  const rbf = scratch(nE * D);
   rbf.set(rbf64);
-  const cosT = new Float64Array(nT), clamped = new Uint8Array(nT);
-  const yl = new Float64Array(nT * ML), dyl = new Float64Array(nT * ML);
-  const tbBasis = new Float64Array(nT * D), tbWeight = new Float64Array(nT), endAtom = new Int32Array(nT);
+  const cosT = geoScratch(nT), clamped = ws.uint8(nT);
+  const yl = geoScratch(nT * ML), dyl = geoScratch(nT * ML);
+  const tbBasis = geoScratch(nT * D), tbWeight = geoScratch(nT), endAtom = ws.int32(nT, false);
   for (let t = 0; t < nT; t++) {
     const a = triA[t]!, b = triB[t]!;
     let c = (vec[3 * a]! * vec[3 * b]! + vec[3 * a + 1]! * vec[3 * b + 1]! + vec[3 * a + 2]! * vec[3 * b + 2]!) / (dist[a]! * dist[b]!);
@@ -300,42 +342,48 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
       clamped[t] = 1;
     }
     cosT[t] = c;
-    sphericalHarmonicsL0(ML, c, yl.subarray(t * ML), dyl.subarray(t * ML));
-    for (let l = 0; l < ML; l++) for (let m = 0; m < MN; m++) tbBasis[t * D + l * MN + m] = rbf64[b * D + l * MN + m]! * yl[t * ML + l]!;
+    sphericalHarmonicsL0(ML, c, yl, dyl, t * ML);
+    const tD = t * D, bD = b * D;
+    for (let l = 0; l < ML; l++) {
+      const y = yl[t * ML + l]!;
+      for (let m = 0; m < MN; m++) tbBasis[tD + l * MN + m] = rbf64[bD + l * MN + m]! * y;
+    }
     tbWeight[t] = fc[a]! * fc[b]!;
     endAtom[t] = dst[b]!;
   }
 
   // ---- forward on the kernels ------------------------------------------------------------
-  let v = alloc(nA * U);
+  let v = scratch(nA * U);
   for (let i = 0; i < nA; i++) v.set(model.nodeEmbedding.subarray(types[i]! * U, (types[i]! + 1) * U), i * U);
   const zEdge = ops.linear(W.edgeEmbedding, rbf, nE);
   let e = ops.silu(zEdge, nE, U);
-  type Tape = ReturnType<Ops['gatedForward']>['tape'];
-  const tapes: { atomW: FloatArray; tb: Tape; edge: Tape; edgeOut: FloatArray; edgeRbf: FloatArray; node: Tape; nodeOut: FloatArray; nodeRbf: FloatArray }[] = [];
+  const tapes: { atomW: FloatArray; tb: GatedTape; edge: GatedTape; edgeOut: FloatArray; edgeRbf: FloatArray; node: GatedTape; nodeOut: FloatArray; nodeRbf: FloatArray }[] = [];
   for (const blk of W.blocks) {
     const zA = ops.linear(blk.threeBodyAtom, v, nA);
-    const atomW = alloc(zA.length);
-    for (let q = 0; q < zA.length; q++) atomW[q] = sigmoid(zA[q]!);
+    const atomW = scratch(zA.length);
+    kernels.sigmoidGate(zA, null, zA.length, atomW, null);
+    // three-body sum onto bond a of every triple (a, b) (same accumulation order as before)
     const nb = alloc(nE * D);
     for (let t = 0; t < nT; t++) {
-      const a = triA[t]!, k = endAtom[t]!, w = tbWeight[t]!;
-      for (let c = 0; c < D; c++) nb[a * D + c] += tbBasis[t * D + c]! * atomW[k * D + c]! * w;
+      const aD = triA[t]! * D, kD = endAtom[t]! * D, tD = t * D, w = tbWeight[t]!;
+      for (let c = 0; c < D; c++) nb[aD + c] += tbBasis[tD + c]! * atomW[kD + c]! * w;
     }
     const tb = ops.gatedForward(blk.threeBodyBond, nb, nE);
-    const e1 = alloc(e.length);
-    for (let q = 0; q < e.length; q++) e1[q] = e[q]! + tb.out[q]!;
+    const e1 = scratch(e.length);
+    e1.set(e);
+    kernels.addInto(e1, tb.out, e.length); // one rounded add per element, as the loop it replaces
     const edgeFirst = { za: ops.splitFirst(blk.edgeUpdate.layers[0]!, v, e1, src, dst, nA, nE), zg: ops.splitFirst(blk.edgeUpdate.gates[0]!, v, e1, src, dst, nA, nE) };
     const edge = ops.gatedForward(blk.edgeUpdate, null, nE, edgeFirst);
     const edgeRbf = ops.linear(blk.edgeWeight, rbf, nE);
-    const e2 = alloc(e.length);
-    for (let q = 0; q < e.length; q++) e2[q] = e1[q]! + edge.out[q]! * edgeRbf[q]!;
+    const e2 = scratch(e.length);
+    kernels.hadamard(edge.out, edgeRbf, null, e.length, e2, null);
+    kernels.addInto(e2, e1, e.length); // e2 = e1 + edge.out ⊙ edgeRbf
     const nodeFirst = { za: ops.splitFirst(blk.nodeUpdate.layers[0]!, v, e2, src, dst, nA, nE), zg: ops.splitFirst(blk.nodeUpdate.gates[0]!, v, e2, src, dst, nA, nE) };
     const node = ops.gatedForward(blk.nodeUpdate, null, nE, nodeFirst);
     const nodeRbf = ops.linear(blk.nodeWeight, rbf, nE);
-    const msg = alloc(nE * U);
-    for (let q = 0; q < msg.length; q++) msg[q] = node.out[q]! * nodeRbf[q]!;
-    const v2 = alloc(v.length);
+    const msg = scratch(nE * U);
+    kernels.hadamard(node.out, nodeRbf, null, msg.length, msg, null);
+    const v2 = scratch(v.length);
     v2.set(v);
     if (nE > 0) kernels.scatterAddRows(msg, dst, U, v2);
     tapes.push({ atomW, tb: tb.tape, edge: edge.tape, edgeOut: edge.out, edgeRbf, node: node.tape, nodeOut: node.out, nodeRbf });
@@ -346,66 +394,62 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
 
   // ---- backward ----------------------------------------------------------------------------
   let dv = alloc(nA * U);
-  const dOut = alloc(nA);
+  const dOut = scratch(nA);
   dOut.fill(model.dataStd);
   ops.gatedBackward(W.readout, readout.tape, dOut, dv);
   let de = alloc(nE * U);
   const dRbf = alloc(nE * D);
-  const dTbBasis = new Float64Array(nT * D), dTbWeight = new Float64Array(nT);
+  const dTbBasis = geo(nT * D), dTbWeight = geo(nT);
   for (let bi = W.blocks.length - 1; bi >= 0; bi--) {
     const blk = W.blocks[bi]!, tp = tapes[bi]!;
-    const dvIn = alloc(dv.length);
+    const dvIn = scratch(dv.length);
     dvIn.set(dv);
-    const dMsg = alloc(nE * U);
+    const de1 = scratch(de.length); // filled below, once de has its node-update terms
+    // everything else of this block is a temporary: its slots are reused by the next block
+    const temporaries = ws.mark();
+    const dMsg = scratch(nE * U);
     if (nE > 0) kernels.gatherRows(dv, dst, U, dMsg);
-    const dGate = alloc(nE * U), dR = alloc(nE * U);
-    for (let q = 0; q < dMsg.length; q++) {
-      dGate[q] = dMsg[q]! * tp.nodeRbf[q]!;
-      dR[q] = dMsg[q]! * tp.nodeOut[q]!;
-    }
+    const dGate = scratch(nE * U), dR = scratch(nE * U);
+    kernels.hadamard(dMsg, tp.nodeRbf, tp.nodeOut, dMsg.length, dGate, dR);
     ops.linearBack(blk.nodeWeight, dR, nE, dRbf);
-    const dNode = { dza: alloc(nE * U), dzg: alloc(nE * U) };
-    ops.gatedBackward(blk.nodeUpdate, tp.node, dGate, null, dNode);
+    const dNode = ops.gatedBackward(blk.nodeUpdate, tp.node, dGate, null);
     ops.splitFirstBack(blk.nodeUpdate.layers[0]!, dNode.dza, src, dst, nA, nE, dvIn, de);
     ops.splitFirstBack(blk.nodeUpdate.gates[0]!, dNode.dzg, src, dst, nA, nE, dvIn, de);
-    const de1 = alloc(de.length);
     de1.set(de);
-    const dGe = alloc(nE * U), dRe = alloc(nE * U);
-    for (let q = 0; q < de.length; q++) {
-      dGe[q] = de[q]! * tp.edgeRbf[q]!;
-      dRe[q] = de[q]! * tp.edgeOut[q]!;
-    }
+    const dGe = scratch(nE * U), dRe = scratch(nE * U);
+    kernels.hadamard(de, tp.edgeRbf, tp.edgeOut, de.length, dGe, dRe);
     ops.linearBack(blk.edgeWeight, dRe, nE, dRbf);
-    const dEdge = { dza: alloc(nE * U), dzg: alloc(nE * U) };
-    ops.gatedBackward(blk.edgeUpdate, tp.edge, dGe, null, dEdge);
+    const dEdge = ops.gatedBackward(blk.edgeUpdate, tp.edge, dGe, null);
     ops.splitFirstBack(blk.edgeUpdate.layers[0]!, dEdge.dza, src, dst, nA, nE, dvIn, de1);
     ops.splitFirstBack(blk.edgeUpdate.gates[0]!, dEdge.dzg, src, dst, nA, nE, dvIn, de1);
     const dNb = alloc(nE * D);
     ops.gatedBackward(blk.threeBodyBond, tp.tb, de1, dNb);
     const dAtomW = alloc(nA * D);
+    const atomW = tp.atomW;
     for (let t = 0; t < nT; t++) {
-      const a = triA[t]!, k = endAtom[t]!, w = tbWeight[t]!;
+      const aD = triA[t]! * D, kD = endAtom[t]! * D, tD = t * D, w = tbWeight[t]!;
       let dw = 0;
       for (let c = 0; c < D; c++) {
-        const g = dNb[a * D + c]!, bas = tbBasis[t * D + c]!, aw = tp.atomW[k * D + c]!;
-        dTbBasis[t * D + c] += g * aw * w;
-        dAtomW[k * D + c] += g * bas * w;
+        const g = dNb[aD + c]!, bas = tbBasis[tD + c]!, aw = atomW[kD + c]!;
+        dTbBasis[tD + c] += g * aw * w;
+        dAtomW[kD + c] += g * bas * w;
         dw += g * bas * aw;
       }
       dTbWeight[t] += dw;
     }
-    const dzA = alloc(dAtomW.length);
-    for (let q = 0; q < dAtomW.length; q++) dzA[q] = dAtomW[q]! * tp.atomW[q]! * (1 - tp.atomW[q]!);
+    const dzA = scratch(dAtomW.length);
+    kernels.sigmoidGateBackward(dAtomW, atomW, null, dAtomW.length, null, dzA);
     ops.linearBack(blk.threeBodyAtom, dzA, nA, dvIn);
+    ws.release(temporaries);
     dv = dvIn;
     de = de1;
   }
-  const dz0 = alloc(de.length);
+  const dz0 = scratch(de.length);
   if (nE > 0) kernels.siluBackward(de, zEdge, de.length, dz0);
   ops.linearBack(W.edgeEmbedding, dz0, nE, dRbf);
 
   // ---- geometric backward (float64) -----------------------------------------------------------
-  const dDist = new Float64Array(nE), dVec = new Float64Array(3 * nE);
+  const dDist = geoScratch(nE), dVec = geo(3 * nE);
   for (let k = 0; k < nE; k++) {
     let g = 0;
     for (let c = 0; c < D; c++) g += dRbf[k * D + c]! * drbf[k * D + c]!;
@@ -413,17 +457,20 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
   }
   for (let t = 0; t < nT; t++) {
     const a = triA[t]!, b = triB[t]!;
-    dDist[a] += dTbWeight[t]! * fc[b]! * dfc[a]!;
-    dDist[b] += dTbWeight[t]! * fc[a]! * dfc[b]!;
+    const dw = dTbWeight[t]!;
+    dDist[a] += dw * fc[b]! * dfc[a]!;
+    dDist[b] += dw * fc[a]! * dfc[b]!;
     let dCos = 0;
+    const tD = t * D, bD = b * D, tL = t * ML;
     for (let l = 0; l < ML; l++) {
       let dY = 0;
+      const y = yl[tL + l]!;
       for (let m = 0; m < MN; m++) {
-        const c = t * D + l * MN + m, cb = b * D + l * MN + m;
-        dDist[b] += dTbBasis[c]! * yl[t * ML + l]! * drbf[cb]!;
+        const c = tD + l * MN + m, cb = bD + l * MN + m;
+        dDist[b] += dTbBasis[c]! * y * drbf[cb]!;
         dY += dTbBasis[c]! * rbf64[cb]!;
       }
-      dCos += dY * dyl[t * ML + l]!;
+      dCos += dY * dyl[tL + l]!;
     }
     if (clamped[t]) continue;
     const ra = dist[a]!, rb = dist[b]!, c = cosT[t]!;
@@ -438,7 +485,7 @@ function evaluatePass(model: M3GNetModel, structures: readonly Structure[], kern
     for (let c = 0; c < 3; c++) dVec[3 * k + c] += g * vec[3 * k + c]!;
   }
 
-  // ---- per-structure results ------------------------------------------------------------------
+  // ---- per-structure results (copied out of the workspace) ------------------------------------
   return structures.map((s, si) => {
     const a0 = atomOffsets[si]!, a1 = atomOffsets[si + 1]!, e0 = edgeOffsets[si]!, e1 = edgeOffsets[si + 1]!;
     let sum = 0, refs = 0;

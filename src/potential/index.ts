@@ -7,6 +7,7 @@ export type { M3GNetConfig, M3GNetModel } from './weights.js';
 export { m3gnetStructure, m3gnetMolecule, m3gnetEvaluate, EV_PER_A3_TO_GPA } from './m3gnet.js';
 export type { PotentialResult } from './m3gnet.js';
 export { m3gnetBatch, type FastOptions } from './fast.js';
+export { PassWorkspace } from './workspace.js';
 export { readTorchStateDict, parseTorchStateDict } from './torchzip.js';
 export type { TorchTensor, TorchDtype } from './torchzip.js';
 export { loadShippedM3GNet, m3gnetPotential, M3GNET_ASSET } from './shipped.js';

@@ -7,6 +7,7 @@ import { assetPath } from '../assets/index.js';
 import type { BatchPotential } from './types.js';
 import { m3gnetBatch, type FastOptions } from './fast.js';
 import { loadM3GNet, type M3GNetModel } from './weights.js';
+import { PassWorkspace } from './workspace.js';
 
 export const M3GNET_ASSET = 'm3gnet-mp-2021.2.8';
 
@@ -19,8 +20,13 @@ export function loadShippedM3GNet(): M3GNetModel {
   return cached.model;
 }
 
-/** The shipped M3GNet as a batched potential for relaxStructures (float32 native engine path by default). */
+/**
+ * The shipped M3GNet as a batched potential for relaxStructures (float32 native engine path by
+ * default). The potential keeps one scratch workspace for all its calls (one per FIRE step), so
+ * its arrays are not re-allocated every step; it holds that memory while the potential lives.
+ */
 export function m3gnetPotential(options: FastOptions & { model?: M3GNetModel } = {}): BatchPotential {
   const model = options.model ?? loadShippedM3GNet();
-  return (structures) => m3gnetBatch(model, structures, options);
+  const fastOptions: FastOptions = { ...options, workspace: options.workspace ?? new PassWorkspace() };
+  return (structures) => m3gnetBatch(model, structures, fastOptions);
 }
