@@ -1,8 +1,8 @@
 /**
  * Training configuration: a JSON file format with named presets (spec §2, §8, §13.2/13.4).
  *
- * A config is `{ model, optim, schedule, validation, checkpoint, engine, lattice }` (plus `task`/`types`). It is resolved in three
- * layers: a named preset (or a JSON file that may name a `base` preset), then overrides given as
+ * A config is `{ task, types, model, optim, schedule, validation, checkpoint, engine, lattice }`.
+ * It is resolved in three layers: a named preset (or a JSON file that may name a `base` preset), then overrides given as
  * dotted keys (`optim.lr=5e-4`, from `--set` flags). Every field is validated with a message that
  * names the field and the source.
  *
