@@ -2,9 +2,9 @@
  * Training configuration: a JSON file format with named presets (spec §2, §8, §13.2/13.4).
  *
  * A config is `{ task, types, model, optim, schedule, validation, checkpoint, engine, lattice }`.
- * It is resolved in three layers: a named preset (or a JSON file that may name a `base` preset), then overrides given as
- * dotted keys (`optim.lr=5e-4`, from `--set` flags). Every field is validated with a message that
- * names the field and the source.
+ * It is resolved in three layers: a named preset (or a JSON file that may name a `base` preset),
+ * then overrides given as dotted keys (`optim.lr=5e-4`, from `--set` flags). Every field is
+ * validated with a message that names the field and the source.
  *
  * Presets:
  * - `paper`: the published MP-20 CSP configuration (spec §2 H=512, D_t=256, L=6, F=128; §8 AdamW
