@@ -26,6 +26,7 @@ import { atomicNumber, elementSymbol } from '../crystal/elements.js';
 import { compositionOf, expandSites, formatFormula, parseFormula } from '../crystal/composition.js';
 import { minInteratomicDistance, volume } from '../crystal/lattice.js';
 import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
+import type { VpParameterisation } from '../diffusion/latticeVp.js';
 import { compositionValidity, structuralValidity } from '../eval/validity.js';
 import { makeLayout, type ScoreNetwork } from '../network/types.js';
 import { CspSampler } from '../sampling/sampler.js';
@@ -36,9 +37,10 @@ import { edgeBudgetBatchSize } from '../training/batches.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { checkInt, publicFrame } from './frames.js';
-import { dngTypeDiffusion, getModel, loadModelNetwork } from './registry.js';
+import { dngTypeDiffusion, getModel, loadModelNetwork, modelLatticeParameterisation } from './registry.js';
 import { readCheckpoint } from '../training/trainer.js';
 import { paramsFromTensors } from '../training/model.js';
+import { latticeParameterisationOf } from '../training/config.js';
 import { CSPVNet } from '../network/cspvnet.js';
 import type { SamplerName, TrajectoryFrame } from './types.js';
 
@@ -144,6 +146,8 @@ export interface DngModelInfo {
   atomCounts: AtomCountHistogram | null;
   /** elements seen in training (for warnings) */
   trainingElements: readonly number[];
+  /** the lattice parameterisation the model was trained with (spec §4; default x0) */
+  latticeParameterisation?: VpParameterisation;
 }
 
 
@@ -269,7 +273,7 @@ export async function generateWithNetwork(net: ScoreNetwork, info: DngModelInfo,
         typeDiffusion: { kind: info.types.kind, maskSchedule: info.types.maskSchedule, ...(allowed ? { allowed } : {}), ...(fixed ? { fixed } : {}) },
       },
       new Rng((seed * 1_000_003 + chunk[0]!) >>> 0),
-      { method: sampler, nSteps: steps, tFinal },
+      { method: sampler, nSteps: steps, tFinal, latticeParameterisation: info.latticeParameterisation ?? 'x0' },
     );
     const trajectories: TrajectoryFrame[][] = chunk.map(() => []);
     const record = (stepsDone: number): void => {
@@ -353,7 +357,10 @@ export function dngModelInfo(name: string): { net: ScoreNetwork; info: DngModelI
   const types = dngTypeDiffusion(m);
   return {
     net: loadModelNetwork(entry),
-    info: { name: m.name, stats: m.latticeStats, types, atomCounts: m.trainingRange.atomCounts ?? null, trainingElements: m.trainingRange.elements },
+    info: {
+      name: m.name, stats: m.latticeStats, types, atomCounts: m.trainingRange.atomCounts ?? null, trainingElements: m.trainingRange.elements,
+      latticeParameterisation: modelLatticeParameterisation(m),
+    },
   };
 }
 
@@ -368,7 +375,10 @@ export function dngCheckpointInfo(path: string): { net: ScoreNetwork; info: DngM
   const name = basename(dirname(path)).replace(/[^A-Za-z0-9._-]+/g, '_') || 'checkpoint';
   return {
     net: new CSPVNet(meta.netConfig, params),
-    info: { name, stats: meta.latticeStats, types: meta.config.types, atomCounts: meta.trainingRange.atomCounts ?? null, trainingElements: meta.trainingRange.elements },
+    info: {
+      name, stats: meta.latticeStats, types: meta.config.types, atomCounts: meta.trainingRange.atomCounts ?? null, trainingElements: meta.trainingRange.elements,
+      latticeParameterisation: latticeParameterisationOf(meta.config, path),
+    },
     usedEma,
   };
 }

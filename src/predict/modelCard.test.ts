@@ -95,3 +95,29 @@ test('a kldm evaluate dng --json report becomes a proxy-metric row and a stabili
   writeFileSync(path, JSON.stringify({ task: 'dng', validity: {} }));
   assert.throws(() => readEvalReport(path), /not a complete kldm evaluate dng --json report/);
 });
+
+test('the card names the model\'s lattice parameterisation and compares with the paper rows of that variant (spec §11.1/§11.2)', () => {
+  const cspEntry = (dataset: string, latticeParameterisation?: 'x0' | 'eps'): ModelEntry => ({
+    dir: '/nonexistent',
+    manifest: {
+      name: 'm', dataset, task: 'csp', description: '', ...(latticeParameterisation ? { latticeParameterisation } : {}),
+      netConfig: { hidden: 16, timeDim: 8, layers: 2, freqs: 4, numTypes: 101, layerNorm: true, zeroCog: true },
+      trainConfig: null, ema: true, trainingRange: { elements: [8, 22], minAtoms: 5, maxAtoms: 5 },
+      training: { epochs: 3, steps: 9, wallClockHours: 0.1, cpuCores: 2, seed: 42, finalTrainLoss: null, finalValidation: null },
+      metrics: {},
+    },
+  }) as unknown as ModelEntry;
+  const epsMp = modelCardMarkdown(cspEntry('mp_20', 'eps'), []);
+  assert.match(epsMp, /\| lattice parameterisation \| eps \(spec §4; "KLDM-ε"\); TDM simplified target \(§3\.4\) \|/);
+  assert.match(epsMp, /Paper \(spec §11, KLDM-ε, H=512 L=6 trained on a GPU\): EM @1 61\.72 % \/ 0\.0686, PC @1 65\.37 % \/ 0\.0455, EM @20 83\.68 % \/ 0\.0532, PC @20 81\.08 % \/ 0\.0440 \(MR \/ RMSE\)\./);
+  assert.doesNotMatch(epsMp, /KLDM-x0/);
+  const epsPerov = modelCardMarkdown(cspEntry('perov_5', 'eps'), []);
+  assert.match(epsPerov, /KLDM-ε, H=512 L=6 trained on a GPU\): EM @1 53\.14 % \/ 0\.0758, PC @1 52\.72 % \/ 0\.0678, EM @20 99\.97 % \/ 0\.0152, PC @20 99\.94 % \/ 0\.0226/);
+  // x0, and a manifest from before the field (no trainConfig either): the KLDM-x0 rows, digits as in the spec
+  for (const p of ['x0', undefined] as const) {
+    const x0Mp = modelCardMarkdown(cspEntry('mp_20', p), []);
+    assert.match(x0Mp, /\| lattice parameterisation \| x0 \(spec §4; "KLDM-x0"\)/);
+    assert.match(x0Mp, /Paper \(spec §11, KLDM-x0, H=512 L=6 trained on a GPU\): EM @1 62\.92 % \/ 0\.0833, PC @1 65\.83 % \/ 0\.0517, EM @20 82\.94 % \/ 0\.0575, PC @20 80\.18 % \/ 0\.0453/);
+    assert.doesNotMatch(x0Mp, /KLDM-ε/);
+  }
+});

@@ -2,15 +2,16 @@
  * MODEL_CARD.md for a shipped model, generated from its model.json and the JSON reports of
  * `kldm evaluate csp --json` (one per sampler/protocol/split) and, for DNG models, of
  * `kldm evaluate dng --json` (spec §10.1 proxy metrics, and the §10.2 stability columns when the
- * report has them), with the published numbers (spec §11 KLDM-x0; DiffCSP's DNG proxy metrics)
- * beside ours. The measured metrics are also stored in model.json (`metrics`).
+ * report has them), with the published numbers (spec §11 KLDM-x0 or KLDM-ε, as the model's
+ * lattice parameterisation; DiffCSP's DNG proxy metrics) beside ours. The measured metrics are also stored in model.json (`metrics`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { elementSymbol } from '../crystal/elements.js';
-import { CURVES_FILE, type ModelEntry } from './registry.js';
+import { CURVES_FILE, modelLatticeParameterisation, type ModelEntry } from './registry.js';
+import type { VpParameterisation } from '../diffusion/latticeVp.js';
 import { countTrainableParams } from '../network/config.js';
 
 /** The subset of a `kldm evaluate csp --json` report the card uses. */
@@ -76,11 +77,29 @@ const POSTER_DNG_MP20: Array<[string, number, number, number, number]> = [
   ['KLDM-x0 (D)', 0.283, 0.155, 59.21, 18.52],
 ];
 
-/** KLDM-x0 numbers of spec §11 (MR %, RMSE), for comparison. */
-const PAPER_X0: Record<string, { em1: [number, number]; pc1: [number, number]; em20: [number, number]; pc20: [number, number] }> = {
+type PaperCspRows = Record<string, { em1: [number, number]; pc1: [number, number]; em20: [number, number]; pc20: [number, number] }>;
+
+/** KLDM-x0 numbers of spec §11.1/§11.2 (MR %, RMSE), for comparison. */
+const PAPER_X0: PaperCspRows = {
   perov_5: { em1: [52.44, 0.0698], pc1: [52.14, 0.0647], em20: [99.89, 0.0186], pc20: [99.92, 0.0255] },
   mp_20: { em1: [62.92, 0.0833], pc1: [65.83, 0.0517], em20: [82.94, 0.0575], pc20: [80.18, 0.0453] },
 };
+
+/** KLDM-ε numbers of spec §11.1/§11.2 (MR %, RMSE), for models with the eps lattice parameterisation. */
+const PAPER_EPS: PaperCspRows = {
+  perov_5: { em1: [53.14, 0.0758], pc1: [52.72, 0.0678], em20: [99.97, 0.0152], pc20: [99.94, 0.0226] },
+  mp_20: { em1: [61.72, 0.0686], pc1: [65.37, 0.0455], em20: [83.68, 0.0532], pc20: [81.08, 0.044] },
+};
+
+/** "MR % / RMSE" with the spec's digits (RMSE to 4 places: 0.0440, not 0.044). */
+function paperPair([mr, rmse]: [number, number]): string {
+  return `${mr.toFixed(2)} % / ${rmse.toFixed(4)}`;
+}
+
+/** The paper's name of a lattice parameterisation (spec §11: "KLDM-ε" / "KLDM-x0"). */
+function paperVariant(p: VpParameterisation): string {
+  return p === 'eps' ? 'KLDM-ε' : 'KLDM-x0';
+}
 
 /** A `kldm evaluate csp --json` or `kldm evaluate dng --json` report, reduced to what the card shows. */
 export function readEvalReport(path: string): EvalReportSummary {
@@ -166,7 +185,8 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   if (cfg) {
     lines.push(`| config | \`${cfg.name}\`: AdamW lr ${cfg.optim.lr}, batch ${cfg.optim.batchSize}, wd ${cfg.optim.weightDecay}, AMSGrad ${cfg.optim.amsgrad}, EMA ${cfg.schedule.emaDecay} from epoch ${cfg.schedule.emaStartEpoch} |`);
   }
-  lines.push(`| lattice parameterisation | x0 (spec §4; "KLDM-x0"); TDM simplified target (§3.4) |`);
+  const lattice = modelLatticeParameterisation(m);
+  lines.push(`| lattice parameterisation | ${lattice} (spec §4; "${paperVariant(lattice)}"); TDM simplified target (§3.4) |`);
   lines.push(`| weights | ${m.ema ? 'EMA' : 'raw (no EMA yet)'} |`);
   // CPU-hours = wall clock × cores of the machine: an upper bound (sittings that shared the cores count in full)
   lines.push(
@@ -222,11 +242,10 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
     }
     lines.push('');
   }
-  const paper = dng ? undefined : PAPER_X0[m.dataset];
+  const paper = dng ? undefined : (lattice === 'eps' ? PAPER_EPS : PAPER_X0)[m.dataset];
   if (paper) {
-    lines.push('Paper (spec §11, KLDM-x0, H=512 L=6 trained on a GPU): ' +
-      `EM @1 ${paper.em1[0]} % / ${paper.em1[1]}, PC @1 ${paper.pc1[0]} % / ${paper.pc1[1]}, ` +
-      `EM @20 ${paper.em20[0]} % / ${paper.em20[1]}, PC @20 ${paper.pc20[0]} % / ${paper.pc20[1]} (MR / RMSE).`, '');
+    lines.push(`Paper (spec §11, ${paperVariant(lattice)}, H=512 L=6 trained on a GPU): ` +
+      `EM @1 ${paperPair(paper.em1)}, PC @1 ${paperPair(paper.pc1)}, EM @20 ${paperPair(paper.em20)}, PC @20 ${paperPair(paper.pc20)} (MR / RMSE).`, '');
   }
   if (evaluations.some((e) => e.commands.length > 0)) {
     lines.push('## Reproduce', '', '```bash');

@@ -18,9 +18,10 @@ import { decodeSamplerResult } from '../sampling/decode.js';
 import type { LatticeStats } from '../data/types.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { chooseModel, dngTypeDiffusion, loadModelNetwork } from './registry.js';
+import { chooseModel, dngTypeDiffusion, loadModelNetwork, modelLatticeParameterisation } from './registry.js';
 import { checkInt, publicFrame } from './frames.js';
 import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
+import type { VpParameterisation } from '../diffusion/latticeVp.js';
 import type { PredictedStructure, PredictOptions, PredictResult, SamplerName, TrajectoryFrame } from './types.js';
 
 /** Caps that keep a single request bounded (CLI and web server). */
@@ -50,6 +51,8 @@ export interface PredictWithNetworkOptions extends PredictOptions {
    * (typeSampler.ts: masking feeds the clean ids, continuous variants re-noise them at each t).
    */
   typeDiffusion?: TypeDiffusionSpec;
+  /** the network's lattice parameterisation (spec §4; default x0): decides the lattice score */
+  latticeParameterisation?: VpParameterisation;
 }
 
 /** predictStructures over an explicit network and lattice statistics (tests, custom checkpoints). */
@@ -86,7 +89,7 @@ export async function predictWithNetwork(
     net,
     { layout, types, ...(td ? { typeDiffusion: { kind: td.kind, maskSchedule: td.maskSchedule, fixed: types } } : {}) },
     new Rng(seed),
-    { method: sampler, nSteps: steps },
+    { method: sampler, nSteps: steps, latticeParameterisation: options.latticeParameterisation ?? 'x0' },
   );
   const emit = (stepsDone: number): void => {
     const frame = run.frame(stepsDone);
@@ -134,6 +137,7 @@ export async function predictStructures(formula: string, options: PredictOptions
     ...options,
     modelName: entry.manifest.name,
     warnings,
+    latticeParameterisation: modelLatticeParameterisation(entry.manifest),
     ...(entry.manifest.task === 'dng' ? { typeDiffusion: dngTypeDiffusion(entry.manifest) } : {}),
   });
 }

@@ -16,7 +16,8 @@ import { CSPVNet } from '../network/cspvnet.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, KldmError } from '../util/errors.js';
 import { elementSymbol } from '../crystal/elements.js';
-import type { TrainConfig } from '../training/config.js';
+import { latticeParameterisationOf, type TrainConfig } from '../training/config.js';
+import type { VpParameterisation } from '../diffusion/latticeVp.js';
 import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 import { paramsFromTensors } from '../training/model.js';
 import { loadTensors, saveTensors } from '../training/tensorFile.js';
@@ -39,6 +40,11 @@ export interface ModelManifest {
   task: 'csp' | 'dng';
   /** DNG models: their type diffusion (spec §5) */
   typeDiffusion?: TypeDiffusionSpec;
+  /**
+   * What the lattice head predicts (spec §4): 'x0' ("KLDM-x0") or 'eps' ("KLDM-ε"); every sampler
+   * of the model uses the matching score. Absent in manifests written before it existed: x0.
+   */
+  latticeParameterisation?: VpParameterisation;
   description: string;
   /** preference among models covering a composition (higher wins) */
   rank: number;
@@ -126,6 +132,16 @@ export function dngTypeDiffusion(m: ModelManifest): TypeDiffusionSpec {
   const spec = m.typeDiffusion ?? (m.trainConfig?.task === 'dng' ? m.trainConfig.types : undefined);
   if (!spec) throw new KldmError(`model ${m.name}: model.json has no typeDiffusion`);
   return spec;
+}
+
+/**
+ * The lattice parameterisation a model's sampler must use (spec §4): the manifest's field, else its
+ * training config's, else x0 (models exported before kldm had the eps variant).
+ */
+export function modelLatticeParameterisation(m: ModelManifest): VpParameterisation {
+  const source = `model ${m.name} (model.json)`;
+  if (m.latticeParameterisation !== undefined) return latticeParameterisationOf({ lattice: { parameterisation: m.latticeParameterisation } }, source);
+  return latticeParameterisationOf(m.trainConfig, source);
 }
 
 /** Whether the model's lattice statistics can decode cells of `numAtoms` atoms (spec §13.13). */
@@ -222,6 +238,7 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
     dataset: meta.dataset,
     task: meta.config.task === 'dng' ? 'dng' : 'csp',
     ...(meta.config.task === 'dng' ? { typeDiffusion: meta.config.types } : {}),
+    latticeParameterisation: latticeParameterisationOf(meta.config, checkpointPath),
     description: opts.description,
     rank: opts.rank ?? 0,
     netConfig: meta.netConfig,

@@ -24,6 +24,7 @@ import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { edgeBudgetBatchSize } from '../training/batches.js';
 import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
+import type { VpParameterisation } from '../diffusion/latticeVp.js';
 
 export interface SampleTarget {
   materialId: string;
@@ -48,6 +49,8 @@ export interface SampleSplitOptions {
   quiet?: boolean;
   /** the network is a DNG model: the compositions' types are held fixed, CSP-style (typeSampler.ts) */
   typeDiffusion?: TypeDiffusionSpec;
+  /** the network's lattice parameterisation (spec §4; default x0) */
+  latticeParameterisation?: VpParameterisation;
 }
 
 export interface SampleSplitSummary {
@@ -101,6 +104,8 @@ export interface SampleBatchOptions {
   seed: number;
   /** a DNG model sampled CSP-style: its type process with the types held fixed (spec §5, docs/dng.md) */
   typeDiffusion?: TypeDiffusionSpec | undefined;
+  /** the network's lattice parameterisation (spec §4; default x0) */
+  latticeParameterisation?: VpParameterisation | undefined;
   sampler: SamplerMethod;
   steps: number;
   tFinal: number;
@@ -129,6 +134,7 @@ export async function sampleBatchLines(
     method: o.sampler,
     nSteps: o.steps,
     tFinal: o.tFinal,
+    latticeParameterisation: o.latticeParameterisation ?? 'x0',
     signal: o.signal,
     onProgress: o.onProgress,
   });
@@ -198,6 +204,7 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
         sampler: opts.sampler ?? 'pc',
         steps: opts.steps ?? 1000,
         typeDiffusion: opts.typeDiffusion,
+        latticeParameterisation: opts.latticeParameterisation,
         tFinal: opts.tFinal ?? 1e-3,
         signal: opts.signal,
         onProgress: (step, n) => progress.update(batchStart + Math.floor((missing.length * step) / n)),

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { dngTypeDiffusion, getModel, loadModelNetwork } from '../predict/registry.js';
+import { dngTypeDiffusion, getModel, loadModelNetwork, modelLatticeParameterisation } from '../predict/registry.js';
 import { planSampleBatches, sampleBatchLines, type SamplePair, type SampleTarget } from '../predict/sampleSplit.js';
 import type { SamplerMethod } from '../sampling/sampler.js';
 import { KldmError } from '../util/errors.js';
@@ -100,11 +100,12 @@ export async function runSampleShard(job: SampleShardJob, onBatch?: (done: numbe
   const net = loadModelNetwork(entry);
   // a DNG model samples CSP-style with its type process held fixed, as in a single-process kldm sample
   const typeDiffusion = entry.manifest.task === 'dng' ? dngTypeDiffusion(entry.manifest) : undefined;
+  const latticeParameterisation = modelLatticeParameterisation(entry.manifest);
   const lines: string[] = [];
   let nonFinite = 0;
   for (let b = 0; b < job.batches.length; b++) {
     const batch: SamplePair[] = job.batches[b]!.map((p) => ({ target: { materialId: p.materialId, atomicNumbers: p.atomicNumbers }, sample: p.sample, index: p.index }));
-    const out = await sampleBatchLines(net, entry.manifest.latticeStats, batch, { seed: params.seed, sampler: params.sampler, steps: params.steps, tFinal: params.tFinal, signal, typeDiffusion });
+    const out = await sampleBatchLines(net, entry.manifest.latticeStats, batch, { seed: params.seed, sampler: params.sampler, steps: params.steps, tFinal: params.tFinal, signal, typeDiffusion, latticeParameterisation });
     lines.push(...out.lines);
     nonFinite += out.nonFinite;
     onBatch?.(b + 1, job.batches.length);

@@ -5,7 +5,7 @@
  * package index.
  */
 import { type BatchLayout, type NetInput, type NetOutput, type ScoreNetwork } from '../network/types.js';
-import { vpAlpha, vpSigma } from '../diffusion/latticeVp.js';
+import { vpAlpha, vpSigma, type VpParameterisation } from '../diffusion/latticeVp.js';
 import { tdmCoefficients } from '../diffusion/tdmKernel.js';
 import { scoreNormAt } from '../diffusion/scoreNorm.js';
 import { wrappedNormalG } from '../diffusion/wrappedNormal.js';
@@ -14,10 +14,19 @@ import { wrap2pi } from '../diffusion/wrap.js';
 
 const TWO_PI = 2 * Math.PI;
 
-export /** Velocity head 0; lattice head = the x0-prediction of the exact score of l_0 ~ N(m, v²) per component. */
-class GaussianLatticeNet implements ScoreNetwork {
+/**
+ * Velocity head 0; lattice head = the exact score of l_0 ~ N(m, v²) per component, written as the
+ * head of the given parameterisation (spec §4): x0 (default) outputs l̂_0 with (α l̂_0 − l_t)/σ² = ŝ,
+ * eps outputs ε̂ = −σ·ŝ.
+ */
+export class GaussianLatticeNet implements ScoreNetwork {
   calls: NetInput[] = [];
-  constructor(private readonly m: number, private readonly v: number, private readonly record = false) {}
+  constructor(
+    private readonly m: number,
+    private readonly v: number,
+    private readonly record = false,
+    private readonly parameterisation: VpParameterisation = 'x0',
+  ) {}
   predict(input: NetInput): NetOutput {
     if (this.record) {
       this.calls.push({ ...input, t: input.t.slice(), pos: input.pos.slice(), vel: input.vel.slice(), lattice: input.lattice.slice() });
@@ -28,7 +37,8 @@ class GaussianLatticeNet implements ScoreNetwork {
       const a = vpAlpha(t);
       const s2 = vpSigma(t) ** 2;
       const score = -(input.lattice[j]! - a * this.m) / (a * a * this.v * this.v + s2);
-      l[j] = (input.lattice[j]! + s2 * score) / a; // x0 that reproduces `score` (§4)
+      // the head output that reproduces `score` under §4's x0 or eps score formula
+      l[j] = this.parameterisation === 'x0' ? (input.lattice[j]! + s2 * score) / a : -Math.sqrt(s2) * score;
     }
     return { v: new Float32Array(input.pos.length), l };
   }

@@ -69,6 +69,23 @@ for (const c of samplerCases) {
   });
 }
 
+test('eps lattice parameterisation (spec §4): an ε-head of the exact Gaussian score samples N(m, v²) with the eps score, not with the x0 one', () => {
+  const G = 300;
+  const layout = makeLayout(Array.from({ length: G }, () => 3));
+  const types = new Int32Array(layout.numAtoms).fill(8);
+  const net = new GaussianLatticeNet(0.7, 0.3, false, 'eps');
+  for (const method of ['em', 'pc'] as const) {
+    // the deterministic predictor alone for PC: the default corrector over-disperses (see samplerCases)
+    const res = sampleCspSync(net, { layout, types }, new Rng(23), { method, correctorSteps: 0, nSteps: 200, latticeParameterisation: 'eps' });
+    const { mean, sd } = moments(res.lattice);
+    assert.ok(Math.abs(mean - 0.7) < 0.04, `${method}: mean ${mean}`);
+    assert.ok(sd > 0.27 && sd < 0.33, `${method}: sd ${sd}`);
+  }
+  // the same head read as l̂_0 (the default x0 score) is the wrong score: far from N(0.7, 0.3²) (seen: mean −2.5, sd 1.8)
+  const wrong = moments(sampleCspSync(net, { layout, types }, new Rng(23), { method: 'em', nSteps: 200 }).lattice);
+  assert.ok(Math.abs(wrong.mean - 0.7) > 1 && wrong.sd > 1, `x0 reading: mean ${wrong.mean} sd ${wrong.sd}`);
+});
+
 test('network calls see the state at the grid times, mean-free velocities, the given types', () => {
   const layout = makeLayout([3, 2]);
   const types = new Int32Array([38, 22, 8, 1, 1]);
@@ -131,6 +148,7 @@ test('bad options are KldmErrors', () => {
   assert.throws(() => sampleCspSync(net, batch, new Rng(1), { nSteps: 0 }), KldmError);
   assert.throws(() => sampleCspSync(net, batch, new Rng(1), { tFinal: 1 }), KldmError);
   assert.throws(() => sampleCspSync(net, batch, new Rng(1), { method: 'xx' as 'em' }), KldmError);
+  assert.throws(() => sampleCspSync(net, batch, new Rng(1), { latticeParameterisation: 'x1' as 'x0' }), /unknown lattice parameterisation 'x1'/);
   assert.throws(() => sampleCspSync(net, { ...batch, types: new Int32Array(3) }, new Rng(1)), KldmError);
 });
 

@@ -145,6 +145,9 @@ function resolveOptions(o: SamplerOptions): ResolvedSamplerOptions {
   if (!(r.tau > 0)) throw new KldmError(`corrector tau must be positive, got ${r.tau}`);
   if (!Number.isInteger(r.correctorSteps) || r.correctorSteps < 0) throw new KldmError(`corrector steps must be an integer >= 0`);
   if (!Number.isInteger(r.trajectoryEvery) || r.trajectoryEvery < 0) throw new KldmError(`trajectory interval must be an integer >= 0`);
+  if (r.latticeParameterisation !== 'x0' && r.latticeParameterisation !== 'eps') {
+    throw new KldmError(`unknown lattice parameterisation '${String(r.latticeParameterisation)}' (use x0 or eps, spec §4)`);
+  }
   if (r.tdmParameterisation === 'full' || r.tdmParameterisation === 'simplified') return r;
   throw new KldmError(`unknown TDM parameterisation '${String(r.tdmParameterisation)}'`);
 }

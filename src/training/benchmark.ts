@@ -77,7 +77,7 @@ export function benchmarkSteps(config: TrainConfig, dataset: string, steps: numb
   for (let i = 0; i <= steps; i++) {
     const batch = randomBatch(config.optim.batchSize, weights, rng);
     const t0 = performance.now();
-    const noisy = makeNoisyCspBatch(batch, rng);
+    const noisy = makeNoisyCspBatch(batch, rng, { latticeParameterisation: config.lattice.parameterisation });
     model.params.zeroGrad();
     const out = model.net.forward(noisy.input);
     const loss = cspLoss(out, noisy);

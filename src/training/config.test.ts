@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseOverrides, PRESETS, resolveConfig, resolveSavedConfig, type TrainConfig } from './config.js';
+import { latticeParameterisationOf, parseOverrides, PRESETS, resolveConfig, resolveSavedConfig, type TrainConfig } from './config.js';
 
 test('the paper preset is the published configuration (spec §2, §8)', () => {
   const c = resolveConfig('paper');
@@ -78,4 +78,26 @@ test('engine.precision: f32 in every preset, bf16 by override or file, anything 
   const old = JSON.parse(JSON.stringify(saved)) as Partial<TrainConfig>;
   delete old.engine;
   assert.equal(resolveSavedConfig(old as TrainConfig).engine.precision, 'f32');
+});
+
+test('lattice.parameterisation (spec §4): x0 in every preset, eps by --set or file, anything else rejected; runs saved before it read as x0', () => {
+  for (const name of Object.keys(PRESETS)) assert.equal(resolveConfig(name).lattice.parameterisation, 'x0', name);
+  const eps = resolveConfig('cpu-small', parseOverrides(['lattice.parameterisation=eps']));
+  assert.equal(eps.lattice.parameterisation, 'eps');
+  assert.throws(() => resolveConfig('cpu-small', parseOverrides(['lattice.parameterisation=epsilon'])), /"lattice\.parameterisation" must be "x0" or "eps" \(spec §4; got "epsilon"\)/);
+  assert.throws(() => resolveConfig('cpu-small', parseOverrides(['lattice.param=eps'])), /unknown config field "lattice\.param"/);
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-config-'));
+  const file = join(dir, 'eps.json');
+  writeFileSync(file, JSON.stringify({ base: 'tiny', lattice: { parameterisation: 'eps' } }));
+  assert.equal(resolveConfig(file).lattice.parameterisation, 'eps');
+  // a resumed eps run stays eps; a checkpoint written before the field existed resumes as x0
+  assert.equal(resolveSavedConfig(eps).lattice.parameterisation, 'eps');
+  const old = JSON.parse(JSON.stringify(eps)) as Partial<TrainConfig>;
+  delete old.lattice;
+  assert.equal(resolveSavedConfig(old as TrainConfig).lattice.parameterisation, 'x0');
+  // the reader of saved configs (checkpoints, model manifests)
+  assert.equal(latticeParameterisationOf(old, 'old.ckpt'), 'x0');
+  assert.equal(latticeParameterisationOf(null, 'model.json'), 'x0');
+  assert.equal(latticeParameterisationOf(eps, 'new.ckpt'), 'eps');
+  assert.throws(() => latticeParameterisationOf({ lattice: { parameterisation: 'v' as 'x0' } }, 'odd.ckpt'), /odd\.ckpt: unknown lattice parameterisation "v"/);
 });

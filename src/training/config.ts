@@ -1,10 +1,10 @@
 /**
  * Training configuration: a JSON file format with named presets (spec §2, §8, §13.2/13.4).
  *
- * A config is `{ model, optim, schedule, validation, checkpoint }`. It is resolved in three
- * layers: a named preset (or a JSON file that may name a `base` preset), then overrides given as
- * dotted keys (`optim.lr=5e-4`, from `--set` flags). Every field is validated with a message that
- * names the field and the source.
+ * A config is `{ task, types, model, optim, schedule, validation, checkpoint, engine, lattice }`.
+ * It is resolved in three layers: a named preset (or a JSON file that may name a `base` preset),
+ * then overrides given as dotted keys (`optim.lr=5e-4`, from `--set` flags). Every field is
+ * validated with a message that names the field and the source.
  *
  * Presets:
  * - `paper`: the published MP-20 CSP configuration (spec §2 H=512, D_t=256, L=6, F=128; §8 AdamW
@@ -16,9 +16,10 @@
  *   uses a smaller subset and fewer sampler steps to stay affordable on CPU.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { InputError } from '../util/errors.js';
+import { InputError, KldmError } from '../util/errors.js';
 import { DEFAULT_TYPE_DIFFUSION, isTypeDiffusionKind, type TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 import { PRECISIONS, type Precision } from '../engine/precision.js';
+import type { VpParameterisation } from '../diffusion/latticeVp.js';
 
 export interface ModelConfig {
   /** hidden width H (spec §2) */
@@ -91,6 +92,18 @@ export interface EngineConfig {
   precision: Precision;
 }
 
+/** The lattice parameterisations of spec §4 (names as in the config). */
+export const LATTICE_PARAMETERISATIONS: readonly VpParameterisation[] = ['x0', 'eps'];
+
+export interface LatticeConfig {
+  /**
+   * What the lattice head learns (spec §4): 'x0' (default; target l_0, score (α·l̂_0 − l_t)/σ²,
+   * the paper's "KLDM-x0") or 'eps' (target ε, score −ε̂/σ, "KLDM-ε"). Training loss, validation
+   * sampling and every sampler that loads the model follow it; the velocity part is unaffected.
+   */
+  parameterisation: VpParameterisation;
+}
+
 export interface TrainConfig {
   /** preset name or file this config came from */
   name: string;
@@ -104,6 +117,7 @@ export interface TrainConfig {
   validation: ValidationConfig;
   checkpoint: CheckpointConfig;
   engine: EngineConfig;
+  lattice: LatticeConfig;
 }
 
 const PAPER: TrainConfig = {
@@ -116,6 +130,7 @@ const PAPER: TrainConfig = {
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 1024, sampler: 'em', samplerSteps: 1000, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
   engine: { precision: 'f32' },
+  lattice: { parameterisation: 'x0' },
 };
 
 /** Perov-5 on 2 CPU cores (see docs/training.md for the measured step time). */
@@ -129,6 +144,7 @@ const CPU_SMALL: TrainConfig = {
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
   engine: { precision: 'f32' },
+  lattice: { parameterisation: 'x0' },
 };
 
 /** MP-20 on 2 CPU cores. */
@@ -142,6 +158,7 @@ const CPU_MEDIUM: TrainConfig = {
   validation: { everyEpochs: 20, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
   engine: { precision: 'f32' },
+  lattice: { parameterisation: 'x0' },
 };
 
 /** A tiny network for tests and smoke runs (seconds per epoch on Perov-5). */
@@ -155,6 +172,7 @@ const TINY: TrainConfig = {
   validation: { everyEpochs: 1, lossSubset: 64, matchSubset: 8, sampler: 'em', samplerSteps: 20, finalTime: 1e-3 },
   checkpoint: { everySeconds: 60 },
   engine: { precision: 'f32' },
+  lattice: { parameterisation: 'x0' },
 };
 
 export const PRESETS: Readonly<Record<string, TrainConfig>> = {
@@ -316,5 +334,18 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
     throw new InputError(`${source}: "types.maskSchedule" must be linear, cosine or poly2 (got ${JSON.stringify(ty.maskSchedule)})`);
   }
   if (typeof ty.simpleLoss !== 'boolean') throw new InputError(`${source}: "types.simpleLoss" must be true or false`);
+  if (!LATTICE_PARAMETERISATIONS.includes(c.lattice.parameterisation)) {
+    throw new InputError(`${source}: "lattice.parameterisation" must be "x0" or "eps" (spec §4; got ${JSON.stringify(c.lattice.parameterisation)})`);
+  }
   if (!PRECISIONS.includes(c.engine.precision)) throw new InputError(`${source}: "engine.precision" must be "f32" or "bf16" (got ${JSON.stringify(c.engine.precision)})`);
+}
+
+/**
+ * The lattice parameterisation of a saved config (a checkpoint's or a model's `trainConfig`):
+ * configs written before `lattice.parameterisation` existed are x0, the only one trained then.
+ */
+export function latticeParameterisationOf(saved: { lattice?: Partial<LatticeConfig> } | null | undefined, source: string): VpParameterisation {
+  const p = saved?.lattice?.parameterisation ?? 'x0';
+  if (!LATTICE_PARAMETERISATIONS.includes(p)) throw new KldmError(`${source}: unknown lattice parameterisation ${JSON.stringify(p)} (this kldm knows x0 and eps, spec §4)`);
+  return p;
 }

@@ -32,7 +32,7 @@ import { JsonlLog } from '../util/jsonl.js';
 import { formatDuration } from '../util/progress.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { BatchSource, EpochBatcher, type EpochBatcherState } from './batches.js';
-import type { TrainConfig } from './config.js';
+import { latticeParameterisationOf, type TrainConfig } from './config.js';
 import { netConfigOfTraining, TrainableModel } from './model.js';
 import { loadTensors, saveTensors, type NamedTensor } from './tensorFile.js';
 import { validationGeneratedValidity, validationLoss, validationMatchRate, type CspPairScorer, type ValidationResult } from './validate.js';
@@ -210,6 +210,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const netConfig = netConfigOfTraining(config);
   // DNG (spec §5-6): the types are diffused too and the loss averages three modalities
   const dngTypes = config.task === 'dng' ? config.types : null;
+  // lattice head target and score (spec §4): loss and validation sampling use the same one
+  const lattice = config.lattice.parameterisation;
+  const objective = { latticeParameterisation: lattice };
 
   let seed = opts.seed ?? 42;
   let model: TrainableModel;
@@ -235,6 +238,10 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       throw new KldmError(`--resume: the config's network (${JSON.stringify(netConfig)}) differs from the checkpoint's (${JSON.stringify(meta.netConfig)})`);
     }
     if (meta.config.optim.batchSize !== config.optim.batchSize) throw new KldmError('--resume: optim.batchSize differs from the checkpoint (the data order would change)');
+    const saved = latticeParameterisationOf(meta.config, paths.last);
+    if (saved !== lattice) {
+      throw new KldmError(`--resume: lattice.parameterisation is ${lattice}, the checkpoint was trained with ${saved} (spec §4: the lattice head would change meaning mid-run); start a new run (--init-from) instead`);
+    }
     seed = meta.seed;
     // initial values are overwritten by the checkpoint's tensors
     model = TrainableModel.fresh(netConfig, config.optim, config.schedule.emaDecay, new Rng(0), kernels);
@@ -279,12 +286,13 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const kernelsName = model.net.kernels.name;
   log.write({
     type: 'start', resumed: Boolean(opts.resume), dataset: opts.dataset, seed, config: config.name, step, epoch: batcher.epoch,
-    numParams: model.params.numTrainable(), kernels: kernelsName, batchesPerEpoch: batcher.batchesPerEpoch,
+    numParams: model.params.numTrainable(), kernels: kernelsName, batchesPerEpoch: batcher.batchesPerEpoch, latticeParameterisation: lattice,
     ...(initFrom ? { initFrom } : {}),
   });
   status.message(
     `kldm train: ${opts.dataset}, config ${config.name}, ${model.params.numTrainable().toLocaleString('en-US')} parameters, ` +
       `${source.numCrystals} crystals (${batcher.batchesPerEpoch} batches/epoch), engine ${kernelsName}` +
+      (lattice === 'eps' ? ', lattice parameterisation eps (KLDM-ε, spec §4)' : '') +
       (opts.resume ? `, resumed at epoch ${batcher.epoch} step ${step}` : '') +
       (initFrom && !opts.resume ? `, weights from ${initFrom.source} (${initFrom.epochs} epochs; optimiser state starts fresh)` : ''),
   );
@@ -332,16 +340,16 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const t0 = Date.now();
     status.message(`validating after epoch ${epochsDone} ...`);
     const { net, usesEma } = model.evaluationNet();
-    const vl = validationLoss(net, valSource, config.validation.lossSubset, config.optim.batchSize, seed + 1_000_003, dngTypes);
+    const vl = validationLoss(net, valSource, config.validation.lossSubset, config.optim.batchSize, seed + 1_000_003, dngTypes, lattice);
     let matchRate: number | null = null;
     let rmse: number | null = null;
     let matchCrystals = 0;
     let generated: { structValidity: number; compValidity: number; generated: number } | null = null;
     if (dngTypes && config.validation.matchSubset > 0) {
       const prior = { kind: 'empirical' as const, histogram: trainingRange.atomCounts! };
-      generated = validationGeneratedValidity(net, opts.stats, prior, config.validation, dngTypes, config.validation.matchSubset, seed + 2_000_003);
+      generated = validationGeneratedValidity(net, opts.stats, prior, config.validation, dngTypes, config.validation.matchSubset, seed + 2_000_003, lattice);
     } else if (opts.scorer && config.validation.matchSubset > 0) {
-      const mr = validationMatchRate(net, valSource, opts.stats, config.validation, opts.scorer, seed + 2_000_003);
+      const mr = validationMatchRate(net, valSource, opts.stats, config.validation, opts.scorer, seed + 2_000_003, lattice);
       matchRate = mr.matchRate;
       rmse = mr.rmse;
       matchCrystals = mr.crystals;
@@ -424,7 +432,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
     const t0 = performance.now();
     const batch = batcher.next()!;
-    const noisy = dngTypes ? makeNoisyDngBatch(batch, dngTypes, noiseRng) : makeNoisyCspBatch(batch, noiseRng);
+    const noisy = dngTypes ? makeNoisyDngBatch(batch, dngTypes, noiseRng, objective) : makeNoisyCspBatch(batch, noiseRng, objective);
     model.params.zeroGrad();
     const loss = accumulateGradients(model.net, noisy, config.optim.microBatch, (l) => {
       if (!Number.isFinite(l.total)) fail(`non-finite loss (${l.total}; velocity ${l.lossV}, lattice ${l.lossL}${l.lossH !== undefined ? `, types ${l.lossH}` : ''})`);

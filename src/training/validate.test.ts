@@ -8,6 +8,8 @@ import { resolveConfig } from './config.js';
 import { netConfigOf, TrainableModel } from './model.js';
 import { miniPerov5 } from './testFixtures.js';
 import { structureOfSplit, validationLoss, validationMatchRate } from './validate.js';
+import { GaussianLatticeNet } from '../sampling/analyticNetworks.js';
+import { latticeToFeatures } from '../diffusion/latticeFeatures.js';
 
 const data = miniPerov5();
 const config = resolveConfig('tiny');
@@ -45,4 +47,23 @@ test('validation loss is reproducible for a seed and covers the requested crysta
   assert.deepEqual(validationLoss(net, source, 5, 2, 11), a);
   assert.ok(Math.abs(a.loss - (a.lossV + a.lossL) / 2) < 1e-12);
   assert.equal(b.crystals, 5);
+});
+
+test('validation sampling uses the model\'s lattice parameterisation (spec §4): an ε-head of a known Gaussian lands on it only with eps', () => {
+  // exact score of l_0 ~ N(0.7, 0.3²) per feature, written as an ε-head
+  const epsNet = new GaussianLatticeNet(0.7, 0.3, false, 'eps');
+  const cfg = { ...config.validation, matchSubset: 8, samplerSteps: 100 };
+  const meanFeature = (lattice: 'x0' | 'eps'): number => {
+    const features: number[] = [];
+    validationMatchRate(epsNet, source, data.stats, cfg, (pred) => {
+      features.push(...latticeToFeatures(toParameters(pred.lattice), pred.species.length, data.stats));
+      return { match: false, rms: null };
+    }, 1, lattice);
+    assert.equal(features.length, 8 * 6);
+    return features.reduce((s, x) => s + x, 0) / features.length;
+  };
+  const eps = meanFeature('eps');
+  assert.ok(Math.abs(eps - 0.7) < 0.2, `eps: mean feature ${eps}`); // sd of the mean of 48 draws ≈ 0.04
+  const x0 = meanFeature('x0');
+  assert.ok(Math.abs(x0 - 0.7) > 1, `x0 reading of the ε-head: mean feature ${x0}`);
 });

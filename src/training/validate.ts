@@ -17,6 +17,7 @@ import type { ValidationConfig } from './config.js';
 import { makeLayout } from '../network/types.js';
 import { dngLoss, makeNoisyDngBatch } from '../diffusion/dngLoss.js';
 import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
+import type { VpParameterisation } from '../diffusion/latticeVp.js';
 import { drawAtomCounts, type AtomCountPrior } from '../sampling/atomCountPrior.js';
 import { compositionValidity, structuralValidity } from '../eval/validity.js';
 
@@ -58,7 +59,8 @@ export function structureOfSplit(split: PreparedSplit, k: number): Structure {
 
 /**
  * Mean joint loss (spec §6) over the first `limit` crystals, with noise drawn from `seed`; with
- * `types` the DNG objective (three modalities) and its type loss.
+ * `types` the DNG objective (three modalities) and its type loss; `lattice` is the model's lattice
+ * parameterisation (spec §4: the lattice loss compares the head with l_0 or with ε).
  */
 export function validationLoss(
   net: ScoreNetwork,
@@ -67,6 +69,7 @@ export function validationLoss(
   batchSize: number,
   seed: number,
   types: TypeDiffusionSpec | null = null,
+  lattice: VpParameterisation = 'x0',
 ): { loss: number; lossV: number; lossL: number; lossH?: number; crystals: number } {
   const rng = new Rng(seed);
   let sum = 0;
@@ -77,10 +80,10 @@ export function validationLoss(
   for (const batch of source.fixedBatches(limit, batchSize)) {
     let l: { total: number; lossV: number; lossL: number; lossH?: number };
     if (types) {
-      const noisy = makeNoisyDngBatch(batch, types, rng);
+      const noisy = makeNoisyDngBatch(batch, types, rng, { latticeParameterisation: lattice });
       l = dngLoss(types, net.predict(noisy.input), noisy);
     } else {
-      const noisy = makeNoisyCspBatch(batch, rng);
+      const noisy = makeNoisyCspBatch(batch, rng, { latticeParameterisation: lattice });
       l = cspLoss(net.predict(noisy.input), noisy);
     }
     const G = batch.layout.numCrystals;
@@ -106,6 +109,7 @@ export function validationGeneratedValidity(
   types: TypeDiffusionSpec,
   count: number,
   seed: number,
+  lattice: VpParameterisation = 'x0',
 ): { structValidity: number; compValidity: number; generated: number } {
   const rng = new Rng(seed);
   const counts = drawAtomCounts(prior, count, rng);
@@ -118,7 +122,7 @@ export function validationGeneratedValidity(
       net,
       { layout, types: new Int32Array(layout.numAtoms), typeDiffusion: { kind: types.kind, maskSchedule: types.maskSchedule } },
       rng,
-      { method: cfg.sampler, nSteps: cfg.samplerSteps, tFinal: cfg.finalTime },
+      { method: cfg.sampler, nSteps: cfg.samplerSteps, tFinal: cfg.finalTime, latticeParameterisation: lattice },
     );
     for (const d of decodeSamplerResult(result, stats)) {
       if (d.finite && structuralValidity(d.structure, null).valid) structOk++;
@@ -136,6 +140,7 @@ export function validationMatchRate(
   cfg: ValidationConfig,
   scorer: CspPairScorer,
   seed: number,
+  lattice: VpParameterisation = 'x0',
 ): { matchRate: number; rmse: number | null; crystals: number } {
   const rng = new Rng(seed);
   let matched = 0;
@@ -149,6 +154,7 @@ export function validationMatchRate(
       method: cfg.sampler,
       nSteps: cfg.samplerSteps,
       tFinal: cfg.finalTime,
+      latticeParameterisation: lattice,
     });
     const decoded = decodeSamplerResult(result, stats);
     for (let g = 0; g < decoded.length; g++) {

@@ -11,7 +11,7 @@ import { Progress } from '../../util/progress.js';
 import { formatStructure, STRUCTURE_FORMATS, type StructureFormat } from '../../crystal/io/index.js';
 import { trajectoryToExtxyz } from '../../predict/trajectory.js';
 import { toParameters } from '../../crystal/lattice.js';
-import { listModels } from '../../predict/registry.js';
+import { listModels, modelLatticeParameterisation } from '../../predict/registry.js';
 import { predictStructures } from '../../predict/predict.js';
 import type { PredictedStructure, SamplerName } from '../../predict/types.js';
 import { intOptionOr as intFlag } from '../args.js';
@@ -49,7 +49,7 @@ function listModelsText(): string {
   const models = listModels();
   if (models.length === 0) return 'no models installed';
   return models
-    .map((m) => `${m.manifest.name}  (${m.manifest.task === 'dng' ? `de-novo generation, ${m.manifest.typeDiffusion?.kind ?? '?'} types; ` : ''}${m.manifest.dataset}, cells of ${m.manifest.trainingRange.minAtoms}-${m.manifest.trainingRange.maxAtoms} atoms, ${m.manifest.trainingRange.elements.length} elements) ${m.manifest.description}`)
+    .map((m) => `${m.manifest.name}  (${m.manifest.task === 'dng' ? `de-novo generation, ${m.manifest.typeDiffusion?.kind ?? '?'} types; ` : ''}${modelLatticeParameterisation(m.manifest) === 'eps' ? 'eps lattice (KLDM-ε); ' : ''}${m.manifest.dataset}, cells of ${m.manifest.trainingRange.minAtoms}-${m.manifest.trainingRange.maxAtoms} atoms, ${m.manifest.trainingRange.elements.length} elements) ${m.manifest.description}`)
     .join('\n');
 }
 

@@ -15,8 +15,10 @@ import type { ScoreNetwork } from '../../network/types.js';
 import type { LatticeStats } from '../../data/types.js';
 import { paramsFromTensors } from '../../training/model.js';
 import { readCheckpoint } from '../../training/trainer.js';
-import { dngTypeDiffusion, getModel, loadModelNetwork } from '../../predict/registry.js';
+import { latticeParameterisationOf } from '../../training/config.js';
+import { dngTypeDiffusion, getModel, loadModelNetwork, modelLatticeParameterisation } from '../../predict/registry.js';
 import type { TypeDiffusionSpec } from '../../diffusion/typeDiffusion.js';
+import type { VpParameterisation } from '../../diffusion/latticeVp.js';
 import { checkSampleTargets, defaultSamplingBatchSize, existingPairs, randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
 import { readCsvTargets } from '../../predict/csvTargets.js';
 import { modelWeightsSha256, planSampleShards, type SampleRunParams } from '../../queue/sampleShards.js';
@@ -123,6 +125,8 @@ export const sampleCommand: Command = {
     let source: string;
     // a DNG model samples the given compositions with fixed types (CSP-style)
     let typeDiffusion: TypeDiffusionSpec | undefined;
+    // the score of the lattice head follows what it was trained to predict (spec §4)
+    let latticeParameterisation: VpParameterisation;
     if (values.checkpoint) {
       const { meta, tensors } = readCheckpoint(values.checkpoint);
       const { params, usedEma } = paramsFromTensors(meta.netConfig, tensors, true, values.checkpoint);
@@ -130,12 +134,14 @@ export const sampleCommand: Command = {
       stats = meta.latticeStats;
       source = `${values.checkpoint} (${usedEma ? 'EMA' : 'raw'} weights, step ${meta.step})`;
       if (meta.config.task === 'dng') typeDiffusion = meta.config.types;
+      latticeParameterisation = latticeParameterisationOf(meta.config, values.checkpoint);
     } else {
       const entry = getModel(values.model!);
       net = loadModelNetwork(entry);
       stats = entry.manifest.latticeStats;
       source = `model ${entry.manifest.name}`;
       if (entry.manifest.task === 'dng') typeDiffusion = dngTypeDiffusion(entry.manifest);
+      latticeParameterisation = modelLatticeParameterisation(entry.manifest);
     }
     let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!) : readCsvTargets(values['dataset-csv']!);
     if (limit !== undefined) targets = targets.slice(0, limit);
@@ -158,8 +164,8 @@ export const sampleCommand: Command = {
       }
     }
     try {
-      if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps, t_f ${tFinal}\n`);
-      const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), signal: controller.signal, quiet: values.quiet });
+      if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps, t_f ${tFinal}, lattice ${latticeParameterisation}\n`);
+      const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), latticeParameterisation, signal: controller.signal, quiet: values.quiet });
       console.log(
         `${values.out}: ${r.alreadyDone + r.written}/${r.total} predictions (${r.alreadyDone} already there, ${r.written} new in ${r.seconds.toFixed(0)} s` +
           `${r.nonFinite ? `, ${r.nonFinite} non-finite written as empty CIF` : ''})${r.aborted ? '; interrupted: run the same command to continue' : ''}`,

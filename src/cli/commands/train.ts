@@ -43,12 +43,14 @@ Options:
   --set key=value         override one config field (repeatable), e.g. --set optim.lr=5e-4
                           or --set engine.precision=bf16 (bf16 GEMM operands, f32 accumulation, on CPUs
                           with AVX512-BF16; docs/engine.md "Precision"; KLDM_PRECISION overrides it)
+                          or --set lattice.parameterisation=eps (lattice head predicts the noise, spec §4
+                          "KLDM-ε"; default x0; saved with the run and the exported model)
   --task <csp|dng>        what the model learns (default csp; = --set task=dng)
   --types <kind>          DNG type diffusion: masking (D, default), onehot (C) or bits (C-AB)
                           (= --set types.kind=...; also types.maskSchedule=linear|cosine|poly2,
                           types.simpleLoss=true). DNG validation generates validation.matchSubset
                           crystals and reports their structural and composition validity.
-  --run-dir <dir>         run directory (default runs/<dataset>-<config>): log.jsonl, last.ckpt, best.ckpt
+  --run-dir <dir>         run directory (default runs/<dataset>-<config>[-eps]): log.jsonl, last.ckpt, best.ckpt
   --resume                continue the run in --run-dir bit-for-bit from last.ckpt; without --config (and
                           --dataset) the run's saved config is used, --set flags still apply
   --init-from <m>         start a NEW run from earlier weights: a shipped model's name or folder, or a
@@ -214,7 +216,8 @@ export const trainCommand: Command = {
       dataset = getDataset(values.dataset).name;
       config = resolveConfig(values.config, overrides);
       const configTag =
-        values.config.replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') + (config.task === 'dng' ? `-dng-${config.types.kind}` : '');
+        values.config.replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') + (config.task === 'dng' ? `-dng-${config.types.kind}` : '') +
+        (config.lattice.parameterisation === 'eps' ? '-eps' : ''); // an eps run does not collide with the x0 run's default directory
       runDir = values['run-dir'] ?? join('runs', `${dataset}-${configTag}`);
     }
 
