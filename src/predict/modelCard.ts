@@ -266,7 +266,7 @@ function dngSections(dataset: string, rows: Array<CardEvaluation & { report: Dng
   const lines: string[] = ['## Generated structures: spec §10.1 proxy metrics (measured)', ''];
   if (rows.length === 0) return [...lines, 'Not evaluated yet.', ''];
   lines.push(
-    '| evaluation | generated | validity struct / comp / both % | COV-R / COV-P % | W1 density / W1 #elements | unique / novel % of valid | time |',
+    '| evaluation | generated | validity struct / comp / both % | COV-R / COV-P % | W1 density / W1 #elements | unique / novel % of valid | scoring time |',
     '|---|---|---|---|---|---|---|',
   );
   for (const e of rows) {
