@@ -8,35 +8,14 @@ import { request as httpRequest } from 'node:http';
 import { createKldmServer, type KldmServer } from './app.js';
 import type { ServerLimits } from './limits.js';
 import { testServices } from './testing/test-services.js';
+import { call, type Reply } from './testing/http-call.js';
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
 
 async function start(limits: Partial<ServerLimits> = {}): Promise<{ app: KldmServer; url: string }> {
   const app = createKldmServer({ port: 0, services: testServices(), webRoot: null, limits, log: () => {} });
   return { app, url: await app.listen() };
 }
 
-async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-  }
-  const res = await fetch(url + path, init);
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = null;
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
 
 async function waitFor(url: string, id: string, done: (s: string) => boolean, timeoutMs = 15_000): Promise<Reply> {
   const t0 = Date.now();

@@ -11,33 +11,12 @@ import { createKldmServer, type KldmServer } from './app.js';
 import { defaultServices } from './default-services.js';
 import type { ServerLimits } from './limits.js';
 import { generateStructures } from '../predict/generate.js';
+import { call, type Reply } from './testing/http-call.js';
 
 const DNG = 'perov5-dng-masking';
 const CSP = 'perov5-cpu-small';
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
 
-async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-  }
-  const res = await fetch(url + path, init);
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = null;
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
 
 const finished = (s: string): boolean => s === 'done' || s === 'failed' || s === 'cancelled';
 
