@@ -4,6 +4,7 @@
  * process, evaluated through the batched engine path (fast.ts) for relaxation.
  */
 import { assetPath } from '../assets/index.js';
+import type { Structure } from '../crystal/types.js';
 import type { BatchPotential } from './types.js';
 import { m3gnetBatch, type FastOptions } from './fast.js';
 import { loadM3GNet, type M3GNetModel } from './weights.js';
@@ -28,5 +29,6 @@ export function loadShippedM3GNet(): M3GNetModel {
 export function m3gnetPotential(options: FastOptions & { model?: M3GNetModel } = {}): BatchPotential {
   const model = options.model ?? loadShippedM3GNet();
   const fastOptions: FastOptions = { ...options, workspace: options.workspace ?? new PassWorkspace() };
-  return (structures) => m3gnetBatch(model, structures, fastOptions);
+  const potential = (structures: readonly Structure[]) => m3gnetBatch(model, structures, fastOptions);
+  return Object.assign(potential, { elements: new Set(model.config.elementTypes) });
 }

@@ -14,5 +14,16 @@ export interface PotentialEvaluation {
   stress: Float64Array | null;
 }
 
-/** A batched potential: the i-th result belongs to the i-th structure. */
-export type BatchPotential = (structures: readonly Structure[]) => PotentialEvaluation[];
+/**
+ * A batched potential: the i-th result belongs to the i-th structure. `elements`, when present, are the
+ * chemical symbols it covers: callers relaxing many structures use it to report a structure with another
+ * element on its own instead of failing the whole batch (a generated crystal may contain any element).
+ */
+export type BatchPotential = ((structures: readonly Structure[]) => PotentialEvaluation[]) & { readonly elements?: ReadonlySet<string> };
+
+/** The elements of `s` the potential does not cover (empty when it covers all, or does not say). */
+export function uncoveredElements(potential: BatchPotential, s: Structure): string[] {
+  const known = potential.elements;
+  if (!known) return [];
+  return [...new Set(s.species)].filter((el) => !known.has(el));
+}

@@ -14,7 +14,7 @@ import type { Structure } from '../crystal/types.js';
 import { readCif, writeCif } from '../crystal/io/cif.js';
 import { makeStructure } from '../crystal/structure.js';
 import { InputError } from '../util/errors.js';
-import type { BatchPotential } from '../potential/types.js';
+import { uncoveredElements, type BatchPotential } from '../potential/types.js';
 import { relaxStructures, relaxStructuresAsync, type RelaxOptions, type RelaxResult } from './relax.js';
 
 /** 1 eV/Å³ in GPa */
@@ -125,14 +125,27 @@ type ChunkOut = { lines: string[]; relaxed: number; converged: number; failed: n
 
 /** Relaxes one chunk and returns its output lines (without newlines), in input order. */
 export function relaxChunkLines(chunk: readonly RelaxInputRecord[], potential: BatchPotential, options: RelaxOptions, score?: (r: RelaxResult) => Record<string, unknown>): ChunkOut {
-  const ok = chunk.filter((r) => r.structure);
-  return chunkLines(chunk, ok, ok.length > 0 ? relaxStructures(ok.map((r) => r.structure!), potential, options) : [], score);
+  const { ok, checked } = relaxable(chunk, potential);
+  return chunkLines(checked, ok, ok.length > 0 ? relaxStructures(ok.map((r) => r.structure!), potential, options) : [], score);
 }
 
 /** relaxChunkLines yielding to the event loop between optimiser steps (queue workers); the same lines */
 export async function relaxChunkLinesAsync(chunk: readonly RelaxInputRecord[], potential: BatchPotential, options: RelaxOptions, score?: (r: RelaxResult) => Record<string, unknown>): Promise<ChunkOut> {
-  const ok = chunk.filter((r) => r.structure);
-  return chunkLines(chunk, ok, ok.length > 0 ? await relaxStructuresAsync(ok.map((r) => r.structure!), potential, options) : [], score);
+  const { ok, checked } = relaxable(chunk, potential);
+  return chunkLines(checked, ok, ok.length > 0 ? await relaxStructuresAsync(ok.map((r) => r.structure!), potential, options) : [], score);
+}
+
+/**
+ * The records the potential can relax; a structure with an element the potential does not cover gets an
+ * error line of its own (a generated crystal may contain any element) instead of failing its whole batch.
+ */
+function relaxable(chunk: readonly RelaxInputRecord[], potential: BatchPotential): { ok: RelaxInputRecord[]; checked: RelaxInputRecord[] } {
+  const checked = chunk.map((r) => {
+    if (!r.structure) return r;
+    const missing = uncoveredElements(potential, r.structure);
+    return missing.length === 0 ? r : { ...r, structure: undefined, error: `element${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not covered by the potential` };
+  });
+  return { ok: checked.filter((r) => r.structure), checked };
 }
 
 function chunkLines(chunk: readonly RelaxInputRecord[], ok: RelaxInputRecord[], results: RelaxResult[], score?: (r: RelaxResult) => Record<string, unknown>): ChunkOut {

@@ -15,7 +15,7 @@
  */
 import type { Structure } from '../../crystal/types.js';
 import { volume } from '../../crystal/lattice.js';
-import type { BatchPotential } from '../../potential/types.js';
+import { uncoveredElements, type BatchPotential } from '../../potential/types.js';
 import { relaxStructures } from '../../relax/relax.js';
 import type { StabilityScorer } from '../../thermo/stability.js';
 import { matchStructures } from '../match.js';
@@ -121,11 +121,14 @@ export function dngStability(structures: ReadonlyArray<Structure | null>, report
   const per: DngStructureStability[] = [];
   for (let start = 0; start < idx.length; start += batch) {
     const chunk = idx.slice(start, start + batch);
-    const results = relaxStructures(chunk.map((i) => structures[i]!), o.potential, { fmax: o.fmax ?? 0.05, maxSteps: o.maxSteps ?? 500 });
-    results.forEach((r, k) => {
-      const i = chunk[k]!;
+    // a structure with an element the potential does not cover is counted as not relaxed, not a batch failure
+    const relaxable = chunk.filter((i) => uncoveredElements(o.potential, structures[i]!).length === 0);
+    const results = relaxStructures(relaxable.map((i) => structures[i]!), o.potential, { fmax: o.fmax ?? 0.05, maxSteps: o.maxSteps ?? 500 });
+    const byIndex = new Map(relaxable.map((i, k) => [i, results[k]!]));
+    for (const i of chunk) {
+      const r = byIndex.get(i) ?? { final: structures[i]!, energy: Number.NaN, converged: false };
       per.push(scoreOne(i, structures[i]!, r, reports[i]!, o.scorer));
-    });
+    }
     o.onProgress?.(Math.min(idx.length, start + batch), idx.length);
   }
   return summarise(per, structures.length, reports, o.limit);
