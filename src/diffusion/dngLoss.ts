@@ -2,7 +2,7 @@
  * Joint DNG training objective (spec §6): the CSP noisy state (§3.4 positions/velocities, §4
  * lattice) plus noisy types (§5), one network call, and the average over the three modalities
  *
- *   L = (L_v + L_l + L_h) / 3,   w_v = w_l = w_h = 1.
+ *   L = (L_v + L_l + w_h·L_h) / 3,   w_v = w_l = 1, w_h = types.lossWeight (spec: 1).
  *
  * The type noise is drawn after the CSP noise of the same step (drawCspNoise's order, then the
  * types), so a resumed run replays the same numbers.
@@ -18,7 +18,7 @@ export interface NoisyDngBatch extends NoisyCspBatch {
 }
 
 export interface DngLoss {
-  /** (L_v + L_l + L_h) / 3 */
+  /** (L_v + L_l + w_h·L_h) / 3; lossH below is the unweighted L_h */
   total: number;
   lossV: number;
   lossL: number;
@@ -52,9 +52,10 @@ export function dngLoss(spec: TypeDiffusionSpec, output: NetOutput, noisy: Noisy
   const f = 2 / numModalities;
   for (let j = 0; j < csp.grad.v.length; j++) csp.grad.v[j]! *= f;
   for (let j = 0; j < csp.grad.l.length; j++) csp.grad.l[j]! *= f;
-  for (let j = 0; j < h.grad.length; j++) h.grad[j]! /= numModalities;
+  const wh = spec.lossWeight ?? 1; // spec §6: w_h = 1 (types.lossWeight deviates on purpose, see TypeDiffusionSpec)
+  for (let j = 0; j < h.grad.length; j++) h.grad[j]! *= wh / numModalities;
   return {
-    total: (csp.lossV + csp.lossL + h.loss) / numModalities,
+    total: (csp.lossV + csp.lossL + wh * h.loss) / numModalities,
     lossV: csp.lossV,
     lossL: csp.lossL,
     lossH: h.loss,

@@ -116,6 +116,30 @@ test('the DNG loss is the average of three modalities and its gradient is 1/3 of
   }
 });
 
+test('types.lossWeight w_h scales the type term of the joint loss and its gradient only; L_h is reported unweighted', () => {
+  const layout = makeLayout([2, 3]);
+  const batch = {
+    layout,
+    frac: Float64Array.from({ length: 15 }, (_, j) => (j * 0.173) % 1),
+    types: Int32Array.from([38, 8, 22, 8, 8]),
+    lattice: Float64Array.from({ length: 12 }, (_, j) => Math.sin(j)),
+  };
+  const noisy = makeNoisyDngBatch(batch, spec('onehot'), new Rng(5));
+  const rng = new Rng(9);
+  const out: NetOutput = {
+    v: Float32Array.from({ length: 15 }, () => rng.normal()),
+    l: Float32Array.from({ length: 12 }, () => rng.normal()),
+    h: Float32Array.from({ length: 500 }, () => rng.normal()),
+  };
+  const one = dngLoss(spec('onehot'), out, noisy);
+  const twenty = dngLoss({ ...spec('onehot'), lossWeight: 20 }, out, noisy);
+  assert.equal(twenty.lossH, one.lossH);
+  assert.ok(Math.abs(twenty.total - (one.lossV + one.lossL + 20 * one.lossH) / 3) < 1e-12);
+  assert.deepEqual(twenty.grad.v, one.grad.v);
+  assert.deepEqual(twenty.grad.l, one.grad.l);
+  for (let j = 0; j < 500; j++) assert.ok(Math.abs(twenty.grad.h![j]! - 20 * one.grad.h![j]!) <= 1e-6 * Math.abs(20 * one.grad.h![j]!) + 1e-12);
+});
+
 test('sliceNoisyTypes keeps atoms [a0, a1) of every array', () => {
   const layout = makeLayout([2, 2]);
   const n = noisyTypesFrom(spec('bits'), layout, Int32Array.from([1, 2, 3, 4]), [0.5, 0.6], new Rng(1));

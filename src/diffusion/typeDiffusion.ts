@@ -24,9 +24,15 @@ export interface TypeDiffusionSpec {
   maskSchedule: MaskSchedule;
   /** masking only: w(t) = 1 instead of −α'/(1−α) (§5.3 simple_loss; default false) */
   simpleLoss: boolean;
+  /**
+   * w_h of the joint loss (spec §6: 1, the default when absent). A deviation for the one-hot variant: its
+   * L_h is a mean over K = 100 components, so with w_h = 1 the types carry a small share of the gradient and
+   * the model collapses onto the commonest classes; DiffCSP weights its 100-dim one-hot type loss by 20 (§12).
+   */
+  lossWeight?: number;
 }
 
-export const DEFAULT_TYPE_DIFFUSION: Readonly<TypeDiffusionSpec> = Object.freeze({ kind: 'masking', maskSchedule: 'linear', simpleLoss: false });
+export const DEFAULT_TYPE_DIFFUSION: Readonly<TypeDiffusionSpec> = Object.freeze({ kind: 'masking', maskSchedule: 'linear', simpleLoss: false, lossWeight: 1 });
 
 export function isTypeDiffusionKind(v: unknown): v is TypeDiffusionKind {
   return typeof v === 'string' && (TYPE_DIFFUSION_KINDS as readonly string[]).includes(v);

@@ -176,7 +176,7 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   lines.push('| field | value |', '|---|---|');
   if (dng) {
     const td = m.typeDiffusion;
-    lines.push(`| task | DNG (atom types, positions, velocities and lattice diffused), spec §3-§7; types: ${td ? `${td.kind}${td.kind === 'masking' ? ` (${td.maskSchedule} schedule${td.simpleLoss ? ', simple loss' : ''})` : ''}` : '?'} (§5, docs/dng.md) |`);
+    lines.push(`| task | DNG (atom types, positions, velocities and lattice diffused), spec §3-§7; types: ${td ? `${td.kind}${td.kind === 'masking' ? ` (${td.maskSchedule} schedule${td.simpleLoss ? ', simple loss' : ''})` : ''}` : '?'} (§5, docs/dng.md)${td?.lossWeight !== undefined && td.lossWeight !== 1 ? `; type loss weight w_h = ${td.lossWeight} (spec §6: 1; a deviation, as DiffCSP's 20 for one-hot types)` : ''} |`);
   } else {
     lines.push(`| task | CSP (compositions given; positions, velocities and lattice diffused), spec §3-§7 |`);
   }

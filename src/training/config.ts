@@ -334,6 +334,9 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
     throw new InputError(`${source}: "types.maskSchedule" must be linear, cosine or poly2 (got ${JSON.stringify(ty.maskSchedule)})`);
   }
   if (typeof ty.simpleLoss !== 'boolean') throw new InputError(`${source}: "types.simpleLoss" must be true or false`);
+  if (ty.lossWeight !== undefined && !(typeof ty.lossWeight === 'number' && Number.isFinite(ty.lossWeight) && ty.lossWeight > 0)) {
+    throw new InputError(`${source}: "types.lossWeight" must be a positive number (w_h of spec §6; got ${JSON.stringify(ty.lossWeight)})`);
+  }
   if (!LATTICE_PARAMETERISATIONS.includes(c.lattice.parameterisation)) {
     throw new InputError(`${source}: "lattice.parameterisation" must be "x0" or "eps" (spec §4; got ${JSON.stringify(c.lattice.parameterisation)})`);
   }
