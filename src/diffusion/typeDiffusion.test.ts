@@ -84,14 +84,18 @@ test('type loss gradients match finite differences (continuous MSE and masked cr
   }
 });
 
-test('the DNG loss is the average of three modalities and its gradient is 1/3 of each loss gradient (spec §6)', () => {
-  const layout = makeLayout([2, 3]);
-  const batch = {
-    layout,
+/** A clean batch of two crystals (2 and 3 atoms) for the joint-loss tests. */
+function twoCrystalBatch(): { layout: ReturnType<typeof makeLayout>; frac: Float64Array; types: Int32Array; lattice: Float64Array } {
+  return {
+    layout: makeLayout([2, 3]),
     frac: Float64Array.from({ length: 15 }, (_, j) => (j * 0.173) % 1),
     types: Int32Array.from([38, 8, 22, 8, 8]),
     lattice: Float64Array.from({ length: 12 }, (_, j) => Math.sin(j)),
   };
+}
+
+test('the DNG loss is the average of three modalities and its gradient is 1/3 of each loss gradient (spec §6)', () => {
+  const batch = twoCrystalBatch();
   for (const kind of ['onehot', 'bits', 'masking'] as const) {
     const noisy = makeNoisyDngBatch(batch, spec(kind), new Rng(5));
     if (kind === 'masking') assert.equal(noisy.input.types, noisy.noisyTypes.noisyIds);
@@ -117,13 +121,7 @@ test('the DNG loss is the average of three modalities and its gradient is 1/3 of
 });
 
 test('types.lossWeight w_h scales the type term of the joint loss and its gradient only; L_h is reported unweighted', () => {
-  const layout = makeLayout([2, 3]);
-  const batch = {
-    layout,
-    frac: Float64Array.from({ length: 15 }, (_, j) => (j * 0.173) % 1),
-    types: Int32Array.from([38, 8, 22, 8, 8]),
-    lattice: Float64Array.from({ length: 12 }, (_, j) => Math.sin(j)),
-  };
+  const batch = twoCrystalBatch();
   const noisy = makeNoisyDngBatch(batch, spec('onehot'), new Rng(5));
   const rng = new Rng(9);
   const out: NetOutput = {
