@@ -308,7 +308,9 @@ test('Generate mode over the shipped DNG model: the trajectory shows the types b
     assert.equal(await page.getAttribute('#tab-generate', 'aria-selected'), 'true');
     // only DNG models are offered for generation; the Predict select marks them
     const genModels = await page.$$eval('#gen-model option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-    assert.deepEqual(genModels, ['perov5-dng-masking']);
+    // every shipped DNG model, the highest-ranked (the default) first
+    assert.equal(genModels[0], 'perov5-dng-masking');
+    assert.deepEqual([...genModels].sort(), ['perov5-dng-bits', 'perov5-dng-masking', 'perov5-dng-onehot']);
     assert.match((await page.textContent('#model')) ?? '', /perov5-dng-masking \(DNG, fixed types\)/);
     assert.match((await page.textContent('#gen-atoms-msg')) ?? '', /training distribution \(N = 5\)/);
 
