@@ -225,11 +225,8 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   const cspRows = evaluations.filter((e): e is CardEvaluation & { report: CspReportSummary } => !isDngReport(e.report));
   const dngRows = evaluations.filter((e): e is CardEvaluation & { report: DngReportSummary } => isDngReport(e.report));
   if (dng) lines.push(...dngSections(m.dataset, dngRows));
-  if (dng && cspRows.length === 0) {
-    // a DNG model without fixed-type CSP rows: nothing to say about CSP
-  } else {
-    lines.push(dng ? '## CSP metrics with fixed types (measured)' : '## CSP metrics (measured)', '');
-  }
+  // a DNG model without fixed-type CSP rows has nothing to say about CSP
+  if (!dng || cspRows.length > 0) lines.push(dng ? '## CSP metrics with fixed types (measured)' : '## CSP metrics (measured)', '');
   if (cspRows.length === 0) {
     if (!dng) lines.push('Not evaluated yet.', '');
   } else {

@@ -63,7 +63,8 @@ function transferableFresh(theirs: CSPVNetConfig, ours: CSPVNetConfig): string[]
   const { typeOutputs: _t, smoothTypes: _s, ...theirsRest } = theirs;
   const { smoothTypes: _s2, ...oursRest } = rest;
   if (!sameNet(theirsRest as CSPVNetConfig, oursRest as CSPVNetConfig)) return null;
-  return paramSpecs(ours).map((p) => p.name).filter((n) => !paramSpecs(theirs).some((p) => p.name === n));
+  const theirNames = new Set(paramSpecs(theirs).map((p) => p.name));
+  return paramSpecs(ours).map((p) => p.name).filter((n) => !theirNames.has(n));
 }
 
 function withFresh(record: WarmStartRecord, fresh: string[]): WarmStartRecord {
