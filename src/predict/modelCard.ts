@@ -183,7 +183,7 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   lines.push(`| training data | ${m.dataset} train split (${m.trainingRange.minAtoms}-${m.trainingRange.maxAtoms} atoms per cell, ${m.trainingRange.elements.length} elements) |`);
   lines.push(`| network | CSPVNet H=${m.netConfig.hidden}, D_t=${m.netConfig.timeDim}, L=${m.netConfig.layers}, F=${m.netConfig.freqs}; ${countTrainableParams(m.netConfig).toLocaleString('en-US')} trainable parameters |`);
   if (cfg) {
-    lines.push(`| config | \`${cfg.name}\`: AdamW lr ${cfg.optim.lr}, batch ${cfg.optim.batchSize}, wd ${cfg.optim.weightDecay}, AMSGrad ${cfg.optim.amsgrad}, EMA ${cfg.schedule.emaDecay} from epoch ${cfg.schedule.emaStartEpoch} |`);
+    lines.push(`| config | \`${cfg.name}\`: AdamW lr ${cfg.optim.lr}, batch ${cfg.optim.batchSize}, wd ${cfg.optim.weightDecay}, AMSGrad ${cfg.optim.amsgrad}${(cfg.optim.decaySteps ?? 0) > 0 ? `, cosine lr decay over ${cfg.optim.decaySteps} steps to ${cfg.optim.minLrRatio}·lr (spec §8: constant)` : ''}, EMA ${cfg.schedule.emaDecay} from epoch ${cfg.schedule.emaStartEpoch} |`);
   }
   const lattice = modelLatticeParameterisation(m);
   lines.push(`| lattice parameterisation | ${lattice} (spec §4; "${paperVariant(lattice)}"); TDM simplified target (§3.4) |`);

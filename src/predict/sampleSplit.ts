@@ -42,6 +42,8 @@ export interface SampleSplitOptions {
   steps?: number;
   /** sampler final time t_f (spec §7.4: 0 in the reference's test command; default 1e-3) */
   tFinal?: number;
+  /** PC corrector step-size factor τ (spec §7.2; default 0.25); ignored by EM */
+  tau?: number;
   seed?: number;
   /** crystals per sampler batch (default: defaultSamplingBatchSize of the targets) */
   batchSize?: number;
@@ -109,6 +111,8 @@ export interface SampleBatchOptions {
   sampler: SamplerMethod;
   steps: number;
   tFinal: number;
+  /** PC corrector step-size factor τ (spec §7.2; default 0.25) */
+  tau?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((step: number, nSteps: number) => void) | undefined;
 }
@@ -134,6 +138,7 @@ export async function sampleBatchLines(
     method: o.sampler,
     nSteps: o.steps,
     tFinal: o.tFinal,
+    ...(o.tau !== undefined ? { tau: o.tau } : {}),
     latticeParameterisation: o.latticeParameterisation ?? 'x0',
     signal: o.signal,
     onProgress: o.onProgress,
@@ -206,6 +211,7 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
         typeDiffusion: opts.typeDiffusion,
         latticeParameterisation: opts.latticeParameterisation,
         tFinal: opts.tFinal ?? 1e-3,
+        tau: opts.tau,
         signal: opts.signal,
         onProgress: (step, n) => progress.update(batchStart + Math.floor((missing.length * step) / n)),
       });

@@ -21,6 +21,8 @@ export interface SampleRunParams {
   sampler: SamplerMethod;
   steps: number;
   tFinal: number;
+  /** PC corrector step-size factor τ (spec §7.2); absent = the sampler's default 0.25 (older shards) */
+  tau?: number;
   seed: number;
   samplesPerMaterial: number;
   batchSize: number;
@@ -105,7 +107,7 @@ export async function runSampleShard(job: SampleShardJob, onBatch?: (done: numbe
   let nonFinite = 0;
   for (let b = 0; b < job.batches.length; b++) {
     const batch: SamplePair[] = job.batches[b]!.map((p) => ({ target: { materialId: p.materialId, atomicNumbers: p.atomicNumbers }, sample: p.sample, index: p.index }));
-    const out = await sampleBatchLines(net, entry.manifest.latticeStats, batch, { seed: params.seed, sampler: params.sampler, steps: params.steps, tFinal: params.tFinal, signal, typeDiffusion, latticeParameterisation });
+    const out = await sampleBatchLines(net, entry.manifest.latticeStats, batch, { seed: params.seed, sampler: params.sampler, steps: params.steps, tFinal: params.tFinal, tau: params.tau, signal, typeDiffusion, latticeParameterisation });
     lines.push(...out.lines);
     nonFinite += out.nonFinite;
     onBatch?.(b + 1, job.batches.length);

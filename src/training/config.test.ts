@@ -55,11 +55,15 @@ test('a saved config resumes as saved, with overrides; fields newer than the che
   // a checkpoint written before optim.warmupSteps existed
   const old = JSON.parse(JSON.stringify(saved)) as TrainConfig & { optim: Record<string, unknown> };
   delete old.optim['warmupSteps'];
+  delete old.optim['decaySteps'];
+  delete old.optim['minLrRatio'];
   const r = resolveSavedConfig(old, parseOverrides(['validation.everyEpochs=20']));
   assert.equal(r.name, 'cpu-small');
   assert.equal(r.schedule.emaStartEpoch, 10);
   assert.equal(r.optim.microBatch, 64);
   assert.equal(r.optim.warmupSteps, 0);
+  assert.equal(r.optim.decaySteps, 0); // no decay: the constant rate it was trained with
+  assert.equal(r.optim.minLrRatio, 0.01);
   assert.equal(r.validation.everyEpochs, 20);
   assert.deepEqual(resolveSavedConfig(saved), saved);
   // a saved config from a file keeps its name and falls back to the paper defaults for new fields

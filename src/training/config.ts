@@ -48,6 +48,13 @@ export interface OptimConfig {
    * sign-sized (lr per weight), which would shake a trained network.
    */
   warmupSteps: number;
+  /**
+   * Cosine learning-rate decay over this many steps after the warm-up, down to lr · minLrRatio, held
+   * there afterwards (0 = none, the spec §8 constant rate; lrSchedule.ts). For annealing a long run.
+   */
+  decaySteps: number;
+  /** floor of the cosine decay as a fraction of lr (only with decaySteps > 0) */
+  minLrRatio: number;
 }
 
 export interface ScheduleConfig {
@@ -125,7 +132,7 @@ const PAPER: TrainConfig = {
   task: 'csp',
   types: { ...DEFAULT_TYPE_DIFFUSION },
   model: { hidden: 512, timeDim: 256, layers: 6, frequencies: 128 },
-  optim: { batchSize: 256, microBatch: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-12, amsgrad: true, warmupSteps: 0 },
+  optim: { batchSize: 256, microBatch: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-12, amsgrad: true, warmupSteps: 0, decaySteps: 0, minLrRatio: 0.01 },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 500 },
   validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 1024, sampler: 'em', samplerSteps: 1000, finalTime: 1e-3 },
   checkpoint: { everySeconds: 300 },
@@ -315,6 +322,8 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
   checkNumber(o.weightDecay, 'optim.weightDecay', source, { min: 0 });
   if (typeof o.amsgrad !== 'boolean') throw new InputError(`${source}: "optim.amsgrad" must be true or false`);
   checkNumber(o.warmupSteps, 'optim.warmupSteps', source, { int: true, min: 0 });
+  checkNumber(o.decaySteps, 'optim.decaySteps', source, { int: true, min: 0 });
+  checkNumber(o.minLrRatio, 'optim.minLrRatio', source, { min: 0, max: 1 });
   const s = c.schedule;
   checkNumber(s.maxEpochs, 'schedule.maxEpochs', source, { int: true, min: -1 });
   checkNumber(s.emaDecay, 'schedule.emaDecay', source, { min: 0, max: 1 });

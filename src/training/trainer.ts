@@ -16,6 +16,7 @@
  * Validation uses fresh fixed-seed generators, so it never perturbs training. Checkpoints are taken
  * between optimiser steps; resuming therefore replays exactly the steps that follow.
  */
+import { learningRateAt } from './lrSchedule.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -439,9 +440,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     }, dngTypes);
     const badGrad = gradsFinite(model);
     if (badGrad !== null) fail(`non-finite gradient in ${badGrad}`);
-    // optional linear warm-up (config.optim.warmupSteps; 0 = the spec's constant rate)
-    const warm = config.optim.warmupSteps;
-    model.optimizer.step(warm > 0 && step < warm ? (config.optim.lr * (step + 1)) / warm : config.optim.lr);
+    // the spec's constant rate unless the config asks for a warm-up or a cosine decay (lrSchedule.ts)
+    model.optimizer.step(learningRateAt(step, config.optim));
     // EMA only once the epoch counter exceeds ema_start (spec §8, §13.4; 0-based epoch counter).
     if (emaActive()) model.ema.update();
     step++;
@@ -453,7 +453,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
     if (step % logEvery === 0) {
       log.write({
-        type: 'train', epoch: batcher.epoch, step, loss: winLoss / winSteps, lossV: winV / winSteps, lossL: winL / winSteps,
+        type: 'train', epoch: batcher.epoch, step, lr: learningRateAt(step - 1, config.optim), loss: winLoss / winSteps, lossV: winV / winSteps, lossL: winL / winSteps,
         ...(dngTypes ? { lossH: winH / winSteps } : {}), stepSeconds: stepSecondsSum / stepsThisSitting,
       });
     }

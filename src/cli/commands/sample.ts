@@ -47,6 +47,7 @@ Options:
   --sampler <pc|em>           default pc (spec §7.4 test setting)
   --steps <n>                 default 1000
   --t-final <t>               final time t_f (default 0.001; the reference's test command uses 0)
+  --tau <τ>                   PC corrector step-size factor (spec §7.2; default 0.25; PC only)
   --seed <n>                  default 42
   --batch-size <n>            crystals per sampler batch (default: ~20,480 edges at H=128: 1024 for Perov-5, ~160 for MP-20)
   --precision <f32|bf16>     engine precision (default f32; bf16: bf16 GEMM operands, f32 accumulation, where
@@ -87,6 +88,7 @@ export const sampleCommand: Command = {
         sampler: { type: 'string', default: 'pc' },
         steps: { type: 'string' },
         't-final': { type: 'string' },
+        tau: { type: 'string' },
         seed: { type: 'string' },
         'batch-size': { type: 'string' },
         out: { type: 'string' },
@@ -117,6 +119,12 @@ export const sampleCommand: Command = {
     if (values['t-final'] !== undefined) {
       tFinal = Number(values['t-final']);
       if (!(tFinal >= 0 && tFinal < 1)) throw new InputError(`--t-final must be in [0, 1), got "${values['t-final']}"`);
+    }
+    let tau: number | undefined;
+    if (values.tau !== undefined) {
+      if (sampler !== 'pc') throw new InputError('--tau is the PC corrector\'s step size: it needs --sampler pc');
+      tau = Number(values.tau);
+      if (!(tau > 0 && Number.isFinite(tau))) throw new InputError(`--tau must be a positive number, got "${values.tau}"`);
     }
 
     setEnginePrecision(parsePrecision(values.precision!, '--precision'));
@@ -157,15 +165,15 @@ export const sampleCommand: Command = {
       try {
         return await sampleOnQueue({
           url: values.queue, queueName: values['queue-name'], shardSize: values['shard-size'], model: values.model!, net, targets, out: values.out,
-          k, sampler, steps, tFinal, seed, batchSize, quiet: values.quiet, signal: controller.signal,
+          k, sampler, steps, tFinal, tau, seed, batchSize, quiet: values.quiet, signal: controller.signal,
         });
       } finally {
         process.off('SIGINT', onSignal);
       }
     }
     try {
-      if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps, t_f ${tFinal}, lattice ${latticeParameterisation}\n`);
-      const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), latticeParameterisation, signal: controller.signal, quiet: values.quiet });
+      if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps${tau !== undefined ? `, τ ${tau}` : ''}, t_f ${tFinal}, lattice ${latticeParameterisation}\n`);
+      const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, ...(tau !== undefined ? { tau } : {}), seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), latticeParameterisation, signal: controller.signal, quiet: values.quiet });
       console.log(
         `${values.out}: ${r.alreadyDone + r.written}/${r.total} predictions (${r.alreadyDone} already there, ${r.written} new in ${r.seconds.toFixed(0)} s` +
           `${r.nonFinite ? `, ${r.nonFinite} non-finite written as empty CIF` : ''})${r.aborted ? '; interrupted: run the same command to continue' : ''}`,
@@ -179,14 +187,14 @@ export const sampleCommand: Command = {
 
 async function sampleOnQueue(a: {
   url: string; queueName: string | undefined; shardSize: string | undefined; model: string; net: ScoreNetwork; targets: SampleTarget[]; out: string;
-  k: number; sampler: SamplerMethod; steps: number; tFinal: number; seed: number; batchSize: number | undefined; quiet: boolean | undefined; signal: AbortSignal;
+  k: number; sampler: SamplerMethod; steps: number; tFinal: number; tau: number | undefined; seed: number; batchSize: number | undefined; quiet: boolean | undefined; signal: AbortSignal;
 }): Promise<number> {
   parseQueueUrl(a.url); // a bad URL is refused before any planning
   const batchSize = a.batchSize ?? defaultSamplingBatchSize(a.targets, a.net.config?.hidden);
   const shardSize = a.shardSize === undefined ? batchSize : intFlag('--shard-size', a.shardSize, 1, batchSize);
   checkSampleTargets(a.targets, getModel(a.model).manifest.latticeStats);
   const params: SampleRunParams = {
-    model: a.model, weightsSha256: modelWeightsSha256(a.model), sampler: a.sampler, steps: a.steps, tFinal: a.tFinal, seed: a.seed,
+    model: a.model, weightsSha256: modelWeightsSha256(a.model), sampler: a.sampler, steps: a.steps, tFinal: a.tFinal, ...(a.tau !== undefined ? { tau: a.tau } : {}), seed: a.seed,
     samplesPerMaterial: a.k, batchSize,
   };
   const shards = planSampleShards(a.targets, params, shardSize);
