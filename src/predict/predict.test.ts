@@ -172,3 +172,21 @@ test('a random subset is fixed by its seed, in split order, without repeats', as
   assert.deepEqual([...a].sort((x, y) => x - y), a);
   assert.deepEqual(randomSubset(items, 200, 0), items);
 });
+
+test('sampleSplit passes the PC corrector step size τ through: the default equals τ = 0.25, another τ moves the samples', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-sample-tau-'));
+  const net = loadModelNetwork(listModels()[0]!);
+  const targets = data.val.materialIds.slice(0, 2).map((id, k) => ({
+    materialId: id,
+    atomicNumbers: Array.from(data.val.atomTypes.subarray(data.val.atomOffsets[k]!, data.val.atomOffsets[k + 1]!)),
+  }));
+  const common = { net, stats: data.stats, targets, sampler: 'pc' as const, steps: 4, quiet: true };
+  const run = async (name: string, tau?: number): Promise<string> => {
+    const outPath = join(dir, `${name}.jsonl`);
+    await sampleSplit({ ...common, outPath, ...(tau !== undefined ? { tau } : {}) });
+    return readFileSync(outPath, 'utf8');
+  };
+  const byDefault = await run('default');
+  assert.equal(await run('quarter', 0.25), byDefault);
+  assert.notEqual(await run('one', 1), byDefault);
+});
