@@ -66,6 +66,8 @@ export interface CardEvaluation {
  */
 const DIFFCSP_DNG: Record<string, { struct: number; comp: number; covR: number; covP: number; density: number; nElements: number }> = {
   perov_5: { struct: 100, comp: 98.85, covR: 99.74, covP: 98.27, density: 0.111, nElements: 0.0128 },
+  // the paper's Table 4 ("Results on ab initio generation task"), MP-20 row
+  mp_20: { struct: 100, comp: 83.25, covR: 99.71, covP: 99.76, density: 0.3502, nElements: 0.3398 },
 };
 
 /** Poster DNG table (spec §11.3, MP-20, MatterSim relaxation + Alex-MP-ICSD hull): RMSD, E_hull, stable %, S.U.N. %. */
