@@ -13,6 +13,14 @@ import { readCif } from '../crystal/io/cif.js';
 import { modelCardMarkdown, readCspReport, writeModelCard } from './modelCard.js';
 
 const data = miniPerov5();
+
+/** the first n validation crystals as sampling targets (ground-truth atom order) */
+function valTargets(n: number): Array<{ materialId: string; atomicNumbers: number[] }> {
+  return data.val.materialIds.slice(0, n).map((id, k) => ({
+    materialId: id,
+    atomicNumbers: Array.from(data.val.atomTypes.subarray(data.val.atomOffsets[k]!, data.val.atomOffsets[k + 1]!)),
+  }));
+}
 const modelsDir = mkdtempSync(join(tmpdir(), 'kldm-models-'));
 
 before(async () => {
@@ -79,10 +87,7 @@ test('compositions outside the model range: clear errors for sizes, warnings for
 test('sampleSplit writes evaluator lines and resumes without redoing pairs', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'kldm-sample-')), 'preds.jsonl');
   const net = loadModelNetwork(listModels()[0]!);
-  const targets = data.val.materialIds.slice(0, 4).map((id, k) => ({
-    materialId: id,
-    atomicNumbers: Array.from(data.val.atomTypes.subarray(data.val.atomOffsets[k]!, data.val.atomOffsets[k + 1]!)),
-  }));
+  const targets = valTargets(4);
   const common = { net, stats: data.stats, targets, outPath: out, samplesPerMaterial: 2, sampler: 'em' as const, steps: 5, batchSize: 3, quiet: true };
   const first = await sampleSplit({ ...common, targets: targets.slice(0, 2) });
   assert.equal(first.written, 4);
@@ -103,10 +108,7 @@ test('sampleSplit writes evaluator lines and resumes without redoing pairs', asy
 test('sampleSplit: a run killed mid-batch and resumed writes exactly the lines of an uninterrupted run', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kldm-sample-exact-'));
   const net = loadModelNetwork(listModels()[0]!);
-  const targets = data.val.materialIds.slice(0, 4).map((id, k) => ({
-    materialId: id,
-    atomicNumbers: Array.from(data.val.atomTypes.subarray(data.val.atomOffsets[k]!, data.val.atomOffsets[k + 1]!)),
-  }));
+  const targets = valTargets(4);
   const common = { net, stats: data.stats, targets, samplesPerMaterial: 2, sampler: 'em' as const, steps: 5, batchSize: 3, quiet: true };
   const whole = join(dir, 'whole.jsonl');
   await sampleSplit({ ...common, outPath: whole });
@@ -176,10 +178,7 @@ test('a random subset is fixed by its seed, in split order, without repeats', as
 test('sampleSplit passes the PC corrector step size τ through: the default equals τ = 0.25, another τ moves the samples', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kldm-sample-tau-'));
   const net = loadModelNetwork(listModels()[0]!);
-  const targets = data.val.materialIds.slice(0, 2).map((id, k) => ({
-    materialId: id,
-    atomicNumbers: Array.from(data.val.atomTypes.subarray(data.val.atomOffsets[k]!, data.val.atomOffsets[k + 1]!)),
-  }));
+  const targets = valTargets(2);
   const common = { net, stats: data.stats, targets, sampler: 'pc' as const, steps: 4, quiet: true };
   const run = async (name: string, tau?: number): Promise<string> => {
     const outPath = join(dir, `${name}.jsonl`);
