@@ -205,6 +205,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const log = new JsonlLog(paths.log);
   const status = new StatusLine(opts.statusStream === undefined ? process.stderr : opts.statusStream);
   const logEvery = opts.logEvery ?? 20;
+  // the progress line shows the learning rate when it is not the spec's constant one (lrSchedule.ts)
+  const scheduled = config.optim.warmupSteps > 0 || config.optim.decaySteps > 0;
   const source = new BatchSource(opts.train, opts.stats);
   if (source.numCrystals === 0) throw new KldmError(`${opts.dataset}: the training split is empty`);
   const valSource = opts.val ? new BatchSource(opts.val, opts.stats) : null;
@@ -461,7 +463,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     status.update(
       `epoch ${batcher.epoch + 1} step ${step} (batch ${batcher.cursor}/${batcher.batchesPerEpoch}) ` +
         `loss ${(winLoss / winSteps).toFixed(4)} (v ${(winV / winSteps).toFixed(3)}, l ${(winL / winSteps).toFixed(3)}${dngTypes ? `, h ${(winH / winSteps).toFixed(3)}` : ''}) ` +
-        `${rate.toFixed(2)} steps/s ETA ${eta()}${model.ema.numUpdates > 0 ? ' EMA' : ''}`,
+        `${scheduled ? `lr ${learningRateAt(step - 1, config.optim).toExponential(2)} ` : ''}${rate.toFixed(2)} steps/s ETA ${eta()}${model.ema.numUpdates > 0 ? ' EMA' : ''}`,
     );
     if (step % logEvery === 0) {
       winLoss = winV = winL = winH = 0;

@@ -10,6 +10,7 @@ import { netConfigOf, netConfigOfTraining, paramsFromTensors } from './model.js'
 import { readCheckpoint, train } from './trainer.js';
 import { warmStartFromCheckpoint, warmStartFromModel } from './warmStart.js';
 import { miniPerov5, tinyConfig } from './testFixtures.js';
+import { learningRateAt } from './lrSchedule.js';
 
 const data = miniPerov5();
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'kldm-warm-'));
@@ -101,6 +102,20 @@ test('optim.warmupSteps scales the first Adam steps linearly (closed form: the f
   const tenth = await firstUpdate(10);
   assert.ok(Math.abs(full - 1e-3) < 2e-5, `full step ${full}`);
   assert.ok(Math.abs(tenth - 1e-4) < 2e-6, `warm-up step ${tenth}`);
+});
+
+test('optim.decaySteps: the trainer steps with the cosine schedule (logged lr per step = learningRateAt) and resumes it where it stopped', async () => {
+  const config = tinyConfig({ optim: { batchSize: 8, lr: 1e-3, warmupSteps: 2, decaySteps: 6, minLrRatio: 0.1 }, schedule: { maxEpochs: -1, emaStartEpoch: 100 }, validation: { everyEpochs: 0 } });
+  const runDir = tmp();
+  await train({ dataset: 'perov_5', config, runDir, seed: 9, maxSteps: 5, logEvery: 1, train: data.train, stats: data.stats, statusStream: null });
+  await train({ dataset: 'perov_5', config, runDir, seed: 9, maxSteps: 10, logEvery: 1, resume: true, train: data.train, stats: data.stats, statusStream: null });
+  const lrs = readJsonl(join(runDir, 'log.jsonl'))
+    .map((r) => r.value as { type: string; step: number; lr: number })
+    .filter((r) => r.type === 'train')
+    .map((r) => [r.step, r.lr]);
+  const expected = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((step) => [step, learningRateAt(step - 1, config.optim)]);
+  assert.deepEqual(lrs, expected);
+  assert.equal(expected[9]![1], 1e-4); // past warm-up + decay: the floor
 });
 
 test('warm start refuses a different network and cannot be combined with resume', async () => {
