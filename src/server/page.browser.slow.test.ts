@@ -309,9 +309,12 @@ test('Generate mode over the shipped DNG model: the trajectory shows the types b
     // only DNG models are offered for generation; the Predict select marks them
     const genModels = await page.$$eval('#gen-model option', (os) => os.map((o) => (o as HTMLOptionElement).value));
     // every shipped DNG model, the highest-ranked (the default) first
-    assert.equal(genModels[0], 'perov5-dng-masking');
-    assert.deepEqual([...genModels].sort(), ['perov5-dng-bits', 'perov5-dng-masking', 'perov5-dng-onehot']);
+    assert.equal(genModels[0], 'mp20-dng-masking');
+    assert.deepEqual([...genModels].sort(), ['mp20-dng-masking', 'perov5-dng-bits', 'perov5-dng-masking', 'perov5-dng-onehot']);
     assert.match((await page.textContent('#model')) ?? '', /perov5-dng-masking \(DNG, fixed types\)/);
+    assert.match((await page.textContent('#gen-atoms-msg')) ?? '', /training distribution \(N = 1.20\)/);
+    // the rest runs on the small Perov-5 model (5 atoms per cell: fast)
+    await page.selectOption('#gen-model', 'perov5-dng-masking');
     assert.match((await page.textContent('#gen-atoms-msg')) ?? '', /training distribution \(N = 5\)/);
 
     // validation as you type against the model: it only knows cells of 5 atoms
