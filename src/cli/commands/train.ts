@@ -283,7 +283,7 @@ export const trainCommand: Command = {
       });
       const best = summary.best;
       console.log(
-        `run ${runDir}: stopped (${summary.stopReason}) at step ${summary.step}` +
+        `run ${runDir}: stopped (${summary.stopReason === 'aborted' ? 'interrupted by a signal; continue with --resume' : summary.stopReason}) at step ${summary.step}` +
           (Number.isFinite(summary.meanStepSeconds) ? `, ${summary.meanStepSeconds.toFixed(3)} s/step this sitting` : '') +
           `; ` +
           `checkpoint ${summary.lastCheckpoint}` +
