@@ -43,7 +43,7 @@ export interface SampleSplitOptions {
   /** sampler final time t_f (spec §7.4: 0 in the reference's test command; default 1e-3) */
   tFinal?: number;
   /** PC corrector step-size factor τ (spec §7.2; default 0.25); ignored by EM */
-  tau?: number;
+  tau?: number | undefined;
   seed?: number;
   /** crystals per sampler batch (default: defaultSamplingBatchSize of the targets) */
   batchSize?: number;

@@ -16,7 +16,6 @@
  * Validation uses fresh fixed-seed generators, so it never perturbs training. Checkpoints are taken
  * between optimiser steps; resuming therefore replays exactly the steps that follow.
  */
-import { learningRateAt } from './lrSchedule.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -39,6 +38,7 @@ import { loadTensors, saveTensors, type NamedTensor } from './tensorFile.js';
 import { validationGeneratedValidity, validationLoss, validationMatchRate, type CspPairScorer, type ValidationResult } from './validate.js';
 import type { CSPVNetConfig } from '../network/config.js';
 import type { WarmStart, WarmStartRecord } from './warmStart.js';
+import { learningRateAt } from './lrSchedule.js';
 
 export const CHECKPOINT_KIND = 'kldm-train-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -443,7 +443,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const badGrad = gradsFinite(model);
     if (badGrad !== null) fail(`non-finite gradient in ${badGrad}`);
     // the spec's constant rate unless the config asks for a warm-up or a cosine decay (lrSchedule.ts)
-    model.optimizer.step(learningRateAt(step, config.optim));
+    const lr = learningRateAt(step, config.optim);
+    model.optimizer.step(lr);
     // EMA only once the epoch counter exceeds ema_start (spec §8, §13.4; 0-based epoch counter).
     if (emaActive()) model.ema.update();
     step++;
@@ -455,7 +456,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
     if (step % logEvery === 0) {
       log.write({
-        type: 'train', epoch: batcher.epoch, step, lr: learningRateAt(step - 1, config.optim), loss: winLoss / winSteps, lossV: winV / winSteps, lossL: winL / winSteps,
+        type: 'train', epoch: batcher.epoch, step, lr, loss: winLoss / winSteps, lossV: winV / winSteps, lossL: winL / winSteps,
         ...(dngTypes ? { lossH: winH / winSteps } : {}), stepSeconds: stepSecondsSum / stepsThisSitting,
       });
     }
@@ -463,7 +464,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     status.update(
       `epoch ${batcher.epoch + 1} step ${step} (batch ${batcher.cursor}/${batcher.batchesPerEpoch}) ` +
         `loss ${(winLoss / winSteps).toFixed(4)} (v ${(winV / winSteps).toFixed(3)}, l ${(winL / winSteps).toFixed(3)}${dngTypes ? `, h ${(winH / winSteps).toFixed(3)}` : ''}) ` +
-        `${scheduled ? `lr ${learningRateAt(step - 1, config.optim).toExponential(2)} ` : ''}${rate.toFixed(2)} steps/s ETA ${eta()}${model.ema.numUpdates > 0 ? ' EMA' : ''}`,
+        `${scheduled ? `lr ${lr.toExponential(2)} ` : ''}${rate.toFixed(2)} steps/s ETA ${eta()}${model.ema.numUpdates > 0 ? ' EMA' : ''}`,
     );
     if (step % logEvery === 0) {
       winLoss = winV = winL = winH = 0;

@@ -173,7 +173,7 @@ export const sampleCommand: Command = {
     }
     try {
       if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps${tau !== undefined ? `, τ ${tau}` : ''}, t_f ${tFinal}, lattice ${latticeParameterisation}\n`);
-      const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, ...(tau !== undefined ? { tau } : {}), seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), latticeParameterisation, signal: controller.signal, quiet: values.quiet });
+      const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, tau, seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), latticeParameterisation, signal: controller.signal, quiet: values.quiet });
       console.log(
         `${values.out}: ${r.alreadyDone + r.written}/${r.total} predictions (${r.alreadyDone} already there, ${r.written} new in ${r.seconds.toFixed(0)} s` +
           `${r.nonFinite ? `, ${r.nonFinite} non-finite written as empty CIF` : ''})${r.aborted ? '; interrupted: run the same command to continue' : ''}`,
