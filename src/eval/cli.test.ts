@@ -33,8 +33,9 @@ test('kldm match: one pair and --pairs (input order, bad lines reported inline)'
   writeFileSync(join(dir, 'b.cif'), pairs[0]!.cifB);
   const one = await capture(['match', join(dir, 'a.cif'), join(dir, 'b.cif')]);
   assert.equal(one.code, 0);
-  const r = JSON.parse(one.out) as { match: boolean; rms: number | null };
+  const r = JSON.parse(one.out) as { match: boolean; rms: number | null; failure: string | null };
   assert.equal(r.match, pairs[0]!.match);
+  assert.equal(r.failure === null, r.match, 'a failure stage exactly when there is no match');
   const lines = pairs.map((p) => JSON.stringify({ id: p.id, cif_a: p.cifA, cif_b: p.cifB }));
   lines.splice(3, 0, '{broken');
   writeFileSync(join(dir, 'pairs.jsonl'), lines.join('\n') + '\n');
@@ -47,6 +48,7 @@ test('kldm match: one pair and --pairs (input order, bad lines reported inline)'
   good.forEach((row, i) => {
     assert.equal(row.id, pairs[i]!.id);
     assert.equal(row.match, pairs[i]!.match);
+    assert.equal((row as { failure?: string | null }).failure === null, row.match);
   });
   const missing = await capture(['match', join(dir, 'a.cif'), join(dir, 'nope.cif')]);
   assert.equal(missing.code, 2);
@@ -77,6 +79,12 @@ test('kldm evaluate csp: metrics, counts and JSON report on a small split', asyn
     assert.equal(report.counts['missing_at_1'], 1);
     assert.equal(report.per_material.length, pairs.length);
     assert.match(res.out, /MR@1/);
+    // every material of the split is matched at sample 0 or has one cause; the printed line names the counts
+    const causes = (report as unknown as { unmatched_at_1: Record<string, number> }).unmatched_at_1;
+    assert.equal(Object.values(causes).reduce((a, b) => a + b, 0), pairs.length - expected);
+    assert.equal(causes['missing'], pairs.length - 11); // 10 predictions + one malformed
+    assert.equal(causes['malformed'], 1);
+    assert.match(res.out, new RegExp(`why sample 0 did not match: .*missing ${pairs.length - 11} \\(no prediction\\)`));
     // --subset scores exactly the materials `kldm sample --subset` would pick, with them as the denominator.
     const picked = randomSubset(pairs, 5, 3);
     const sub = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--split', 'test', '--predictions', join(dir, 'preds.jsonl'), '--subset', '5', '--subset-seed', '3', '--json', join(dir, 'sub.json'), '--quiet']);

@@ -44,8 +44,10 @@ test('metrics by atom count: each size group is the §9 metrics of its materials
   // sizes: a, b, c have 4 atoms; d has 10; e's ground truth was unreadable (left out)
   const byN = metricsByAtomCount(r.per_material, [4, 4, 4, 10, null]);
   assert.deepEqual(Object.keys(byN), ['4', '10']);
-  assert.deepEqual(byN['4'], { n_materials: 3, mr_at_1: 1 / 3, rmse_at_1: 0.2, mr_at_k: 2 / 3, rmse_at_k: (0.2 + 0.4) / 2 });
-  assert.deepEqual(byN['10'], { n_materials: 1, mr_at_1: 1, rmse_at_1: 0.1, mr_at_k: 1, rmse_at_k: 0.05 });
+  const none = { lattice: 0, sites: 0, site_count: 0, composition: 0, invalid: 0, malformed: 0, missing: 0, gt_invalid: 0 };
+  // b's sample 0 is unmatched without a stage (counted as 'sites'), c's is invalid
+  assert.deepEqual(byN['4'], { n_materials: 3, mr_at_1: 1 / 3, rmse_at_1: 0.2, mr_at_k: 2 / 3, rmse_at_k: (0.2 + 0.4) / 2, unmatched_at_1: { ...none, sites: 1, invalid: 1 } });
+  assert.deepEqual(byN['10'], { n_materials: 1, mr_at_1: 1, rmse_at_1: 0.1, mr_at_k: 1, rmse_at_k: 0.05, unmatched_at_1: none });
   const [g] = groupAtomCounts(byN, [[1, 20]]);
   // the whole group = the same metrics over a, b, c, d computed directly
   assert.equal(g!.n_materials, 4);
@@ -53,6 +55,7 @@ test('metrics by atom count: each size group is the §9 metrics of its materials
   assert.ok(Math.abs(g!.rmse_at_1! - (0.2 + 0.1) / 2) < 1e-15);
   assert.ok(Math.abs(g!.mr_at_k - 3 / 4) < 1e-15);
   assert.ok(Math.abs(g!.rmse_at_k! - (0.2 + 0.4 + 0.05) / 3) < 1e-15);
+  assert.deepEqual(g!.unmatched_at_1, { ...none, sites: 1, invalid: 1 }, 'causes add up over the range');
   assert.deepEqual(groupAtomCounts(byN, [[5, 8]]), [], 'empty ranges are left out');
 });
 
@@ -93,6 +96,13 @@ test('evaluateCsp end to end on reference pairs: missing, malformed, unknown ids
   for (const [atoms, g] of groups) assert.equal(g.n_materials, gts.filter((x) => readCifForMatching(x.cif).species.length === Number(atoms)).length);
   assert.equal(r.per_material[5]!.material_id, dropped.materialId);
   assert.equal(r.per_material[5]!.samples[0]!.status, 'missing');
+  // every material is matched at sample 0 or has exactly one cause; the causes agree with the per-sample outcomes
+  const causes = Object.values(r.unmatched_at_1).reduce((a, b) => a + b, 0);
+  assert.equal(causes + r.per_material.filter((m) => m.match_at_1).length, pairs.length);
+  assert.equal(r.unmatched_at_1.missing, 1);
+  assert.equal(r.unmatched_at_1.invalid, r.per_material.filter((m) => m.samples[0]!.status === 'invalid').length);
+  for (const m of r.per_material) if (m.samples[0]!.status === 'unmatched') assert.ok(m.samples[0]!.stage !== undefined, m.material_id);
+  assert.ok(r.unmatched_at_1.lattice + r.unmatched_at_1.sites > 0);
   for (let i = 0; i < pairs.length; i++) {
     if (i === 5) continue;
     const ref = pairs[i]!;

@@ -20,7 +20,7 @@ import { InputError } from '../util/errors.js';
 import { readCifForMatching } from './cifReader.js';
 import { runCspJob, type CspJob, type CspJobResult, type SampleStatus } from './cspJob.js';
 import { checkValidity, type ValidityProtocol } from './validity.js';
-import type { MatcherOptions } from './match.js';
+import type { MatcherOptions, NoMatchStage } from './match.js';
 
 export interface CspGroundTruth {
   materialId: string;
@@ -55,7 +55,7 @@ export interface MaterialCspResult {
   material_id: string;
   /** DiffCSP protocol only: SMACT + structural validity of the ground truth */
   gt_valid?: boolean;
-  samples: Array<{ sample: number; status: SampleOutcome; rms: number | null; reason?: string }>;
+  samples: Array<{ sample: number; status: SampleOutcome; rms: number | null; reason?: string; stage?: NoMatchStage }>;
   match_at_1: boolean;
   rms_at_1: number | null;
   match_at_k: boolean;
@@ -103,6 +103,8 @@ export interface CspReport {
    * truth could not be read are left out). Shows where a model fails (MP-20: large cells).
    */
   by_atom_count: Record<string, AtomCountMetrics>;
+  /** why sample 0 did not match, over all materials (one count per unmatched material) */
+  unmatched_at_1: UnmatchedCauses;
   /** first problems found (malformed lines, unknown ids, ...), for the user */
   messages: string[];
   per_material: MaterialCspResult[];
@@ -115,6 +117,34 @@ export interface AtomCountMetrics {
   rmse_at_1: number | null;
   mr_at_k: number;
   rmse_at_k: number | null;
+  /** why sample 0 of the other materials did not match */
+  unmatched_at_1: UnmatchedCauses;
+}
+
+/**
+ * Why sample 0 of a material did not match, one count per material: the matcher step that ruled
+ * a valid prediction out (NoMatchStage: 'lattice' = wrong cell shape, 'sites' = right shape, wrong
+ * atoms, 'site_count', 'composition'), or that there was nothing to match ('invalid', 'malformed',
+ * 'missing'), or (DiffCSP protocol, single-sample mode) that the ground truth itself is invalid.
+ */
+export type UnmatchedCause = NoMatchStage | 'invalid' | 'malformed' | 'missing' | 'gt_invalid';
+export type UnmatchedCauses = Record<UnmatchedCause, number>;
+
+const UNMATCHED_CAUSES: readonly UnmatchedCause[] = ['lattice', 'sites', 'site_count', 'composition', 'invalid', 'malformed', 'missing', 'gt_invalid'];
+
+function noCauses(): UnmatchedCauses {
+  return Object.fromEntries(UNMATCHED_CAUSES.map((c) => [c, 0])) as UnmatchedCauses;
+}
+
+/** The cause of a material's sample-0 miss, null when it matched. */
+function unmatchedCause(m: MaterialCspResult): UnmatchedCause | null {
+  if (m.match_at_1) return null;
+  if (m.gt_valid === false) return 'gt_invalid';
+  const first = m.samples[0];
+  if (first === undefined || first.status === 'missing') return 'missing';
+  if (first.status === 'invalid' || first.status === 'malformed') return first.status;
+  // matched sample 0 without match_at_1 only happens with an invalid ground truth (handled above)
+  return first.stage ?? 'sites';
 }
 
 const MAX_MESSAGES = 50;
@@ -123,13 +153,16 @@ const MAX_MESSAGES = 50;
 function subsetMetrics(perMaterial: readonly MaterialCspResult[], members: readonly number[]): AtomCountMetrics {
   const at1: number[] = [];
   const atK: number[] = [];
+  const causes = noCauses();
   for (const i of members) {
     const m = perMaterial[i]!;
     if (m.match_at_1 && m.rms_at_1 !== null) at1.push(m.rms_at_1);
     if (m.match_at_k && m.rms_at_k !== null) atK.push(m.rms_at_k);
+    const cause = unmatchedCause(m);
+    if (cause !== null) causes[cause]++;
   }
   const n = members.length;
-  return { n_materials: n, mr_at_1: n === 0 ? 0 : at1.length / n, rmse_at_1: mean(at1), mr_at_k: n === 0 ? 0 : atK.length / n, rmse_at_k: mean(atK) };
+  return { n_materials: n, mr_at_1: n === 0 ? 0 : at1.length / n, rmse_at_1: mean(at1), mr_at_k: n === 0 ? 0 : atK.length / n, rmse_at_k: mean(atK), unmatched_at_1: causes };
 }
 
 /** Per-atom-count metrics: atomCounts[i] = atoms of ground truth i (null = unreadable, left out). */
@@ -153,17 +186,19 @@ export function groupAtomCounts(byN: Record<string, AtomCountMetrics>, edges: Re
   const out: Array<{ lo: number; hi: number } & AtomCountMetrics> = [];
   for (const [lo, hi] of edges) {
     let n = 0, m1 = 0, r1 = 0, mk = 0, rk = 0;
+    const causes = noCauses();
     for (const [key, v] of Object.entries(byN)) {
       const atoms = Number(key);
       if (atoms < lo || atoms > hi) continue;
       n += v.n_materials;
+      for (const c of UNMATCHED_CAUSES) causes[c] += v.unmatched_at_1[c];
       m1 += v.mr_at_1 * v.n_materials;
       mk += v.mr_at_k * v.n_materials;
       r1 += (v.rmse_at_1 ?? 0) * v.mr_at_1 * v.n_materials;
       rk += (v.rmse_at_k ?? 0) * v.mr_at_k * v.n_materials;
     }
     if (n === 0) continue;
-    out.push({ lo, hi, n_materials: n, mr_at_1: m1 / n, rmse_at_1: m1 > 0 ? r1 / m1 : null, mr_at_k: mk / n, rmse_at_k: mk > 0 ? rk / mk : null });
+    out.push({ lo, hi, n_materials: n, mr_at_1: m1 / n, rmse_at_1: m1 > 0 ? r1 / m1 : null, mr_at_k: mk / n, rmse_at_k: mk > 0 ? rk / mk : null, unmatched_at_1: causes });
   }
   return out;
 }
@@ -185,7 +220,7 @@ function std(xs: number[]): number | null {
 export function aggregateCsp(
   materialIds: readonly string[],
   k: number,
-  outcomes: ReadonlyArray<ReadonlyArray<{ status: SampleStatus; rms: number | null; reason?: string } | undefined>>,
+  outcomes: ReadonlyArray<ReadonlyArray<{ status: SampleStatus; rms: number | null; reason?: string; stage?: NoMatchStage } | undefined>>,
   protocol: ValidityProtocol,
   gtValid: readonly boolean[] | null,
 ): Pick<CspReport, 'mr_at_1' | 'rmse_at_1' | 'mr_at_k' | 'rmse_at_k' | 'runs' | 'mr_at_1_mean' | 'mr_at_1_std' | 'rmse_at_1_mean' | 'rmse_at_1_std' | 'per_material'> {
@@ -207,7 +242,7 @@ export function aggregateCsp(
         samples.push({ sample: s, status: 'missing', rms: null });
         continue;
       }
-      samples.push({ sample: s, status: o.status, rms: o.rms, ...(o.reason !== undefined ? { reason: o.reason } : {}) });
+      samples.push({ sample: s, status: o.status, rms: o.rms, ...(o.reason !== undefined ? { reason: o.reason } : {}), ...(o.stage !== undefined ? { stage: o.stage } : {}) });
       if (o.status === 'matched' || o.status === 'unmatched') runValid[s]!++;
       if (o.status === 'matched' && o.rms !== null) {
         if (singleOk) runMatched[s]!.push(o.rms);
@@ -394,13 +429,13 @@ export async function evaluateCsp(groundTruths: readonly CspGroundTruth[], predi
     jobs.push(job);
   }
 
-  const outcomes: Array<Array<{ status: SampleStatus; rms: number | null; reason?: string } | undefined>> = groundTruths.map(() => new Array(k));
+  const outcomes: Array<Array<{ status: SampleStatus; rms: number | null; reason?: string; stage?: NoMatchStage } | undefined>> = groundTruths.map(() => new Array(k));
   const workers = opts.workers ?? Math.min(2, availableParallelism());
   const progress = new Progress({ label: 'evaluate csp', total: jobs.length, unit: 'predictions', quiet: !opts.progress });
   let done = 0;
   await runJobs(jobs, gts, protocol, matcher, workers, (r) => {
     const slot = slots.get(r.id)!;
-    outcomes[slot.material]![slot.sample] = { status: r.status, rms: r.rms, ...(r.reason !== undefined ? { reason: r.reason } : {}) };
+    outcomes[slot.material]![slot.sample] = { status: r.status, rms: r.rms, ...(r.reason !== undefined ? { reason: r.reason } : {}), ...(r.stage !== undefined ? { stage: r.stage } : {}) };
     if (r.status === 'malformed') note(`${groundTruths[slot.material]!.materialId} sample ${slot.sample}: malformed (${r.reason ?? ''})`);
     counts[r.status]++;
     progress.update(++done);
@@ -423,5 +458,6 @@ export async function evaluateCsp(groundTruths: readonly CspGroundTruth[], predi
     gtValid,
   );
   const byAtomCount = metricsByAtomCount(agg.per_material, gts.map((g) => (g === null ? null : g.species.length)));
-  return { protocol, k, n_materials: groundTruths.length, ...agg, by_atom_count: byAtomCount, counts, messages, seconds: (performance.now() - t0) / 1000 };
+  const unmatchedAt1 = subsetMetrics(agg.per_material, agg.per_material.map((_, i) => i)).unmatched_at_1;
+  return { protocol, k, n_materials: groundTruths.length, ...agg, by_atom_count: byAtomCount, unmatched_at_1: unmatchedAt1, counts, messages, seconds: (performance.now() - t0) / 1000 };
 }

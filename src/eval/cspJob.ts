@@ -7,7 +7,7 @@
 import type { Structure } from '../crystal/types.js';
 import { readCifForMatching } from './cifReader.js';
 import { checkValidity, type ValidityProtocol } from './validity.js';
-import { matchStructures, type MatcherOptions } from './match.js';
+import { matchStructures, type MatcherOptions, type NoMatchStage } from './match.js';
 
 export interface CspJob {
   /** index of the job in the caller's list */
@@ -25,6 +25,8 @@ export interface CspJobResult {
   id: number;
   status: SampleStatus;
   reason?: string;
+  /** unmatched valid predictions: the matcher step that ruled the pair out */
+  stage?: NoMatchStage;
   rms: number | null;
 }
 
@@ -44,7 +46,7 @@ export function runCspJob(job: CspJob, gts: ReadonlyArray<Structure | null>, pro
   if (!gt) return { id: job.id, status: 'unmatched', reason: 'ground truth unreadable', rms: null };
   try {
     const m = matchStructures(pred, gt, matcher);
-    return m.match ? { id: job.id, status: 'matched', rms: m.rms } : { id: job.id, status: 'unmatched', rms: null };
+    return m.match ? { id: job.id, status: 'matched', rms: m.rms } : { id: job.id, status: 'unmatched', stage: m.failure ?? 'sites', rms: null };
   } catch (err) {
     // pymatgen-based evaluations count a matcher exception as no match
     return { id: job.id, status: 'unmatched', reason: `matcher error: ${err instanceof Error ? err.message : String(err)}`, rms: null };

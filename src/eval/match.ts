@@ -4,10 +4,10 @@
  * settings default, metric call get_rms_dist(pred, gt).
  */
 import type { Structure } from '../crystal/types.js';
-import { getRmsDist, type MatcherOptions } from './matcher/structureMatcher.js';
+import { getRmsDist, type MatchDiagnosis, type MatcherOptions, type NoMatchStage } from './matcher/structureMatcher.js';
 import { readCifForMatching, sortSitesLikePymatgen } from './cifReader.js';
 
-export type { MatcherOptions } from './matcher/structureMatcher.js';
+export type { MatcherOptions, NoMatchStage } from './matcher/structureMatcher.js';
 
 export interface MatchResult {
   /** get_rms_dist returned a result */
@@ -16,6 +16,8 @@ export interface MatchResult {
   rms: number | null;
   /** its second value (normalised max displacement), null when no match */
   maxDist: number | null;
+  /** why there was no match (the matcher step that ruled it out, see NoMatchStage); null when matched */
+  failure: NoMatchStage | null;
 }
 
 export interface MatchOptions extends MatcherOptions {
@@ -32,8 +34,9 @@ export interface MatchOptions extends MatcherOptions {
 /** Matches a prediction against a ground truth (prediction first, as get_rms_dist(pred, gt)). */
 export function matchStructures(pred: Structure, gt: Structure, opts: MatchOptions = {}): MatchResult {
   const truth = opts.pymatgenGroundTruthOrder === false ? gt : sortSitesLikePymatgen(gt);
-  const r = getRmsDist(pred, truth, opts);
-  return r === null ? { match: false, rms: null, maxDist: null } : { match: true, rms: r.rms, maxDist: r.maxDist };
+  const diagnosis: MatchDiagnosis = { stage: null, latticeMappings: 0 };
+  const r = getRmsDist(pred, truth, opts, diagnosis);
+  return r === null ? { match: false, rms: null, maxDist: null, failure: diagnosis.stage ?? 'sites' } : { match: true, rms: r.rms, maxDist: r.maxDist, failure: null };
 }
 
 /**

@@ -1,17 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Matrix3, Structure } from '../crystal/types.js';
 import { determinant, inverse, multiply, toParameters } from '../crystal/lattice.js';
 import { loadReferencePairs, scorePairs } from './pairScoring.js';
 import { readCifForMatching } from './cifReader.js';
-import { matchStructures } from './match.js';
+import { matchStructures, type NoMatchStage } from './match.js';
 import { solveAssignment } from './matcher/assignment.js';
 import { niggliReduce } from './matcher/latticeReduction.js';
 import { primitiveStructure } from './matcher/primitive.js';
 import { Rng } from '../util/rng.js';
 
 const PAIRS = fileURLToPath(new URL('./fixtures/matcher_pairs.dev.jsonl.gz', import.meta.url));
+const STAGES = fileURLToPath(new URL('./fixtures/match_stages.dev.json', import.meta.url));
 
 test('assignment solver is optimal (brute force over all permutations, n ≤ 6)', () => {
   const rng = new Rng(7);
@@ -101,4 +103,50 @@ test('pymatgen agreement on a stratified subset of the dev pairs (16 per categor
   });
   assert.deepEqual(score.disagreements.filter((d) => (d.ours !== null) !== d.refMatch || d.error), []);
   assert.ok(score.total.rmsAgree / score.total.bothMatched >= 0.99);
+});
+
+test('why no match: the stage agrees with pymatgen step by step on the stratified dev subset (match_stages.dev.json)', () => {
+  // fixture: bench/reference/match_stage.py asks pymatgen 2022.11's own routines (reduction, species mask,
+  // _get_lattices, get_rms_dist) where the search ends for each dev pair
+  const stages = (JSON.parse(readFileSync(STAGES, 'utf8')) as { stages: Record<string, NoMatchStage | null> }).stages;
+  const all = loadReferencePairs(PAIRS);
+  const perCat = new Map<string, number>();
+  const seen = new Set<NoMatchStage | null>();
+  let compared = 0;
+  for (const p of all) {
+    const key = `${p.source}/${p.category}`;
+    const c = perCat.get(key) ?? 0;
+    perCat.set(key, c + 1);
+    if (c >= 16 || !(p.id in stages)) continue;
+    const m = matchStructures(readCifForMatching(p.cifA), readCifForMatching(p.cifB));
+    assert.equal(m.failure, stages[p.id], `${p.id} (${key})`);
+    assert.equal(m.match, stages[p.id] === null);
+    seen.add(m.failure);
+    compared++;
+  }
+  assert.ok(compared >= 290);
+  // the subset exercises every stage
+  assert.deepEqual([...seen].sort(), [null, 'composition', 'lattice', 'site_count', 'sites'].sort());
+});
+
+test('why no match on hand-made pairs: strained cell = lattice, displaced atoms = sites, halved period = site_count', () => {
+  const gt: Structure = { lattice: [4, 0, 0, 0, 4.2, 0, 0, 0, 4.4], species: ['Sr', 'Ti', 'O', 'O', 'O'], frac: Float64Array.from([0, 0, 0, 0.5, 0.5, 0.5, 0.5, 0.5, 0, 0.5, 0, 0.5, 0, 0.5, 0.5]) };
+  assert.equal(matchStructures(gt, gt).failure, null);
+  // a 60 % longer a axis at the same volume (scale = true) is outside ltol 0.3
+  const strained: Structure = { ...gt, lattice: [6.4, 0, 0, 0, 4.2 / Math.sqrt(1.6), 0, 0, 0, 4.4 / Math.sqrt(1.6)] };
+  assert.equal(matchStructures(strained, gt).failure, 'lattice');
+  // same cell, Ti moved next to Sr: the lattices map, the sites do not
+  const moved: Structure = { ...gt, frac: Float64Array.from([0, 0, 0, 0.1, 0.05, 0, 0.5, 0.5, 0, 0.5, 0, 0.5, 0, 0.5, 0.5]) };
+  assert.equal(matchStructures(moved, gt).failure, 'sites');
+  // a doubled cell whose two halves are identical reduces to 5 sites; a doubled cell with one
+  // displaced Ti stays at 10: different primitive cells
+  const doubled = (dx: number): Structure => ({
+    lattice: [8, 0, 0, 0, 4.2, 0, 0, 0, 4.4],
+    species: [...gt.species, ...gt.species],
+    frac: Float64Array.from([...gt.frac].map((v, i) => (i % 3 === 0 ? v / 2 : v)).concat([...gt.frac].map((v, i) => (i % 3 === 0 ? v / 2 + 0.5 + (i === 3 ? dx : 0) : v)))),
+  });
+  assert.equal(matchStructures(doubled(0), gt).failure, null);
+  assert.equal(matchStructures(doubled(0.1), gt).failure, 'site_count');
+  // another element
+  assert.equal(matchStructures({ ...gt, species: ['Ba', 'Ti', 'O', 'O', 'O'] }, gt).failure, 'composition');
 });

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { evaluateCsp, groupAtomCounts } from '../../eval/csp.js';
+import { evaluateCsp, groupAtomCounts, type UnmatchedCauses } from '../../eval/csp.js';
 import { loadCspGroundTruth, loadCspGroundTruthCsv, readPredictionsJsonl } from '../../eval/predictionsFile.js';
 import type { ValidityProtocol } from '../../eval/validity.js';
 import { randomSubset } from '../../predict/sampleSplit.js';
@@ -134,6 +134,7 @@ export const evaluateCommand: Command = {
         (protocol === 'diffcsp' ? `; invalid ground truths ${c.gt_invalid}` : '') +
         (subset !== undefined ? `; outside the subset (ignored) ${outsideSubset}` : ''),
     );
+    lines.push(`  why sample 0 did not match: ${formatCauses(report.unmatched_at_1)}`);
     // MR by ground-truth cell size, when the split has several sizes (spec §9 metrics per group)
     const groups = groupAtomCounts(report.by_atom_count, ATOM_COUNT_RANGES);
     if (groups.length > 1) {
@@ -141,7 +142,8 @@ export const evaluateCommand: Command = {
       for (const g of groups) {
         lines.push(
           `    ${(g.hi === Number.MAX_SAFE_INTEGER ? `${g.lo}+` : `${g.lo}-${g.hi}`).padStart(7)}: ${String(g.n_materials).padStart(6)} materials, MR@1 ${pct(g.mr_at_1).padStart(8)}, RMSE@1 ${num(g.rmse_at_1)}` +
-            (report.k > 1 ? `, MR@${report.k} ${pct(g.mr_at_k).padStart(8)}, RMSE@${report.k} ${num(g.rmse_at_k)}` : ''),
+            (report.k > 1 ? `, MR@${report.k} ${pct(g.mr_at_k).padStart(8)}, RMSE@${report.k} ${num(g.rmse_at_k)}` : '') +
+            `; misses: lattice ${g.unmatched_at_1.lattice}, sites ${g.unmatched_at_1.sites}, other ${otherCauses(g.unmatched_at_1)}`,
         );
       }
     }
@@ -161,3 +163,23 @@ export const evaluateCommand: Command = {
     return 0;
   },
 };
+
+/** "lattice 12 (cell shape off), sites 30 (shape right, atoms wrong), ..." with the non-zero causes only. */
+function formatCauses(c: UnmatchedCauses): string {
+  const label: Record<keyof UnmatchedCauses, string> = {
+    lattice: 'cell shape outside ltol/angle_tol',
+    sites: 'cell shape right, atoms outside stol',
+    site_count: 'primitive cells of different size',
+    composition: 'different composition',
+    invalid: 'invalid prediction',
+    malformed: 'malformed prediction',
+    missing: 'no prediction',
+    gt_invalid: 'ground truth invalid (diffcsp protocol)',
+  };
+  const parts = (Object.keys(label) as Array<keyof UnmatchedCauses>).filter((k) => c[k] > 0).map((k) => `${k} ${c[k]} (${label[k]})`);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
+function otherCauses(c: UnmatchedCauses): number {
+  return c.site_count + c.composition + c.invalid + c.malformed + c.missing + c.gt_invalid;
+}

@@ -16,9 +16,11 @@ Compares a predicted structure with a ground truth like pymatgen 2022.x
 StructureMatcher(stol=0.5, angle_tol=10, ltol=0.3).get_rms_dist(pred, gt)
 (spec §9). The ground truth's site order matters (as in pymatgen).
 
-One pair: prints {"match": bool, "rms": number|null, "max_dist": number|null}.
+One pair: prints {"match": bool, "rms": number|null, "max_dist": number|null, "failure": why not matched|null}
+(failure: "lattice" = cell shape outside ltol/angle_tol, "sites" = shape right, atoms outside stol,
+"site_count" = primitive cells of different size, "composition").
 --pairs: reads lines {"id", "cif_a" (prediction), "cif_b" (ground truth)} and
-prints one line {"id", "match", "rms"} per pair, in input order; a pair that
+prints one line {"id", "match", "rms", "failure"} per pair, in input order; a pair that
 cannot be read gets "match": false, "rms": null and an "error".
 `;
 
@@ -48,7 +50,7 @@ export const matchCommand: Command = {
           id = o?.id ?? null;
           if (typeof o?.cif_a !== 'string' || typeof o?.cif_b !== 'string') throw new InputError('needs string fields cif_a and cif_b');
           const r = matchCifs(o.cif_a, o.cif_b);
-          out.push(JSON.stringify({ id, match: r.match, rms: r.rms }));
+          out.push(JSON.stringify({ id, match: r.match, rms: r.rms, failure: r.failure }));
         } catch (err) {
           out.push(JSON.stringify({ id, match: false, rms: null, error: `${values.pairs}:${i + 1}: ${err instanceof Error ? err.message : String(err)}` }));
         }
@@ -69,7 +71,7 @@ export const matchCommand: Command = {
     } catch (err) {
       throw new InputError(err instanceof Error ? err.message : String(err));
     }
-    console.log(JSON.stringify({ match: r.match, rms: r.rms, max_dist: r.maxDist }));
+    console.log(JSON.stringify({ match: r.match, rms: r.rms, max_dist: r.maxDist, failure: r.failure }));
     return 0;
   },
 };

@@ -50,6 +50,27 @@ export interface RmsDist {
   maxDist: number;
 }
 
+/**
+ * Why a pair did not match: the first step of the algorithm above that ruled it out.
+ * - `composition`: the reduced structures cannot be paired species by species (step 4);
+ * - `site_count`: the primitive reductions have different numbers of sites (step 2), e.g. a
+ *   prediction with a smaller period than the truth, or one whose sites the 0.25 Å
+ *   primitive reduction merges;
+ * - `lattice`: no basis of the prediction's (volume-scaled) lattice lies within ltol / angle_tol
+ *   of the truth's (step 6): the cell *shape* is wrong, whatever the atoms do;
+ * - `sites`: lattices map, but no trial translation puts every site within stol (steps 6-7):
+ *   the cell shape is right, the atoms are not.
+ */
+export type NoMatchStage = 'composition' | 'site_count' | 'lattice' | 'sites';
+
+/** Filled by matchReduced / getRmsDist when passed: where the search ended. */
+export interface MatchDiagnosis {
+  /** null when the pair matched */
+  stage: NoMatchStage | null;
+  /** lattice bases of struct1 within tolerance of struct2's, same cell size (step 6) */
+  latticeMappings: number;
+}
+
 const DEFAULTS: Required<MatcherOptions> = { ltol: 0.3, stol: 0.5, angleTol: 10, primitiveCell: true, scale: true };
 
 /** Niggli + (optionally) primitive reduction, as pymatgen `StructureMatcher._get_reduced_structure`. */
@@ -68,18 +89,30 @@ function scaled(m: Matrix3, f: number): Matrix3 {
  * prediction, struct2 = the ground truth (its site order matters, step 5).
  * Returns null where pymatgen returns None.
  */
-export function getRmsDist(struct1: Structure, struct2: Structure, options: MatcherOptions = {}): RmsDist | null {
+export function getRmsDist(struct1: Structure, struct2: Structure, options: MatcherOptions = {}, diagnosis?: MatchDiagnosis): RmsDist | null {
   const opt = { ...DEFAULTS, ...options };
-  if (struct1.species.length === 0 || struct2.species.length === 0) return null;
+  if (struct1.species.length === 0 || struct2.species.length === 0) {
+    if (diagnosis) setDiagnosis(diagnosis, 'composition', 0);
+    return null;
+  }
   const s1 = reduceForMatching(struct1, opt.primitiveCell);
   const s2 = reduceForMatching(struct2, opt.primitiveCell);
-  return matchReduced(s1, s2, opt);
+  return matchReduced(s1, s2, opt, diagnosis);
 }
 
-/** Steps 2-7 on already reduced structures. */
-export function matchReduced(s1: Structure, s2: Structure, opt: Required<MatcherOptions>): RmsDist | null {
+function setDiagnosis(d: MatchDiagnosis, stage: NoMatchStage | null, latticeMappings: number): null {
+  d.stage = stage;
+  d.latticeMappings = latticeMappings;
+  return null;
+}
+
+/** Steps 2-7 on already reduced structures; `diagnosis`, when given, says where a no-match was decided. */
+export function matchReduced(s1: Structure, s2: Structure, opt: Required<MatcherOptions>, diagnosis?: MatchDiagnosis): RmsDist | null {
   const n = s1.species.length;
-  if (s2.species.length !== n) return null;
+  // pymatgen checks the site count before the species (step 2 before step 4); a different
+  // composition with a different count is reported as 'composition', the more basic fault
+  const noMatch = (stage: NoMatchStage, mappings = 0): null => (diagnosis ? setDiagnosis(diagnosis, stage, mappings) : null);
+  if (s2.species.length !== n) return noMatch(sameElements(s1, s2) ? 'site_count' : 'composition');
 
   let L1 = s1.lattice;
   let L2 = s2.lattice;
@@ -99,7 +132,7 @@ export function matchReduced(s1: Structure, s2: Structure, opt: Required<Matcher
   }
   for (let i = 0; i < n; i++) {
     const id = ids.get(s2.species[i]!);
-    if (id === undefined) return null;
+    if (id === undefined) return noMatch('composition');
     sp2[i] = id;
   }
   const count1 = new Int32Array(ids.size);
@@ -108,7 +141,7 @@ export function matchReduced(s1: Structure, s2: Structure, opt: Required<Matcher
     count1[sp1[i]!]!++;
     count2[sp2[i]!]!++;
   }
-  for (let k = 0; k < ids.size; k++) if (count1[k] !== count2[k]) return null;
+  for (let k = 0; k < ids.size; k++) if (count1[k] !== count2[k]) return noMatch('composition');
 
   // anchor (pymatgen _get_mask): first struct2 site with the most masked entries,
   // i.e. of the species with the fewest sites
@@ -142,10 +175,12 @@ export function matchReduced(s1: Structure, s2: Structure, opt: Required<Matcher
   const fc1 = new Float64Array(3 * n);
   const ts2 = new Float64Array(3 * n);
   const fracTol = [0, 0, 0];
+  let mappings = 0;
 
   forEachLatticeMapping(L1, p2, opt.ltol, opt.angleTol, (mapping) => {
     // pymatgen _get_lattices: keep only bases of the same cell size (|det S| = fu = 1)
     if (!(Math.abs(Math.abs(determinant(mapping.scale)) - 1) < 0.5)) return false;
+    mappings++;
     const inv = inverse(mapping.matrix);
     for (let i = 0; i < n; i++) {
       const x = cart1[3 * i]!;
@@ -201,8 +236,18 @@ export function matchReduced(s1: Structure, s2: Structure, opt: Required<Matcher
     return false;
   });
 
-  if (best !== null && bestVal < opt.stol) return best;
-  return null;
+  if (best !== null && bestVal < opt.stol) {
+    if (diagnosis) setDiagnosis(diagnosis, null, mappings);
+    return best;
+  }
+  return noMatch(mappings === 0 ? 'lattice' : 'sites', mappings);
+}
+
+/** Whether two structures contain the same set of elements (ignoring counts). */
+function sameElements(a: Structure, b: Structure): boolean {
+  const ea = new Set(a.species);
+  const eb = new Set(b.species);
+  return ea.size === eb.size && [...ea].every((e) => eb.has(e));
 }
 
 /**
