@@ -121,3 +121,19 @@ test('the card names the model\'s lattice parameterisation and compares with the
     assert.doesNotMatch(x0Mp, /KLDM-ε/);
   }
 });
+
+test('the card states the training CPU cost: measured CPU time where it covers every step, else the wall clock × cores bound beside the measured part', () => {
+  const entry = (cpu?: { hours: number; steps: number }): ModelEntry => ({
+    dir: '/nonexistent',
+    manifest: {
+      name: 'm', dataset: 'mp_20', task: 'csp', description: '',
+      netConfig: { hidden: 16, timeDim: 8, layers: 2, freqs: 4, numTypes: 101, layerNorm: true, zeroCog: true },
+      trainConfig: null, ema: true, trainingRange: { elements: [8, 22], minAtoms: 5, maxAtoms: 5 },
+      training: { epochs: 3, steps: 9000, wallClockHours: 10, cpuCores: 2, seed: 42, finalTrainLoss: null, finalValidation: null, ...(cpu ? { cpu } : {}) },
+      metrics: {},
+    },
+  }) as unknown as ModelEntry;
+  assert.match(modelCardMarkdown(entry(), []), /\| training \| 3 epochs, 9000 steps, 10\.00 h wall clock on a 2-core machine, at most 20\.0 CPU-hours \(wall clock × cores\), seed 42 \|/);
+  assert.match(modelCardMarkdown(entry({ hours: 11.04, steps: 9000 }), []), /10\.00 h wall clock on a 2-core machine, 11\.0 CPU-hours \(measured process CPU time\), seed 42 \|/);
+  assert.match(modelCardMarkdown(entry({ hours: 3.26, steps: 2500 }), []), /at most 20\.0 CPU-hours \(wall clock × cores\); measured process CPU time of 2,500 of the steps 3\.3 CPU-hours, seed 42 \|/);
+});

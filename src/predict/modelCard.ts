@@ -190,11 +190,7 @@ export function modelCardMarkdown(entry: ModelEntry, evaluations: CardEvaluation
   const lattice = modelLatticeParameterisation(m);
   lines.push(`| lattice parameterisation | ${lattice} (spec §4; "${paperVariant(lattice)}"); TDM simplified target (§3.4) |`);
   lines.push(`| weights | ${m.ema ? 'EMA' : 'raw (no EMA yet)'} |`);
-  // CPU-hours = wall clock × cores of the machine: an upper bound (sittings that shared the cores count in full)
-  lines.push(
-    `| training | ${t.epochs} epochs, ${t.steps} steps, ${t.wallClockHours.toFixed(2)} h wall clock on ${t.cpuCores} CPU cores ` +
-      `(at most ${(t.wallClockHours * t.cpuCores).toFixed(1)} CPU-hours), seed ${t.seed} |`,
-  );
+  lines.push(`| training | ${t.epochs} epochs, ${t.steps} steps, ${t.wallClockHours.toFixed(2)} h wall clock on a ${t.cpuCores}-core machine, ${cpuText(t)}, seed ${t.seed} |`);
   const ws = t.warmStart;
   // run-relative epoch numbers of the last run, shown as totals over all the training
   const offset = ws?.epochs ?? 0;
@@ -363,4 +359,16 @@ export function editCard(card: { evaluations: CardEvaluation[]; notes: string },
     row.commands = commands;
   }
   return { evaluations: rows, notes: changes.notes ?? card.notes };
+}
+
+/**
+ * The training's CPU cost: the process CPU time the trainer measured (all threads) where it covers every
+ * step; otherwise wall clock × cores, an upper bound (sittings that shared the cores or ran one thread count
+ * in full), with the measured part beside it.
+ */
+function cpuText(t: ModelEntry['manifest']['training']): string {
+  const bound = `at most ${(t.wallClockHours * t.cpuCores).toFixed(1)} CPU-hours (wall clock × cores)`;
+  if (!t.cpu || t.cpu.steps <= 0) return bound;
+  if (t.cpu.steps >= t.steps) return `${t.cpu.hours.toFixed(1)} CPU-hours (measured process CPU time)`;
+  return `${bound}; measured process CPU time of ${t.cpu.steps.toLocaleString('en-US')} of the steps ${t.cpu.hours.toFixed(1)} CPU-hours`;
 }

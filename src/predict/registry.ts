@@ -22,7 +22,7 @@ import type { TypeDiffusionSpec } from '../diffusion/typeDiffusion.js';
 import { paramsFromTensors } from '../training/model.js';
 import { loadTensors, saveTensors } from '../training/tensorFile.js';
 import { readCheckpoint, type TrainingRange } from '../training/trainer.js';
-import type { WarmStartRecord } from '../training/warmStart.js';
+import { cpuOf, type WarmStartRecord } from '../training/warmStart.js';
 import { curvesSvg, readRunCurves } from '../training/plot.js';
 
 export const MODEL_KIND = 'kldm-model';
@@ -63,6 +63,11 @@ export interface ModelManifest {
     steps: number;
     wallClockHours: number;
     cpuCores: number;
+    /**
+     * Process CPU time measured by the trainer (all threads) and the number of the steps above it covers
+     * (older runs measured only their later sittings); absent for models trained before it was recorded.
+     */
+    cpu?: { hours: number; steps: number };
     seed: number;
     finalValidation: unknown;
     finalTrainLoss: unknown;
@@ -251,6 +256,7 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
       steps: meta.step + (init?.steps ?? 0),
       wallClockHours: (meta.trainSeconds + (init?.trainSeconds ?? 0)) / 3600,
       cpuCores: meta.cpuCores,
+      ...measuredCpu(meta.cpu ? { seconds: meta.cpu.seconds, steps: meta.step - meta.cpu.fromStep } : undefined, init?.cpu),
       seed: meta.seed,
       finalValidation: meta.lastValidation,
       finalTrainLoss: meta.lastEpochLoss ?? null,
@@ -263,4 +269,10 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
   const log = join(dirname(checkpointPath), 'log.jsonl');
   if (existsSync(log)) writeFileAtomic(join(dir, CURVES_FILE), curvesSvg(readRunCurves(log, meta.step)));
   return { manifest, dir };
+}
+
+/** model.json training.cpu from the run's measured CPU time and its warm start's, when either was measured. */
+function measuredCpu(run?: { seconds: number; steps: number }, init?: { seconds: number; steps: number }): { cpu?: { hours: number; steps: number } } {
+  const { cpu } = cpuOf(run, init);
+  return cpu ? { cpu: { hours: cpu.seconds / 3600, steps: cpu.steps } } : {};
 }

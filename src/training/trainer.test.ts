@@ -9,6 +9,7 @@ import { BatchSource } from './batches.js';
 import { paramsFromTensors } from './model.js';
 import { CSPVNet } from '../network/cspvnet.js';
 import { readCheckpoint, train } from './trainer.js';
+import { saveTensors } from './tensorFile.js';
 import { validationLoss } from './validate.js';
 import { miniPerov5, tinyConfig } from './testFixtures.js';
 import { loadNativeKernels } from '../engine/native.js';
@@ -70,6 +71,30 @@ test('resume is bit-for-bit: k steps straight equal k/2 + resume + k/2 (params, 
   assert.equal(a.meta.lastEpochLoss!.epoch, 3);
   assert.deepEqual(c.meta.lastEpochLoss, a.meta.lastEpochLoss);
   assert.deepEqual(c.meta.epochRunning, a.meta.epochRunning);
+});
+
+test('process CPU time is measured and summed over sittings; a checkpoint from before it was recorded is measured from its step', async () => {
+  const config = tinyConfig({ optim: { batchSize: 8 }, schedule: { maxEpochs: -1, emaStartEpoch: 1000 }, validation: { everyEpochs: 0 } });
+  const common = { dataset: 'perov_5', config, seed: 3, train: data.train, stats: data.stats, statusStream: null };
+  const runDir = tmp();
+  const cpu0 = process.cpuUsage();
+  await train({ ...common, runDir, maxSteps: 4 });
+  const first = readCheckpoint(join(runDir, 'last.ckpt')).meta.cpu!;
+  const used = process.cpuUsage(cpu0);
+  assert.equal(first.fromStep, 0);
+  assert.ok(first.seconds > 0 && first.seconds <= (used.user + used.system) / 1e6 + 1e-6, `${first.seconds} s measured, ${(used.user + used.system) / 1e6} s used by this process`);
+  await train({ ...common, runDir, maxSteps: 8, resume: true });
+  const second = readCheckpoint(join(runDir, 'last.ckpt')).meta.cpu!;
+  assert.equal(second.fromStep, 0);
+  assert.ok(second.seconds > first.seconds, 'the second sitting adds to the first');
+  // an older checkpoint (no cpu record): measured from its step on
+  const { meta, tensors } = readCheckpoint(join(runDir, 'last.ckpt'));
+  delete meta.cpu;
+  saveTensors(join(runDir, 'last.ckpt'), [...tensors.values()], meta);
+  await train({ ...common, runDir, maxSteps: 10, resume: true });
+  const third = readCheckpoint(join(runDir, 'last.ckpt')).meta.cpu!;
+  assert.equal(third.fromStep, 8);
+  assert.ok(third.seconds > 0 && third.seconds < second.seconds + first.seconds);
 });
 
 test('a non-finite loss stops training with a clear error and keeps the last good checkpoint', async () => {

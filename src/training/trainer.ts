@@ -93,9 +93,21 @@ export interface CheckpointMeta {
   trainSeconds: number;
   /** CPU cores of the machine that wrote this checkpoint */
   cpuCores: number;
+  /**
+   * Process CPU time (user + system, all threads) spent in this run, summed over sittings, measured from step
+   * `fromStep` (0 for runs started since it is recorded; the step of the first resume for older runs). Absent in
+   * older checkpoints. Unlike wall clock × cores it stays right when the run shared the machine or used one thread.
+   */
+  cpu?: CpuRecord;
   savedAt: string;
   /** the run started from earlier weights (warmStart.ts); its epochs/steps/seconds are not in the counters above. Absent in older checkpoints. */
   initFrom?: WarmStartRecord | null;
+}
+
+/** Measured CPU time of a run (CheckpointMeta.cpu). */
+export interface CpuRecord {
+  seconds: number;
+  fromStep: number;
 }
 
 export type StopReason = 'max-epochs' | 'max-steps' | 'time-budget' | 'aborted';
@@ -228,6 +240,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let lastEpochLoss: CheckpointMeta['lastEpochLoss'] = null;
   let resumedRunning: CheckpointMeta['epochRunning'] | null = null;
   let priorSeconds = 0;
+  let priorCpu: CpuRecord = { seconds: 0, fromStep: 0 };
   let initFrom: WarmStartRecord | null = null;
 
   if (opts.resume && opts.warmStart) throw new KldmError('--init-from starts a new run; it cannot be combined with --resume');
@@ -258,6 +271,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     lastEpochLoss = meta.lastEpochLoss ?? null;
     resumedRunning = meta.epochRunning ?? null;
     priorSeconds = meta.trainSeconds;
+    // a checkpoint from before CPU time was recorded: measure from here on, and say so
+    priorCpu = meta.cpu ?? { seconds: 0, fromStep: meta.step };
     initFrom = meta.initFrom ?? null;
   } else {
     if (existsSync(paths.last)) throw new KldmError(`${runDir} already holds a run (last.ckpt); use --resume to continue it or choose another --run-dir`);
@@ -303,6 +318,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const trainingRange = trainingRangeOf(opts.train);
   const sittingStart = Date.now();
   const elapsed = (): number => (Date.now() - sittingStart) / 1000;
+  const sittingCpuStart = process.cpuUsage();
+  const cpuElapsed = (): number => {
+    const u = process.cpuUsage(sittingCpuStart);
+    return (u.user + u.system) / 1e6;
+  };
   let lastCheckpointTime = Date.now();
   let bestCheckpoint: string | null = existsSync(paths.best) ? paths.best : null;
 
@@ -311,7 +331,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     latticeStats: opts.stats, trainingRange, step, batcher: batcher.snapshot(), noiseRng: noiseRng.state(),
     emaUpdates: model.ema.numUpdates, lastValidatedEpoch, best, lastValidation, lastEpochLoss,
     epochRunning: { loss: epLoss, lossV: epV, lossL: epL, ...(dngTypes ? { lossH: epH } : {}), steps: epSteps },
-    epochsCompleted: batcher.epoch + (batcher.epochDone ? 1 : 0), trainSeconds: priorSeconds + elapsed(), cpuCores: availableParallelism(), savedAt: new Date().toISOString(),
+    epochsCompleted: batcher.epoch + (batcher.epochDone ? 1 : 0), trainSeconds: priorSeconds + elapsed(), cpuCores: availableParallelism(),
+    cpu: { seconds: priorCpu.seconds + cpuElapsed(), fromStep: priorCpu.fromStep }, savedAt: new Date().toISOString(),
     initFrom,
   });
   const saveCheckpoint = (path: string): void => {

@@ -29,7 +29,7 @@ test('a warm-started run begins at the source EMA weights, keeps the EMA running
   assert.equal(source.meta.epochsCompleted, 3);
   const config = tinyConfig({ optim: { batchSize: 8 }, schedule: { maxEpochs: -1, emaStartEpoch: 1 }, validation: { everyEpochs: 0 } });
   const warmStart = warmStartFromCheckpoint(src, netConfigOf(config.model));
-  assert.deepEqual(warmStart.record, { source: src, dataset: 'perov_5', ema: true, epochs: 3, steps: 12, trainSeconds: source.meta.trainSeconds });
+  assert.deepEqual(warmStart.record, { source: src, dataset: 'perov_5', ema: true, epochs: 3, steps: 12, trainSeconds: source.meta.trainSeconds, cpu: { seconds: source.meta.cpu!.seconds, steps: 12 } });
 
   // 0 steps: the checkpoint holds exactly the source's EMA as parameters and as the EMA state
   const runDir = tmp();
@@ -60,14 +60,19 @@ test('a warm-started run begins at the source EMA weights, keeps the EMA running
   assert.equal(t.epochs, 3 + after.meta.epochsCompleted);
   assert.ok(Math.abs(t.wallClockHours * 3600 - (source.meta.trainSeconds + after.meta.trainSeconds)) < 1e-6);
   assert.equal(t.warmStart?.runSteps, 6);
+  // measured CPU time covers every step of both runs: the card gives it instead of the wall clock × cores bound
+  assert.equal(t.cpu?.steps, 18);
+  assert.ok(Math.abs(t.cpu!.hours * 3600 - (source.meta.cpu!.seconds + after.meta.cpu!.seconds)) < 1e-6);
+  assert.match(modelCardMarkdown(entry, []), new RegExp(`\\| training \\| .* ${t.cpu!.hours.toFixed(1)} CPU-hours \\(measured process CPU time\\)`));
   assert.match(modelCardMarkdown(entry, []), /\| warm start \| the last run \(\d+ epochs, 6 steps, .*started from the EMA weights of .*last\.ckpt \(3 epochs, 12 steps/);
 
   // a model folder works as a source too, and chains the totals
   const fromModel = warmStartFromModel(
-    { name: 'warm', weightsPath: join(entry.dir, 'weights.kldm'), dataset: 'perov_5', netConfig: entry.manifest.netConfig, ema: entry.manifest.ema, epochs: t.epochs, steps: t.steps, wallClockHours: t.wallClockHours },
+    { name: 'warm', weightsPath: join(entry.dir, 'weights.kldm'), dataset: 'perov_5', netConfig: entry.manifest.netConfig, ema: entry.manifest.ema, epochs: t.epochs, steps: t.steps, wallClockHours: t.wallClockHours, cpu: t.cpu! },
     netConfigOf(config.model),
   );
   assert.equal(fromModel.record.steps, 18);
+  assert.equal(fromModel.record.cpu?.steps, 18);
   const afterEma = paramsFromTensors(after.meta.netConfig, after.tensors, true, 'after').params;
   for (const p of afterEma.tensors) assert.deepEqual(fromModel.weights.get(p.name), p.data, p.name);
 });

@@ -36,6 +36,8 @@ export interface WarmStartRecord {
   epochs: number;
   steps: number;
   trainSeconds: number;
+  /** measured process CPU time of the earlier training and the steps it covers (CheckpointMeta.cpu); absent when none was measured */
+  cpu?: { seconds: number; steps: number };
   /** task of the earlier training when it differs from this run's (CSP weights starting a DNG run) */
   task?: 'csp';
   /** this run's tensors the source did not have; they keep the spec §2.5 initialisation */
@@ -90,6 +92,7 @@ export function warmStartFromCheckpoint(path: string, netConfig: CSPVNetConfig):
       epochs: meta.epochsCompleted + (prior?.epochs ?? 0),
       steps: meta.step + (prior?.steps ?? 0),
       trainSeconds: meta.trainSeconds + (prior?.trainSeconds ?? 0),
+      ...cpuOf(meta.cpu ? { seconds: meta.cpu.seconds, steps: meta.step - meta.cpu.fromStep } : undefined, prior?.cpu),
     }, fresh),
     weights: new Map(params.tensors.map((t) => [t.name, t.data])),
   };
@@ -105,6 +108,14 @@ export interface ModelWeightsInfo {
   epochs: number;
   steps: number;
   wallClockHours: number;
+  /** measured CPU time behind the weights (model.json training.cpu), when recorded */
+  cpu?: { hours: number; steps: number };
+}
+
+/** Sum of measured CPU records (either may be missing); {} when neither is there. */
+export function cpuOf(a?: { seconds: number; steps: number }, b?: { seconds: number; steps: number }): { cpu?: { seconds: number; steps: number } } {
+  if (!a && !b) return {};
+  return { cpu: { seconds: (a?.seconds ?? 0) + (b?.seconds ?? 0), steps: (a?.steps ?? 0) + (b?.steps ?? 0) } };
 }
 
 /** Initial weights from a shipped model (models/<name>/weights.kldm). */
@@ -121,6 +132,7 @@ export function warmStartFromModel(model: ModelWeightsInfo, netConfig: CSPVNetCo
       epochs: model.epochs,
       steps: model.steps,
       trainSeconds: model.wallClockHours * 3600,
+      ...cpuOf(model.cpu ? { seconds: model.cpu.hours * 3600, steps: model.cpu.steps } : undefined),
     }, fresh),
     weights: new Map(params.tensors.map((t) => [t.name, t.data])),
   };

@@ -146,7 +146,7 @@ function loadWarmStart(from: string, config: TrainConfig, dataset: string): Warm
     const entry = existsSync(join(from, 'model.json')) ? getModel(basename(from), dirname(from)) : getModel(from);
     const m = entry.manifest;
     ws = warmStartFromModel(
-      { name: m.name, weightsPath: join(entry.dir, m.weights), dataset: m.dataset, netConfig: m.netConfig, ema: m.ema, epochs: m.training.epochs, steps: m.training.steps, wallClockHours: m.training.wallClockHours },
+      { name: m.name, weightsPath: join(entry.dir, m.weights), dataset: m.dataset, netConfig: m.netConfig, ema: m.ema, epochs: m.training.epochs, steps: m.training.steps, wallClockHours: m.training.wallClockHours, ...(m.training.cpu ? { cpu: m.training.cpu } : {}) },
       netConfig,
     );
   }
