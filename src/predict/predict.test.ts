@@ -8,6 +8,10 @@ import { miniPerov5, tinyConfig } from '../training/testFixtures.js';
 import { chooseModel, exportModel, listModels, loadModelNetwork } from './registry.js';
 import { predictStructures } from './predict.js';
 import { sampleSplit } from './sampleSplit.js';
+import { sampleCommand } from '../cli/commands/sample.js';
+import { latticeToFeatures } from '../diffusion/latticeFeatures.js';
+import { toParameters } from '../crystal/lattice.js';
+import type { LatticeParams } from '../crystal/types.js';
 import { InputError } from '../util/errors.js';
 import { readCif } from '../crystal/io/cif.js';
 import { modelCardMarkdown, readCspReport, writeModelCard } from './modelCard.js';
@@ -82,6 +86,29 @@ test('compositions outside the model range: clear errors for sizes, warnings for
   assert.ok(warnings.some((w) => /never saw U in training/.test(w)), warnings.join('; '));
   const r = await predictStructures('UO4', { steps: 2, sampler: 'em' });
   assert.ok(r.warnings.length > 0);
+});
+
+test('sampleSplit with oracle lattices (diagnostic): every output has the true cell; kldm sample refuses --oracle-lattice without a dataset split', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'kldm-oracle-')), 'preds.jsonl');
+  const net = loadModelNetwork(listModels()[0]!);
+  const truth = (k: number): LatticeParams => {
+    const [a, b, c] = data.val.lengths.subarray(3 * k, 3 * k + 3);
+    const [alpha, beta, gamma] = data.val.angles.subarray(3 * k, 3 * k + 3);
+    return { a: a!, b: b!, c: c!, alpha: alpha!, beta: beta!, gamma: gamma! };
+  };
+  const targets = valTargets(4).map((t, k) => ({ ...t, oracleLattice: latticeToFeatures(truth(k), t.atomicNumbers.length, data.stats) }));
+  await sampleSplit({ net, stats: data.stats, targets, outPath: out, sampler: 'pc', steps: 8, batchSize: 3, quiet: true });
+  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { material_id: string; cif: string });
+  assert.equal(lines.length, 4);
+  lines.forEach((line, k) => {
+    const got = toParameters(readCif(line.cif).lattice);
+    const want = truth(k);
+    // t_f = 1e-3 leaves σ ≈ 0.01 of noise on the features: lengths within ~5 %, angles within a few degrees
+    for (const key of ['a', 'b', 'c'] as const) assert.ok(Math.abs(got[key] / want[key] - 1) < 0.05, `${line.material_id} ${key} ${got[key]} vs ${want[key]}`);
+    for (const key of ['alpha', 'beta', 'gamma'] as const) assert.ok(Math.abs(got[key] - want[key]) < 3, `${line.material_id} ${key} ${got[key]} vs ${want[key]}`);
+  });
+  await assert.rejects(sampleSplit({ net, stats: data.stats, targets: [targets[0]!, valTargets(2)[1]!], outPath: out + '2', sampler: 'em', steps: 2, quiet: true }), /oracle lattices must be given for every target or none/);
+  await assert.rejects(sampleCommand.run(['--model', 'tiny-perov', '--dataset-csv', 'x.csv', '--oracle-lattice', '--out', out + '3']), /--oracle-lattice needs --dataset/);
 });
 
 test('sampleSplit writes evaluator lines and resumes without redoing pairs', async () => {

@@ -30,6 +30,8 @@ export interface SampleTarget {
   materialId: string;
   /** atomic numbers in the order of the ground truth's sites */
   atomicNumbers: number[];
+  /** diagnostic only: the true cell's lattice features (§1.4, the model's statistics); the sampler then follows its forward path instead of sampling a lattice (CspSamplingBatch.oracleLattice) */
+  oracleLattice?: number[];
 }
 
 export interface SampleSplitOptions {
@@ -134,7 +136,10 @@ export async function sampleBatchLines(
   const rng = new Rng((o.seed * 1_000_003 + batch[0]!.index) >>> 0);
   const td = o.typeDiffusion;
   const fixedTypes = td ? { typeDiffusion: { kind: td.kind, maskSchedule: td.maskSchedule, fixed: types } } : {};
-  const result = await sampleCsp(net, { layout, types, ...fixedTypes }, rng, {
+  const withOracle = batch.filter((w) => w.target.oracleLattice !== undefined).length;
+  if (withOracle !== 0 && withOracle !== batch.length) throw new InputError('oracle lattices must be given for every target or none');
+  const oracle = withOracle > 0 ? { oracleLattice: Float64Array.from(batch.flatMap((w) => w.target.oracleLattice!)) } : {};
+  const result = await sampleCsp(net, { layout, types, ...fixedTypes, ...oracle }, rng, {
     method: o.sampler,
     nSteps: o.steps,
     tFinal: o.tFinal,

@@ -4,6 +4,7 @@ import { makeLayout } from '../network/types.js';
 import { Rng } from '../util/rng.js';
 import { KldmError } from '../util/errors.js';
 import { sigmaU } from '../diffusion/tdmKernel.js';
+import { vpAlpha, vpSigma } from '../diffusion/latticeVp.js';
 import { sampleCsp, sampleCspSync, timeGrid } from './sampler.js';
 import { decodeSamplerResult } from './decode.js';
 const TWO_PI = 2 * Math.PI;
@@ -105,6 +106,30 @@ test('network calls see the state at the grid times, mean-free velocities, the g
       }
     for (const p of inp.pos) assert.ok(p > -0.5 - 1e-6 && p <= 0.5 + 1e-6);
   }
+});
+
+test('oracle lattice (diagnostic): every network call sees α(t)·l_0 + σ(t)·ε with one ε per crystal; the positions are sampled as without it', () => {
+  const layout = makeLayout([3, 2]);
+  const types = new Int32Array([38, 22, 8, 1, 1]);
+  const l0 = Float64Array.from([0.3, -0.2, 1.1, 0.05, -0.4, 0.7, -1.2, 0.9, 0.0, 0.2, 0.1, -0.3]);
+  for (const method of ['em', 'pc'] as const) {
+    // a lattice head far from the truth (N(3, 0.1²)): with the oracle its score cannot move the lattice
+    const net = new GaussianLatticeNet(3, 0.1, true);
+    const res = sampleCspSync(net, { layout, types, oracleLattice: l0 }, new Rng(9), { method, nSteps: 20 });
+    // the first call's lattice recovers ε; every later call is on the same path
+    const t0 = net.calls[0]!.t[0]!;
+    const eps = Array.from(net.calls[0]!.lattice, (v, j) => (v - vpAlpha(t0) * l0[j]!) / vpSigma(t0));
+    for (const call of net.calls) {
+      const t = call.t[0]!;
+      for (let j = 0; j < 12; j++) assert.ok(Math.abs(call.lattice[j]! - (vpAlpha(t) * l0[j]! + vpSigma(t) * eps[j]!)) < 1e-5, `${method} t ${t} j ${j}`);
+    }
+    // the end state is the truth up to σ(t_f)·ε (t_f = 1e-3: σ ≈ 0.0105)
+    for (let j = 0; j < 12; j++) assert.ok(Math.abs(res.lattice[j]! - l0[j]!) <= vpSigma(1e-3) * Math.abs(eps[j]!) + 1e-4 * (1 + Math.abs(l0[j]!)));
+    // the positions and velocities draw the same noise as a run without the oracle (the lattice noise draws are unchanged too)
+    const plain = sampleCspSync(new GaussianLatticeNet(3, 0.1), { layout, types }, new Rng(9), { method, nSteps: 20 });
+    assert.deepEqual(res.frac, plain.frac);
+  }
+  assert.throws(() => sampleCspSync(new GaussianLatticeNet(0, 1), { layout, types, oracleLattice: new Float64Array(6) }, new Rng(1)), /oracle lattice has 6 values for 2 crystals/);
 });
 
 test('same seed gives the same samples; progress is reported; trajectory frames every k steps', () => {

@@ -15,7 +15,7 @@
 import type { BatchLayout, NetInput, NetOutput, ScoreNetwork } from '../network/types.js';
 import { centredNormal } from '../diffusion/centre.js';
 import { tdmPrior, velocityScore, type TdmParameterisation } from '../diffusion/tdm.js';
-import { vpScore, DEFAULT_VP_SCHEDULE, type VpParameterisation, type VpSchedule } from '../diffusion/latticeVp.js';
+import { vpAlpha, vpScore, vpSigma, DEFAULT_VP_SCHEDULE, type VpParameterisation, type VpSchedule } from '../diffusion/latticeVp.js';
 import { internalTime } from '../diffusion/tdmKernel.js';
 import { mod1, wrap1 } from '../diffusion/wrap.js';
 import { KldmError } from '../util/errors.js';
@@ -44,6 +44,14 @@ export interface CspSamplingBatch {
    * fixed with `fixed`); the result's `types` are then the generated ids.
    */
   typeDiffusion?: TypeSamplerOptions;
+  /**
+   * Diagnostic, not CSP: clean lattice features l_0 (G*6, §1.4) that replace the lattice process. The
+   * lattice then follows the forward path l_t = α(t)·l_0 + σ(t)·ε (§4) with ε the prior draw of each
+   * crystal, pinned after every update, so the network sees the noise levels it was trained on and
+   * the result has (almost exactly) the true cell. Sampling with it measures what the positions part
+   * of a model reaches when the lattice is right (`kldm sample --oracle-lattice`).
+   */
+  oracleLattice?: Float64Array;
 }
 
 export interface SamplerOptions {
@@ -174,6 +182,8 @@ export class CspSampler {
   private readonly latticeOffsets: Int32Array;
   /** DNG type process (null for CSP) */
   readonly typeSampler: TypeSampler | null;
+  /** oracle lattice: l_0 and the prior draw ε of the forward path (null = the lattice is sampled) */
+  private readonly oracle: { l0: Float64Array; eps: Float64Array } | null;
 
   constructor(
     private readonly net: ScoreNetwork,
@@ -196,6 +206,10 @@ export class CspSampler {
     this.z = new Float64Array(G * 6);
     this.latticeOffsets = crystalGroupOffsets(G, 6);
     this.typeSampler = batch.typeDiffusion ? new TypeSampler(layout, batch.typeDiffusion) : null;
+    if (batch.oracleLattice !== undefined && batch.oracleLattice.length !== G * 6) {
+      throw new KldmError(`sampler: oracle lattice has ${batch.oracleLattice.length} values for ${G} crystals (need ${G * 6})`);
+    }
+    this.oracle = batch.oracleLattice ? { l0: batch.oracleLattice, eps: new Float64Array(G * 6) } : null;
     this.input = {
       layout,
       t: new Float32Array(G),
@@ -212,7 +226,20 @@ export class CspSampler {
     this.x.set(st.x);
     this.u.set(st.u);
     for (let j = 0; j < this.l.length; j++) this.l[j] = this.rng.normal();
+    if (this.oracle) {
+      this.oracle.eps.set(this.l);
+      this.pinLattice(this.grid[0]!);
+    }
     this.typeSampler?.prior(this.rng);
+  }
+
+  /** Oracle lattice only: put l on the forward path at time t (α(t)·l_0 + σ(t)·ε). */
+  private pinLattice(t: number): void {
+    if (!this.oracle) return;
+    const a = vpAlpha(t, this.options.latticeSchedule);
+    const sg = vpSigma(t, this.options.latticeSchedule);
+    const { l0, eps } = this.oracle;
+    for (let j = 0; j < this.l.length; j++) this.l[j] = a * l0[j]! + sg * eps[j]!;
   }
 
   /** One network call at the current state and time t; fills the two scores (§3.5, §4). */
@@ -253,6 +280,7 @@ export class CspSampler {
       this.drawNoise();
       tdmEmStep(this.x, this.u, this.scoreU, this.xi, h);
       vpEmStep(this.l, this.scoreL, this.z, t, dt, o.latticeSchedule);
+      this.pinLattice(t + dt);
       this.typeSampler?.emStep(t, dt, this.rng);
       return;
     }
@@ -262,12 +290,14 @@ export class CspSampler {
       this.drawNoise();
       tdmCorrectorStep(this.x, this.u, this.scoreU, this.xi, this.batch.layout, o.tau, h, o.correctPos);
       langevinCorrectorStep(this.l, this.scoreL, this.z, this.latticeOffsets, o.tau);
+      this.pinLattice(t);
       this.typeSampler?.correctorStep(o.tau, this.rng);
     }
     // §7.2 predictor, network call #2 at the corrected state, same t
     this.scores(t);
     tdmPredictorStep(this.x, this.u, this.scoreU, s, h);
     vpPredictorStep(this.l, this.scoreL, t, dt, o.latticeSchedule);
+    this.pinLattice(t + dt);
     this.typeSampler?.predictorStep(t, dt, this.rng);
   }
 

@@ -21,6 +21,7 @@ import type { TypeDiffusionSpec } from '../../diffusion/typeDiffusion.js';
 import type { VpParameterisation } from '../../diffusion/latticeVp.js';
 import { checkSampleTargets, defaultSamplingBatchSize, existingPairs, randomSubset, sampleSplit, type SampleTarget } from '../../predict/sampleSplit.js';
 import { readCsvTargets } from '../../predict/csvTargets.js';
+import { latticeToFeatures } from '../../diffusion/latticeFeatures.js';
 import { modelWeightsSha256, planSampleShards, type SampleRunParams } from '../../queue/sampleShards.js';
 import { parseQueueUrl } from '../../queue/url.js';
 import { queueUsage, runQueuedCommand } from '../queue.js';
@@ -52,6 +53,9 @@ Options:
   --batch-size <n>            crystals per sampler batch (default: ~20,480 edges at H=128: 1024 for Perov-5, ~160 for MP-20)
   --precision <f32|bf16>     engine precision (default f32; bf16: bf16 GEMM operands, f32 accumulation, where
                               the CPU has native bf16; KLDM_PRECISION overrides it; docs/engine.md)
+  --oracle-lattice            diagnostic, not CSP (--dataset only): the lattice follows the true cell's
+                              forward-noised path instead of being sampled, so matching the output
+                              measures the positions part alone (docs/training.md "Where the misses are")
   --quiet                     no progress line
 
 Scale-out over a Redis job queue (BullMQ; start workers with \`kldm worker --queue URL\`):
@@ -61,9 +65,16 @@ the same command again after a crash resumes: finished shards are taken from the
 `;
 
 
-function targetsFromSplit(dataset: string, split: string): SampleTarget[] {
+function targetsFromSplit(dataset: string, split: string, oracleStats: LatticeStats | null): SampleTarget[] {
   const s = loadSplit(dataset, split);
-  return s.materialIds.map((id, k) => ({ materialId: id, atomicNumbers: Array.from(s.atomTypes.subarray(s.atomOffsets[k]!, s.atomOffsets[k + 1]!)) }));
+  return s.materialIds.map((id, k) => {
+    const atomicNumbers = Array.from(s.atomTypes.subarray(s.atomOffsets[k]!, s.atomOffsets[k + 1]!));
+    if (!oracleStats) return { materialId: id, atomicNumbers };
+    const [a, b, c] = s.lengths.subarray(3 * k, 3 * k + 3);
+    const [alpha, beta, gamma] = s.angles.subarray(3 * k, 3 * k + 3);
+    const oracleLattice = latticeToFeatures({ a: a!, b: b!, c: c!, alpha: alpha!, beta: beta!, gamma: gamma! }, atomicNumbers.length, oracleStats);
+    return { materialId: id, atomicNumbers, oracleLattice };
+  });
 }
 
 export const sampleCommand: Command = {
@@ -97,8 +108,12 @@ export const sampleCommand: Command = {
         'queue-name': { type: 'string' },
         'shard-size': { type: 'string' },
         precision: { type: 'string', default: 'f32' },
+        'oracle-lattice': { type: 'boolean', default: false },
       },
     });
+    if (values['oracle-lattice'] && (!values.dataset || values.queue !== undefined)) {
+      throw new InputError('--oracle-lattice needs --dataset (the true cells come from the split) and runs without --queue');
+    }
     if (values.queue === undefined && (values['queue-name'] !== undefined || values['shard-size'] !== undefined)) {
       throw new InputError('--queue-name and --shard-size need --queue <redis://...>');
     }
@@ -151,7 +166,7 @@ export const sampleCommand: Command = {
       if (entry.manifest.task === 'dng') typeDiffusion = dngTypeDiffusion(entry.manifest);
       latticeParameterisation = modelLatticeParameterisation(entry.manifest);
     }
-    let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!) : readCsvTargets(values['dataset-csv']!);
+    let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!, values['oracle-lattice'] ? stats : null) : readCsvTargets(values['dataset-csv']!);
     if (limit !== undefined) targets = targets.slice(0, limit);
     if (values.subset !== undefined) {
       const n = intFlag('--subset', values.subset, 1, 1);
@@ -172,7 +187,7 @@ export const sampleCommand: Command = {
       }
     }
     try {
-      if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps${tau !== undefined ? `, τ ${tau}` : ''}, t_f ${tFinal}, lattice ${latticeParameterisation}\n`);
+      if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps${tau !== undefined ? `, τ ${tau}` : ''}, t_f ${tFinal}, lattice ${values['oracle-lattice'] ? 'ORACLE (the true cells: a diagnostic, not CSP)' : latticeParameterisation}\n`);
       const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, tau, seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), latticeParameterisation, signal: controller.signal, quiet: values.quiet });
       console.log(
         `${values.out}: ${r.alreadyDone + r.written}/${r.total} predictions (${r.alreadyDone} already there, ${r.written} new in ${r.seconds.toFixed(0)} s` +
