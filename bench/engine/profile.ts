@@ -1,6 +1,6 @@
 /**
  * Per-kernel time profile of one kldm training step (after one warm-up step).
- * Usage: tsx bench/engine/profile.ts [perov5|mp20] [auto|openblas|dnnl] [quick|full] [f32|bf16]
+ * Usage: tsx bench/engine/profile.ts [perov5|mp20] [auto|openblas|dnnl] [quick|medium|full] [f32|bf16]
  */
 import { CSPVNet } from '../../src/network/cspvnet.js';
 import { initParams } from '../../src/network/params.js';
@@ -38,7 +38,8 @@ const timed = new Proxy(native.kernels.withPrecision(precision === 'bf16' ? 'bf1
     };
   },
 });
-const cfg = size === 'quick' ? { ...PAPER_CONFIG, hidden: 128, layers: 2, freqs: 32, timeDim: 64 } : PAPER_CONFIG;
+// quick: a small smoke size; medium: the cpu-medium preset's network (H 192, L 4, F 32, D_t 64)
+const cfg = size === 'quick' ? { ...PAPER_CONFIG, hidden: 128, layers: 2, freqs: 32, timeDim: 64 } : size === 'medium' ? { ...PAPER_CONFIG, hidden: 192, layers: 4, freqs: 32, timeDim: 64 } : PAPER_CONFIG;
 const params = initParams(cfg, new Rng(1));
 const input = randomInput(atomCounts(workload as WorkloadName, 256));
 const net = new CSPVNet(cfg, params, timed);
