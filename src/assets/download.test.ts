@@ -4,7 +4,7 @@
 // partial file), and an unreachable host.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import fs, { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -107,6 +107,34 @@ test('a cut download with no retries left keeps its partial file; the next fetch
   assert.equal(first?.range, `bytes=${have}-`);
   assert.equal(sha256(readFileSync(assetPath('m3gnet-mp-2021.2.8', 'state.pt'))), 'a9aa723705bd1a242ec8749332f137811c4a94e17995a564f8f94a9aca68061b');
   assert.equal(existsSync(part), false);
+});
+
+test('a cut attempt settles only after its last write has landed (slow disk): the partial file does not grow afterwards', { skip }, async () => {
+  freshHome();
+  const part = join(downloadDir('slow-disk'), 'state.pt.part');
+  // every write reaches the disk 150 ms late, as on a loaded machine
+  const slowFs = {
+    open: fs.open,
+    close: fs.close,
+    write: (...args: unknown[]) => void setTimeout(() => (fs.write as (...a: unknown[]) => void)(...args), 150),
+  };
+  let reported = -1;
+  // a server of its own: the shared one cuts each file only once
+  const own = await startMirrorServer();
+  try {
+    await assert.rejects(downloadFile(`${own.base}/cut/reference/m3gnet/state.pt`, part, { retries: 0, partFs: slowFs }), (err: unknown) => {
+      assert.ok(err instanceof TruncatedDownload);
+      reported = Number(/stopped at (\d+) of/.exec(err.message)?.[1]);
+      return true;
+    });
+  } finally {
+    await own.close();
+  }
+  const atRejection = statSync(part).size;
+  await new Promise((r) => setTimeout(r, 600));
+  assert.ok(atRejection > 0);
+  assert.equal(statSync(part).size, atRejection, 'no write lands after the attempt has settled');
+  assert.equal(atRejection, reported, 'the error reports the bytes in the file');
 });
 
 test('an unreachable host is a "no network" error that points to --from', async () => {

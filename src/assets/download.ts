@@ -25,7 +25,15 @@ export interface DownloadOptions {
   timeoutMs?: number;
   /** called as bytes arrive: bytes in the partial file so far, and the full size when known */
   onProgress?: (received: number, total: number | undefined) => void;
+  /**
+   * Tests only: the file-system functions (open, write, close) the partial file is written with
+   * (createWriteStream's `fs` option), to make writes slow and check that a cut attempt settles
+   * only after its last write has landed and reports the bytes in the file. Default node:fs.
+   */
+  partFs?: WriteStreamOptions['fs'];
 }
+
+type WriteStreamOptions = NonNullable<Exclude<Parameters<typeof createWriteStream>[1], string>>;
 
 export interface DownloadResult {
   /** size of the finished file */
@@ -127,10 +135,16 @@ async function attempt(url0: string, part: string, opts: DownloadOptions): Promi
       },
     });
     mkdirSync(dirname(part), { recursive: true });
+    const out = createWriteStream(part, { flags: start > 0 ? 'a' : 'w', ...(opts.partFs ? { fs: opts.partFs } : {}) });
     try {
-      await pipeline(res, counter, createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
+      await pipeline(res, counter, out);
     } catch (err) {
-      throw new TruncatedDownload(url, received, total, part, errorMessage(err));
+      // A retry (or the next fetch) resumes from the partial file's size, so that size must be final: make
+      // sure the file stream has closed (Node 20's pipeline already waits for it; kept so that no change of
+      // plumbing can let a late write land after the resume has asked for the bytes from the earlier size).
+      // The bytes that passed the counter but were still buffered were dropped: report what is in the file.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
+      throw new TruncatedDownload(url, sizeOf(part), total, part, errorMessage(err));
     }
     if (total !== undefined && received < total) throw new TruncatedDownload(url, received, total, part, 'connection closed early');
     return { bytes: received, finalUrl: url };
