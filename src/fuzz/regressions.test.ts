@@ -10,6 +10,7 @@ import { csvTargetsFromBytes } from '../predict/csvTargets.js';
 import { createKldmServer } from '../server/app.js';
 import { testServices } from '../server/testing/test-services.js';
 import { request } from 'node:http';
+import { cpuMs } from '../util/cpuTime.js';
 
 const isInput = (re: RegExp) => (e: unknown) => e instanceof InputError && re.test(e.message);
 
@@ -28,11 +29,11 @@ function bigCif(sites: number, ops: number): string {
 }
 
 test('CIF: symmetry expansion of a big CIF takes well under a second (was an all-pairs search: minutes), same sites as before', () => {
-  const t0 = performance.now();
+  const t0 = cpuMs();
   const s = readCif(bigCif(2000, 4));
-  const ms = performance.now() - t0;
+  const ms = cpuMs() - t0; // CPU time: a loaded machine stretches the wall clock, not the work
   assert.equal(s.species.length, 8000);
-  assert.ok(ms < 1500, `${ms} ms`);
+  assert.ok(ms < 1500, `${ms} ms of CPU time`);
   // duplicates are still merged: the same site twice, and an operation that maps a site onto itself
   const dup = readCif('data_d\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\n\'x, y, z\'\n\'-x, -y, -z\'\nloop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nO 0 0 0\nO 0.99999 0 0\nNa 0.5 0.5 0.5\nCl 0.25 0.1 0.1\n');
   assert.deepEqual(dup.species, ['O', 'Na', 'Cl', 'Cl']);
