@@ -17,7 +17,7 @@ async function start(limits: Partial<ServerLimits> = {}): Promise<{ app: KldmSer
 }
 
 
-async function waitFor(url: string, id: string, done: (s: string) => boolean, timeoutMs = 15_000): Promise<Reply> {
+async function waitFor(url: string, id: string, done: (s: string) => boolean, timeoutMs = 60_000): Promise<Reply> {
   const t0 = Date.now();
   for (;;) {
     const r = await call(url, 'GET', `/api/jobs/${id}`);
