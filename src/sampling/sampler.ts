@@ -15,7 +15,7 @@
 import type { BatchLayout, NetInput, NetOutput, ScoreNetwork } from '../network/types.js';
 import { centredNormal } from '../diffusion/centre.js';
 import { tdmPrior, velocityScore, type TdmParameterisation } from '../diffusion/tdm.js';
-import { vpAlpha, vpScore, vpSigma, DEFAULT_VP_SCHEDULE, type VpParameterisation, type VpSchedule } from '../diffusion/latticeVp.js';
+import { vpForward, vpScore, DEFAULT_VP_SCHEDULE, type VpParameterisation, type VpSchedule } from '../diffusion/latticeVp.js';
 import { internalTime } from '../diffusion/tdmKernel.js';
 import { mod1, wrap1 } from '../diffusion/wrap.js';
 import { KldmError } from '../util/errors.js';
@@ -236,10 +236,8 @@ export class CspSampler {
   /** Oracle lattice only: put l on the forward path at time t (α(t)·l_0 + σ(t)·ε). */
   private pinLattice(t: number): void {
     if (!this.oracle) return;
-    const a = vpAlpha(t, this.options.latticeSchedule);
-    const sg = vpSigma(t, this.options.latticeSchedule);
     const { l0, eps } = this.oracle;
-    for (let j = 0; j < this.l.length; j++) this.l[j] = a * l0[j]! + sg * eps[j]!;
+    this.l.set(vpForward(l0, eps, new Float64Array(l0.length / 6).fill(t), 6, this.options.latticeSchedule));
   }
 
   /** One network call at the current state and time t; fills the two scores (§3.5, §4). */

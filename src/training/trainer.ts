@@ -39,6 +39,7 @@ import { validationGeneratedValidity, validationLoss, validationMatchRate, type 
 import type { CSPVNetConfig } from '../network/config.js';
 import type { WarmStart, WarmStartRecord } from './warmStart.js';
 import { learningRateAt } from './lrSchedule.js';
+import { cpuMs } from '../util/cpuTime.js';
 
 export const CHECKPOINT_KIND = 'kldm-train-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -318,11 +319,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const trainingRange = trainingRangeOf(opts.train);
   const sittingStart = Date.now();
   const elapsed = (): number => (Date.now() - sittingStart) / 1000;
-  const sittingCpuStart = process.cpuUsage();
-  const cpuElapsed = (): number => {
-    const u = process.cpuUsage(sittingCpuStart);
-    return (u.user + u.system) / 1e6;
-  };
+  const sittingCpuStart = cpuMs();
+  const cpuElapsed = (): number => (cpuMs() - sittingCpuStart) / 1000;
   let lastCheckpointTime = Date.now();
   let bestCheckpoint: string | null = existsSync(paths.best) ? paths.best : null;
 
