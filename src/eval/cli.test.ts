@@ -98,6 +98,26 @@ test('kldm evaluate csp: metrics, counts and JSON report on a small split', asyn
     const predicted = new Set(pairs.slice(0, 10).map((p) => p.id));
     assert.equal(subReport.mr_at_1, picked.filter((p) => predicted.has(p.id) && p.match).length / 5);
     assert.match(sub.out, /fixed random subset: --subset 5 --subset-seed 3 of 12/);
+    // --limit scores the first n materials, as `kldm sample --limit n` sampled them: a partial file of a full split
+    // run is scored over what it covers, not the whole split.
+    const lim = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--split', 'test', '--predictions', join(dir, 'preds.jsonl'), '--limit', '4', '--json', join(dir, 'lim.json'), '--quiet']);
+    assert.equal(lim.code, 0, lim.err);
+    const limReport = JSON.parse(readFileSync(join(dir, 'lim.json'), 'utf8')) as { mr_at_1: number; n_materials: number; limit: unknown; subset: unknown };
+    assert.equal(limReport.n_materials, 4);
+    assert.equal(limReport.mr_at_1, pairs.slice(0, 4).filter((p) => p.match).length / 4);
+    // predictions 5..11 of the file (the malformed one included) lie beyond the limit
+    assert.deepEqual(limReport.limit, { n: 4, of: pairs.length, predictions_outside: 7 });
+    assert.equal(limReport.subset, null);
+    assert.match(lim.out, /the first 4 of 12: --limit 4/);
+    assert.match(lim.out, /outside the limit \(ignored\) 7/);
+    // --limit then --subset, in sample's order: the subset is drawn from the first n
+    const limSub = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--split', 'test', '--predictions', join(dir, 'preds.jsonl'), '--limit', '8', '--subset', '3', '--subset-seed', '1', '--json', join(dir, 'limsub.json'), '--quiet']);
+    assert.equal(limSub.code, 0, limSub.err);
+    const limSubReport = JSON.parse(readFileSync(join(dir, 'limsub.json'), 'utf8')) as { per_material: { material_id: string }[] };
+    assert.deepEqual(limSubReport.per_material.map((m) => m.material_id), randomSubset(pairs.slice(0, 8), 3, 1).map((p) => p.id));
+    const badLimit = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--predictions', join(dir, 'preds.jsonl'), '--limit', '0']);
+    assert.equal(badLimit.code, 2);
+    assert.match(badLimit.err, /--limit/);
     const bad = await capture(['evaluate', 'csp', '--dataset', 'perov_5', '--predictions', join(dir, 'preds.jsonl'), '--protocol', 'x']);
     assert.equal(bad.code, 2);
     // The same ground truth as a user's own CSV (plain, anywhere): the same metrics.

@@ -37,6 +37,8 @@ Options:
                           \`kldm sample --subset n --subset-seed s\` sampled (the
                           denominator is then those n materials, and the report says so)
   --subset-seed <s>       seed of that subset (default 0)
+  --limit <n>             score only the first n materials of the split, as
+                          \`kldm sample --limit n\` sampled (applied before --subset, as there)
   --json <file>           write the full report (per-material results) as JSON
   --quiet                 no progress line
 `;
@@ -74,6 +76,7 @@ export const evaluateCommand: Command = {
         json: { type: 'string' },
         subset: { type: 'string' },
         'subset-seed': { type: 'string', default: '0' },
+        limit: { type: 'string' },
         quiet: { type: 'boolean', default: false },
       },
     });
@@ -91,21 +94,24 @@ export const evaluateCommand: Command = {
 
     const subset = intFlag('--subset', values.subset, 1);
     const subsetSeed = intFlag('--subset-seed', values['subset-seed'], 0) ?? 0;
+    const limit = intFlag('--limit', values.limit, 1);
 
     const allGts = csv ? loadCspGroundTruthCsv(csv) : loadCspGroundTruth(values.dataset!, split);
-    // The same selection as `kldm sample --subset` (first n of a seeded permutation, split order kept).
-    const gts = subset === undefined ? allGts : randomSubset(allGts, subset, subsetSeed);
+    // The same selection as `kldm sample --limit n --subset m`: the first n materials, then the first m of a
+    // seeded permutation of those (split order kept).
+    const limitedGts = limit === undefined ? allGts : allGts.slice(0, limit);
+    const gts = subset === undefined ? limitedGts : randomSubset(limitedGts, subset, subsetSeed);
     const file = readPredictionsJsonl(values.predictions);
-    // With --subset, predictions for materials of the split outside the subset (a file sampled for the
-    // full split) are set aside and counted as such, not reported as unknown ids.
+    // With --subset or --limit, predictions for materials of the split outside the selection (a file sampled
+    // for the full split) are set aside and counted as such, not reported as unknown ids.
     let predictions = file.predictions;
-    let outsideSubset = 0;
-    if (subset !== undefined) {
-      const inSubset = new Set(gts.map((g) => g.materialId));
+    let outsideSelection = 0;
+    if (subset !== undefined || limit !== undefined) {
+      const selected = new Set(gts.map((g) => g.materialId));
       const inSplit = new Set(allGts.map((g) => g.materialId));
       predictions = predictions.filter((p) => {
-        const outside = !inSubset.has(p.materialId) && inSplit.has(p.materialId);
-        if (outside) outsideSubset++;
+        const outside = !selected.has(p.materialId) && inSplit.has(p.materialId);
+        if (outside) outsideSelection++;
         return !outside;
       });
     }
@@ -119,7 +125,8 @@ export const evaluateCommand: Command = {
     const c = report.counts;
     const lines = [
       `CSP evaluation: ${source}, protocol ${protocol}, ${report.n_materials} materials` +
-        (subset !== undefined ? ` (fixed random subset: --subset ${subset} --subset-seed ${subsetSeed} of ${allGts.length})` : '') +
+        (limit !== undefined ? ` (the first ${limitedGts.length} of ${allGts.length}: --limit ${limit})` : '') +
+        (subset !== undefined ? ` (fixed random subset: --subset ${subset} --subset-seed ${subsetSeed} of ${limitedGts.length})` : '') +
         `, k = ${report.k}`,
       `  MR@1   ${pct(report.mr_at_1).padStart(9)}   RMSE@1   ${num(report.rmse_at_1)}`,
     ];
@@ -132,7 +139,7 @@ export const evaluateCommand: Command = {
         `missing ${c.missing} (of ${report.n_materials * report.k} slots; ${c.missing_at_1} at sample 0); ` +
         `unreadable lines ${file.unreadableLines}, unknown ids ${c.unknown_material}, duplicates ${c.duplicate}, sample out of range ${c.out_of_range_sample}` +
         (protocol === 'diffcsp' ? `; invalid ground truths ${c.gt_invalid}` : '') +
-        (subset !== undefined ? `; outside the subset (ignored) ${outsideSubset}` : ''),
+        (subset !== undefined || limit !== undefined ? `; outside the ${subset !== undefined ? 'subset' : 'limit'} (ignored) ${outsideSelection}` : ''),
     );
     lines.push(`  why sample 0 did not match: ${formatCauses(report.unmatched_at_1)}`);
     // MR by ground-truth cell size, when the split has several sizes (spec §9 metrics per group)
@@ -155,8 +162,9 @@ export const evaluateCommand: Command = {
       if (problems.length > 10) console.error(`  ... (all of them in --json output)`);
     }
     if (values.json) {
-      const subsetInfo = subset === undefined ? null : { n: subset, seed: subsetSeed, of: allGts.length, predictions_outside: outsideSubset };
-      const out = { dataset: csv ? null : values.dataset, split: csv ? null : split, dataset_csv: csv ?? null, subset: subsetInfo, predictions_file: values.predictions, unreadable_lines: file.unreadableLines, ...report, messages: problems };
+      const subsetInfo = subset === undefined ? null : { n: subset, seed: subsetSeed, of: limitedGts.length, predictions_outside: outsideSelection };
+      const limitInfo = limit === undefined ? null : { n: limitedGts.length, of: allGts.length, predictions_outside: outsideSelection };
+      const out = { dataset: csv ? null : values.dataset, split: csv ? null : split, dataset_csv: csv ?? null, subset: subsetInfo, limit: limitInfo, predictions_file: values.predictions, unreadable_lines: file.unreadableLines, ...report, messages: problems };
       writeFileAtomic(values.json, JSON.stringify(out, null, 1) + '\n');
       console.log(`report written to ${values.json}`);
     }
