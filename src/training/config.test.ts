@@ -57,7 +57,11 @@ test('a saved config resumes as saved, with overrides; fields newer than the che
   delete old.optim['warmupSteps'];
   delete old.optim['decaySteps'];
   delete old.optim['minLrRatio'];
+  delete (old.validation as unknown as Record<string, unknown>)['bestBy'];
   const r = resolveSavedConfig(old, parseOverrides(['validation.everyEpochs=20']));
+  assert.equal(r.validation.bestBy, 'match'); // the only criterion before validation.bestBy existed
+  assert.equal(resolveSavedConfig(old, parseOverrides(['validation.bestBy=loss'])).validation.bestBy, 'loss');
+  assert.throws(() => resolveConfig('cpu-small', parseOverrides(['validation.bestBy=rmse'])), /"validation\.bestBy" must be "match" or "loss" \(got "rmse"\)/);
   assert.equal(r.name, 'cpu-small');
   assert.equal(r.schedule.emaStartEpoch, 10);
   assert.equal(r.optim.microBatch, 64);

@@ -81,6 +81,12 @@ export interface ValidationConfig {
   samplerSteps: number;
   /** sampler final time t_f (spec §7.4: 1e-3 for validation) */
   finalTime: number;
+  /**
+   * What picks `best.ckpt`: 'match' (the reference's `val/match_rate`, ties by loss; runs without a match
+   * rate use the loss) or 'loss' (the validation loss on the fixed `lossSubset` crystals with fixed noise:
+   * far steadier than a match rate on a few hundred crystals, docs/training.md "Checkpoints").
+   */
+  bestBy: 'match' | 'loss';
 }
 
 export interface CheckpointConfig {
@@ -134,7 +140,7 @@ const PAPER: TrainConfig = {
   model: { hidden: 512, timeDim: 256, layers: 6, frequencies: 128 },
   optim: { batchSize: 256, microBatch: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-12, amsgrad: true, warmupSteps: 0, decaySteps: 0, minLrRatio: 0.01 },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 500 },
-  validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 1024, sampler: 'em', samplerSteps: 1000, finalTime: 1e-3 },
+  validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 1024, sampler: 'em', samplerSteps: 1000, finalTime: 1e-3, bestBy: 'match' },
   checkpoint: { everySeconds: 300 },
   engine: { precision: 'f32' },
   lattice: { parameterisation: 'x0' },
@@ -148,7 +154,7 @@ const CPU_SMALL: TrainConfig = {
   model: { hidden: 128, timeDim: 64, layers: 4, frequencies: 32 },
   optim: { ...PAPER.optim },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 50 },
-  validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3 },
+  validation: { everyEpochs: 100, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3, bestBy: 'match' },
   checkpoint: { everySeconds: 300 },
   engine: { precision: 'f32' },
   lattice: { parameterisation: 'x0' },
@@ -162,7 +168,7 @@ const CPU_MEDIUM: TrainConfig = {
   model: { hidden: 192, timeDim: 64, layers: 4, frequencies: 32 },
   optim: { ...PAPER.optim },
   schedule: { maxEpochs: -1, emaDecay: 0.999, emaStartEpoch: 20 },
-  validation: { everyEpochs: 20, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3 },
+  validation: { everyEpochs: 20, lossSubset: 1024, matchSubset: 128, sampler: 'em', samplerSteps: 200, finalTime: 1e-3, bestBy: 'match' },
   checkpoint: { everySeconds: 300 },
   engine: { precision: 'f32' },
   lattice: { parameterisation: 'x0' },
@@ -176,7 +182,7 @@ const TINY: TrainConfig = {
   model: { hidden: 16, timeDim: 8, layers: 2, frequencies: 4 },
   optim: { ...PAPER.optim, batchSize: 32 },
   schedule: { maxEpochs: 2, emaDecay: 0.999, emaStartEpoch: 0 },
-  validation: { everyEpochs: 1, lossSubset: 64, matchSubset: 8, sampler: 'em', samplerSteps: 20, finalTime: 1e-3 },
+  validation: { everyEpochs: 1, lossSubset: 64, matchSubset: 8, sampler: 'em', samplerSteps: 20, finalTime: 1e-3, bestBy: 'match' },
   checkpoint: { everySeconds: 60 },
   engine: { precision: 'f32' },
   lattice: { parameterisation: 'x0' },
@@ -335,6 +341,7 @@ export function validateConfig(c: TrainConfig, source = c.name): void {
   if (v.sampler !== 'em' && v.sampler !== 'pc') throw new InputError(`${source}: "validation.sampler" must be "em" or "pc"`);
   checkNumber(v.samplerSteps, 'validation.samplerSteps', source, { int: true, min: 1 });
   checkNumber(v.finalTime, 'validation.finalTime', source, { min: 0, max: 0.5 });
+  if (v.bestBy !== 'match' && v.bestBy !== 'loss') throw new InputError(`${source}: "validation.bestBy" must be "match" or "loss" (got ${JSON.stringify(v.bestBy)})`);
   checkNumber(c.checkpoint.everySeconds, 'checkpoint.everySeconds', source, { min: 1 });
   if (c.task !== 'csp' && c.task !== 'dng') throw new InputError(`${source}: "task" must be "csp" or "dng" (got ${JSON.stringify(c.task)})`);
   const ty = c.types;

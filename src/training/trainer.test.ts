@@ -8,7 +8,7 @@ import { KldmError } from '../util/errors.js';
 import { BatchSource } from './batches.js';
 import { paramsFromTensors } from './model.js';
 import { CSPVNet } from '../network/cspvnet.js';
-import { readCheckpoint, train } from './trainer.js';
+import { isBetterValidation, readCheckpoint, train } from './trainer.js';
 import { saveTensors } from './tensorFile.js';
 import { validationLoss } from './validate.js';
 import { miniPerov5, tinyConfig } from './testFixtures.js';
@@ -138,6 +138,25 @@ test('validation keeps a best checkpoint and logs val records; the EMA weights a
   const best = readCheckpoint(join(runDir, 'best.ckpt'));
   assert.ok(best.meta.best !== null && best.meta.best.step === best.meta.step);
   assert.ok([...best.tensors.keys()].some((k) => k.startsWith('ema/')));
+});
+
+test('validation.bestBy: match rate first (ties by loss) or the loss alone; runs without a match rate and non-finite losses', () => {
+  const best = { epoch: 20, step: 100, matchRate: 0.4, loss: 0.30 };
+  // by match: a higher rate wins even at a higher loss; a tie goes to the lower loss
+  assert.equal(isBetterValidation(best, { matchRate: 0.42, loss: 0.31 }, 'match'), true);
+  assert.equal(isBetterValidation(best, { matchRate: 0.38, loss: 0.20 }, 'match'), false);
+  assert.equal(isBetterValidation(best, { matchRate: 0.4, loss: 0.29 }, 'match'), true);
+  assert.equal(isBetterValidation(best, { matchRate: 0.4, loss: 0.31 }, 'match'), false);
+  // by loss: the match rate is ignored
+  assert.equal(isBetterValidation(best, { matchRate: 0.38, loss: 0.29 }, 'loss'), true);
+  assert.equal(isBetterValidation(best, { matchRate: 0.50, loss: 0.31 }, 'loss'), false);
+  // no match rate on either side (DNG, matchSubset 0): the loss decides under both settings
+  assert.equal(isBetterValidation({ ...best, matchRate: null }, { matchRate: null, loss: 0.29 }, 'match'), true);
+  assert.equal(isBetterValidation(best, { matchRate: null, loss: 0.31 }, 'match'), false);
+  // the first validation always wins unless its loss is not finite; a NaN loss never does
+  assert.equal(isBetterValidation(null, { matchRate: 0, loss: 9 }, 'match'), true);
+  assert.equal(isBetterValidation(null, { matchRate: 0.9, loss: Number.NaN }, 'match'), false);
+  assert.equal(isBetterValidation(best, { matchRate: 0.9, loss: Number.POSITIVE_INFINITY }, 'match'), false);
 });
 
 test('engine.precision=bf16 selects the bf16 engine where the CPU has it (else f32), named in the log, and is saved for --resume', async () => {

@@ -61,6 +61,19 @@ export interface BestRecord {
   loss: number;
 }
 
+/**
+ * Whether a validation result replaces the best one so far (`validation.bestBy`): by match rate (ties by loss)
+ * when both have one and the run picks by match, else by validation loss. A non-finite loss never wins.
+ */
+export function isBetterValidation(best: BestRecord | null, cand: { matchRate: number | null; loss: number }, bestBy: 'match' | 'loss'): boolean {
+  if (!Number.isFinite(cand.loss)) return false;
+  if (best === null) return true;
+  if (bestBy === 'match' && cand.matchRate !== null && best.matchRate !== null) {
+    return cand.matchRate > best.matchRate || (cand.matchRate === best.matchRate && cand.loss < best.loss);
+  }
+  return cand.loss < best.loss;
+}
+
 /** JSON metadata of a training checkpoint. */
 export interface CheckpointMeta {
   kind: typeof CHECKPOINT_KIND;
@@ -391,13 +404,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         (matchRate !== null ? `, match rate ${(100 * matchRate).toFixed(1)}% of ${matchCrystals}` + (rmse !== null ? `, rmse ${rmse.toFixed(4)}` : '') : '') +
         `${usesEma ? ' [EMA]' : ''} (${formatDuration(seconds)})`,
     );
-    const better =
-      best === null ||
-      (matchRate !== null && best.matchRate !== null
-        ? matchRate > best.matchRate || (matchRate === best.matchRate && vl.loss < best.loss)
-        : vl.loss < best.loss);
     lastValidatedEpoch = epochsDone;
-    if (better && Number.isFinite(vl.loss)) {
+    if (isBetterValidation(best, { matchRate, loss: vl.loss }, config.validation.bestBy)) {
       best = { epoch: epochsDone, step, matchRate, loss: vl.loss };
       saveCheckpoint(paths.best);
       bestCheckpoint = paths.best;
