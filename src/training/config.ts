@@ -84,7 +84,7 @@ export interface ValidationConfig {
   /**
    * What picks `best.ckpt`: 'match' (the reference's `val/match_rate`, ties by loss; runs without a match
    * rate use the loss) or 'loss' (the validation loss on the fixed `lossSubset` crystals with fixed noise:
-   * far steadier than a match rate on a few hundred crystals, docs/training.md "Checkpoints").
+   * far steadier than a match rate on a few hundred crystals, docs/training.md "Shipping a model, step by step").
    */
   bestBy: 'match' | 'loss';
 }
