@@ -32,7 +32,7 @@ import { JsonlLog } from '../util/jsonl.js';
 import { formatDuration } from '../util/progress.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { BatchSource, EpochBatcher, type EpochBatcherState } from './batches.js';
-import { latticeParameterisationOf, type TrainConfig } from './config.js';
+import { latticeParameterisationOf, type TrainConfig, type ValidationConfig } from './config.js';
 import { netConfigOfTraining, TrainableModel } from './model.js';
 import { loadTensors, saveTensors, type NamedTensor } from './tensorFile.js';
 import { validationGeneratedValidity, validationLoss, validationMatchRate, type CspPairScorer, type ValidationResult } from './validate.js';
@@ -65,7 +65,7 @@ export interface BestRecord {
  * Whether a validation result replaces the best one so far (`validation.bestBy`): by match rate (ties by loss)
  * when both have one and the run picks by match, else by validation loss. A non-finite loss never wins.
  */
-export function isBetterValidation(best: BestRecord | null, cand: { matchRate: number | null; loss: number }, bestBy: 'match' | 'loss'): boolean {
+export function isBetterValidation(best: BestRecord | null, cand: { matchRate: number | null; loss: number }, bestBy: ValidationConfig['bestBy']): boolean {
   if (!Number.isFinite(cand.loss)) return false;
   if (best === null) return true;
   if (bestBy === 'match' && cand.matchRate !== null && best.matchRate !== null) {
