@@ -8,7 +8,7 @@
  */
 import { getKernels } from '../engine/select.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LatticeStats } from '../data/types.js';
 import type { CSPVNetConfig } from '../network/config.js';
@@ -260,7 +260,7 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
       seed: meta.seed,
       finalValidation: meta.lastValidation,
       finalTrainLoss: meta.lastEpochLoss ?? null,
-      ...(init ? { warmStart: { ...init, runEpochs: meta.epochsCompleted, runSteps: meta.step, runHours: meta.trainSeconds / 3600 } } : {}),
+      ...(init ? { warmStart: { ...init, source: publishedSource(init.source), runEpochs: meta.epochsCompleted, runSteps: meta.step, runHours: meta.trainSeconds / 3600 } } : {}),
     },
     metrics: opts.metrics ?? {},
     weights: WEIGHTS_FILE,
@@ -269,6 +269,15 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
   const log = join(dirname(checkpointPath), 'log.jsonl');
   if (existsSync(log)) writeFileAtomic(join(dir, CURVES_FILE), curvesSvg(readRunCurves(log, meta.step)));
   return { manifest, dir };
+}
+
+/**
+ * The warm start's source as a shipped manifest names it: a model stays "model <name>"; a training checkpoint
+ * becomes "training checkpoint <file name>", because its absolute path names a directory on the machine that
+ * trained it, meaningless to whoever installs the model (the run's own log.jsonl keeps the full path).
+ */
+export function publishedSource(source: string): string {
+  return source.startsWith('model ') ? source : `training checkpoint ${basename(source)}`;
 }
 
 /** model.json training.cpu from the run's measured CPU time and its warm start's, when either was measured. */
