@@ -7,7 +7,7 @@
  * @1 run with 1000 steps at that rate. Batch sizes: the default of `kldm sample`
  * (edgeBudgetBatchSize) and the multiples given with --scales.
  *
- *   npm run bench:sampling [-- --steps 10 --models perov5-cpu-small,mp20-cpu-small --scales 0.5,1,2 --precisions f32,bf16 --json]
+ *   npm run bench:sampling [-- --steps 10 --models perov5-cpu-small,mp20-cpu-small,mp20-cpu-medium --scales 0.5,1,2 --precisions f32,bf16 --json]
  *
  * --precisions: engine precisions (docs/engine.md "Precision"; default f32). Several run on the same
  * weights with their sampler steps interleaved (f32 step, bf16 step, ...), so their ratio is measured
@@ -35,7 +35,7 @@ import { enginePrecision, kernelsForPrecision } from '../../src/engine/select.js
 const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '10' },
-    models: { type: 'string', default: 'perov5-cpu-small,mp20-cpu-small' },
+    models: { type: 'string', default: 'perov5-cpu-small,mp20-cpu-small,mp20-cpu-medium' },
     scales: { type: 'string', default: '0.5,1,2' },
     samplers: { type: 'string', default: 'em,pc' },
     precisions: { type: 'string', default: 'f32' },
