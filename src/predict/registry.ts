@@ -276,7 +276,7 @@ export function exportModel(checkpointPath: string, opts: ExportModelOptions): M
  * becomes "training checkpoint <file name>", because its absolute path names a directory on the machine that
  * trained it, meaningless to whoever installs the model (the run's own log.jsonl keeps the full path).
  */
-export function publishedSource(source: string): string {
+function publishedSource(source: string): string {
   return source.startsWith('model ') ? source : `training checkpoint ${basename(source)}`;
 }
 
