@@ -2,7 +2,9 @@
 // Kill drill for `kldm sample` (docs/training.md "Kill drills"): samples a slice of the Perov-5 test
 // split with the shipped model, SIGKILLing the command at >= 20 seeded random moments and
 // re-running it (it resumes from its own output) until it finishes, then checks that every output
-// line parses and that every (material, sample) pair is there exactly once. Needs the built CLI.
+// line parses, that every (material, sample) pair is there exactly once and that each pair's CIF is the
+// uninterrupted run's (batches are planned over the whole run and seeded by their first pair, so a
+// resumed run samples the same structures). Needs the built CLI.
 //
 //   node scripts/drills/kill-sample.mjs [--kills 20] [--seed 1] [--materials 48] [--dir /tmp/kldm-drill-sample]
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,9 +28,10 @@ const refOut = join(root, 'straight.jsonl');
 const straight = await runKldm(args(refOut));
 if (straight.code !== 0) throw new Error(`uninterrupted run failed (exit ${straight.code}): ${straight.stderr}`);
 console.log(`uninterrupted run: ${materials} x ${perMaterial} samples in ${(straight.ms / 1000).toFixed(1)} s`);
-const expected = new Set(readFileSync(refOut, 'utf8').trim().split('\n').map((l) => {
+/** pair key -> the uninterrupted run's CIF */
+const expected = new Map(readFileSync(refOut, 'utf8').trim().split('\n').map((l) => {
   const v = JSON.parse(l);
-  return `${v.material_id}#${v.sample}`;
+  return [`${v.material_id}#${v.sample}`, v.cif];
 }));
 if (expected.size !== materials * perMaterial) throw new Error(`the uninterrupted run wrote ${expected.size} pairs, expected ${materials * perMaterial}`);
 
@@ -63,9 +66,10 @@ while (killsDone < kills) {
     if (typeof v.cif !== 'string' || !v.cif.startsWith('#') && !v.cif.includes('data_')) problems.push(`${out}:${i + 1}: no CIF`);
     const key = `${v.material_id}#${v.sample}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
+    if (expected.has(key) && v.cif !== expected.get(key)) problems.push(`${out}:${i + 1}: pair ${key} differs from the uninterrupted run's`);
   });
   linesChecked += lines.length;
-  for (const key of expected) if (!seen.has(key)) problems.push(`${out}: pair ${key} missing`);
+  for (const key of expected.keys()) if (!seen.has(key)) problems.push(`${out}: pair ${key} missing`);
   for (const [key, n] of seen) {
     if (n > 1) problems.push(`${out}: pair ${key} written ${n} times`);
     if (!expected.has(key)) problems.push(`${out}: unexpected pair ${key}`);
@@ -78,5 +82,5 @@ if (problems.length > 0) {
   console.log(`FAILED:\n  ${problems.slice(0, 20).join('\n  ')}`);
   process.exit(1);
 }
-console.log('every line parses; every (material, sample) pair exactly once: OK');
+console.log('every line parses; every (material, sample) pair exactly once, as the uninterrupted run wrote it: OK');
 rmSync(root, { recursive: true, force: true });
