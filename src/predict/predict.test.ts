@@ -15,6 +15,9 @@ import type { LatticeParams } from '../crystal/types.js';
 import { InputError } from '../util/errors.js';
 import { readCif } from '../crystal/io/cif.js';
 import { modelCardMarkdown, readCspReport, writeModelCard } from './modelCard.js';
+import { writeCif } from '../crystal/io/cif.js';
+import { structureOfSplit } from '../training/validate.js';
+import { modelWeightsSha256, planSampleShards, runSampleShard } from '../queue/sampleShards.js';
 
 const data = miniPerov5();
 
@@ -150,6 +153,56 @@ test('sampleSplit: a run killed mid-batch and resumed writes exactly the lines o
     assert.equal(r.alreadyDone, keep);
     assert.equal(readFileSync(cut, 'utf8'), expected, `resumed after ${keep} lines`);
   }
+});
+
+test('sampleSplit with a limit writes exactly the whole run\'s lines of the first n materials (padding batches), also resumed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-sample-limit-'));
+  const net = loadModelNetwork(listModels()[0]!);
+  const targets = valTargets(7);
+  // batches of 3 over 7 materials x 2 samples: the limit 4 ends inside a batch in both sample rounds
+  const common = { net, stats: data.stats, targets, samplesPerMaterial: 2, sampler: 'em' as const, steps: 5, batchSize: 3, quiet: true };
+  const whole = join(dir, 'whole.jsonl');
+  await sampleSplit({ ...common, outPath: whole });
+  const first4 = new Set(targets.slice(0, 4).map((t) => t.materialId));
+  const expected = readFileSync(whole, 'utf8').split('\n').filter((l) => l && first4.has((JSON.parse(l) as { material_id: string }).material_id));
+  assert.equal(expected.length, 8);
+  const limited = join(dir, 'limited.jsonl');
+  const r = await sampleSplit({ ...common, outPath: limited, limit: 4 });
+  assert.equal(r.total, 8);
+  assert.equal(r.written, 8);
+  assert.equal(readFileSync(limited, 'utf8'), expected.join('\n') + '\n');
+  // without the padding (the old way: the targets cut to 4) the last batch of each round draws other noise
+  const cut = join(dir, 'cut.jsonl');
+  await sampleSplit({ ...common, targets: targets.slice(0, 4), outPath: cut });
+  assert.notEqual(readFileSync(cut, 'utf8'), readFileSync(limited, 'utf8'));
+  // a limited run killed after 5 lines resumes to the same file
+  const resumed = join(dir, 'resumed.jsonl');
+  writeFileSync(resumed, expected.slice(0, 5).join('\n') + '\n');
+  const again = await sampleSplit({ ...common, outPath: resumed, limit: 4 });
+  assert.equal(again.alreadyDone, 5);
+  assert.equal(readFileSync(resumed, 'utf8'), expected.join('\n') + '\n');
+  // kldm sample --limit and a queue shard of the limited run write the same lines
+  const quote = (v: string): string => `"${v.replace(/"/g, '""')}"`;
+  const csv = join(dir, 'targets.csv');
+  writeFileSync(csv, ['material_id,cif', ...targets.map((t, k) => `${t.materialId},${quote(writeCif(structureOfSplit(data.val, k), t.materialId))}`)].join('\n') + '\n');
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    const flags = ['--model', 'tiny-perov', '--dataset-csv', csv, '--samples-per-material', '2', '--sampler', 'em', '--steps', '5', '--batch-size', '3', '--quiet'];
+    assert.equal(await sampleCommand.run([...flags, '--out', join(dir, 'cli-whole.jsonl')]), 0);
+    assert.equal(await sampleCommand.run([...flags, '--limit', '4', '--out', join(dir, 'cli-limited.jsonl')]), 0);
+  } finally {
+    console.log = log;
+  }
+  const cliWhole = readFileSync(join(dir, 'cli-whole.jsonl'), 'utf8').split('\n').filter((l) => l && first4.has((JSON.parse(l) as { material_id: string }).material_id));
+  assert.equal(readFileSync(join(dir, 'cli-limited.jsonl'), 'utf8'), cliWhole.join('\n') + '\n');
+  const params = { model: 'tiny-perov', weightsSha256: modelWeightsSha256('tiny-perov'), sampler: 'em' as const, steps: 5, tFinal: 1e-3, seed: 42, samplesPerMaterial: 2, batchSize: 3 };
+  const shards = planSampleShards(targets, params, 3, 4);
+  assert.equal(shards.length, 4, 'two batches per sample round hold the first 4 materials');
+  assert.notEqual(shards[0]!.runId, planSampleShards(targets, params, 3)[0]!.runId);
+  const shardLines: string[] = [];
+  for (const shard of shards) shardLines.push(...(await runSampleShard(shard)).lines);
+  assert.equal(shardLines.join('\n') + '\n', readFileSync(join(dir, 'cli-limited.jsonl'), 'utf8'));
 });
 
 test('a model card shows the measured metrics beside the paper and stores them in model.json', () => {

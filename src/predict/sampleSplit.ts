@@ -8,7 +8,8 @@
  * ordered sample-major (every material's sample 0 first), so @1 results are complete first.
  * The batches are planned over the whole run (planSampleBatches) and each batch's randomness comes
  * from (seed, index of its first pair), so a resumed run writes the same lines as an uninterrupted
- * one, and so does a run sharded over a job queue (src/queue/).
+ * one, and so does a run sharded over a job queue (src/queue/), and a run limited to the first n
+ * materials writes the whole run's lines for them.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { readResumableJsonl } from '../util/resumableJsonl.js';
@@ -49,6 +50,8 @@ export interface SampleSplitOptions {
   seed?: number;
   /** crystals per sampler batch (default: defaultSamplingBatchSize of the targets) */
   batchSize?: number;
+  /** only the first `limit` materials (`kldm sample --limit`), sampled as the whole run samples them (planSampleBatches) */
+  limit?: number;
   signal?: AbortSignal;
   quiet?: boolean;
   /** the network is a DNG model: the compositions' types are held fixed, CSP-style (typeSampler.ts) */
@@ -87,6 +90,8 @@ export interface SamplePair {
   sample: number;
   /** position in the run's full sample-major pair list; a batch's noise comes from (seed, its first pair's index) */
   index: number;
+  /** a material past the run's limit: sampled with its batch (so the batch's noise is the whole run's) but not written */
+  padding?: true;
 }
 
 /**
@@ -94,13 +99,24 @@ export interface SamplePair {
  * consecutive batches of `batchSize`. The plan depends only on (targets, k, batchSize), never on what
  * is already written, so an interrupted and resumed run, a shard of a queued run (src/queue/) and an
  * uninterrupted run all sample exactly the same batches with the same noise.
+ *
+ * With a `limit` (the first n materials only) the plan keeps the whole run's batches that hold a pair
+ * of those materials; their other pairs are marked `padding`: sampled, because a batch's noise is drawn
+ * for the whole batch, but not written. So a limited run writes exactly the whole run's lines of its
+ * materials (at the cost of up to batchSize - 1 extra crystals per sample index).
  */
-export function planSampleBatches(targets: readonly SampleTarget[], k: number, batchSize: number): SamplePair[][] {
+export function planSampleBatches(targets: readonly SampleTarget[], k: number, batchSize: number, limit = targets.length): SamplePair[][] {
   const pairs: SamplePair[] = [];
   let index = 0;
-  for (let s = 0; s < k; s++) for (const target of targets) pairs.push({ target, sample: s, index: index++ });
+  for (let s = 0; s < k; s++) {
+    targets.forEach((target, i) => pairs.push(i < limit ? { target, sample: s, index } : { target, sample: s, index, padding: true }));
+    index += targets.length;
+  }
   const batches: SamplePair[][] = [];
-  for (let start = 0; start < pairs.length; start += batchSize) batches.push(pairs.slice(start, start + batchSize));
+  for (let start = 0; start < pairs.length; start += batchSize) {
+    const batch = pairs.slice(start, start + batchSize);
+    if (batch.some((w) => !w.padding)) batches.push(batch);
+  }
   return batches;
 }
 
@@ -188,10 +204,12 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
   mkdirSync(dirname(opts.outPath), { recursive: true });
   const done = existingPairs(opts.outPath);
   const key = (w: SamplePair): string => `${w.target.materialId}\u0000${w.sample}`;
-  const batches = planSampleBatches(opts.targets, k, batchSize);
-  const total = opts.targets.length * k;
+  const limit = opts.limit ?? opts.targets.length;
+  if (!Number.isInteger(limit) || limit < 1) throw new InputError(`--limit must be a positive integer (got ${limit})`);
+  const batches = planSampleBatches(opts.targets, k, batchSize, limit);
+  const total = Math.min(limit, opts.targets.length) * k;
   let alreadyDone = 0;
-  for (const b of batches) for (const w of b) if (done.has(key(w))) alreadyDone++;
+  for (const b of batches) for (const w of b) if (!w.padding && done.has(key(w))) alreadyDone++;
   const progress = new Progress({ label: 'sampling', total, unit: 'crystals', quiet: opts.quiet, initial: alreadyDone });
   progress.update(alreadyDone);
   const t0 = Date.now();
@@ -200,7 +218,7 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
   let aborted = false;
   for (const batch of batches) {
     // a batch cut short by a kill is sampled again whole (same noise, so the same lines) and only its missing lines are appended
-    const missing = batch.filter((w) => !done.has(key(w)));
+    const missing = batch.filter((w) => !w.padding && !done.has(key(w)));
     if (missing.length === 0) continue;
     if (opts.signal?.aborted) {
       aborted = true;
@@ -229,7 +247,7 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
     }
     let lines = '';
     for (let g = 0; g < batch.length; g++) {
-      if (done.has(key(batch[g]!))) continue;
+      if (batch[g]!.padding || done.has(key(batch[g]!))) continue;
       lines += out.lines[g]! + '\n';
       if (!out.finite[g]) nonFinite++;
     }

@@ -35,7 +35,8 @@ export interface SampleShardJob {
   shard: number;
   shards: number;
   params: SampleRunParams;
-  batches: { materialId: string; atomicNumbers: number[]; sample: number; index: number }[][];
+  /** `padding`: a pair past the run's --limit, sampled with its batch but not written (planSampleBatches) */
+  batches: { materialId: string; atomicNumbers: number[]; sample: number; index: number; padding?: true }[][];
 }
 
 export interface ShardResult {
@@ -61,10 +62,10 @@ export function modelWeightsSha256(name: string): string {
 }
 
 /** Splits a run into shards of whole batches, about `shardSize` crystals each (at least one batch). */
-export function planSampleShards(targets: readonly SampleTarget[], params: SampleRunParams, shardSize: number): SampleShardJob[] {
-  const batches = planSampleBatches(targets, params.samplesPerMaterial, params.batchSize);
+export function planSampleShards(targets: readonly SampleTarget[], params: SampleRunParams, shardSize: number, limit = targets.length): SampleShardJob[] {
+  const batches = planSampleBatches(targets, params.samplesPerMaterial, params.batchSize, limit);
   const perShard = Math.max(1, Math.ceil(shardSize / params.batchSize));
-  const runId = sampleRunId(targets, params, perShard);
+  const runId = sampleRunId(targets, params, perShard, limit);
   const shards: SampleShardJob[] = [];
   const count = Math.ceil(batches.length / perShard);
   for (let s = 0; s < count; s++) {
@@ -75,7 +76,7 @@ export function planSampleShards(targets: readonly SampleTarget[], params: Sampl
       shards: count,
       params,
       batches: batches.slice(s * perShard, (s + 1) * perShard).map((b) =>
-        b.map((w) => ({ materialId: w.target.materialId, atomicNumbers: w.target.atomicNumbers, sample: w.sample, index: w.index })),
+        b.map((w) => ({ materialId: w.target.materialId, atomicNumbers: w.target.atomicNumbers, sample: w.sample, index: w.index, ...(w.padding ? { padding: true as const } : {}) })),
       ),
     });
   }
@@ -83,9 +84,10 @@ export function planSampleShards(targets: readonly SampleTarget[], params: Sampl
 }
 
 /** A run's identity: everything that decides its output. The same command on the same inputs gets the same id (resume). */
-export function sampleRunId(targets: readonly SampleTarget[], params: SampleRunParams, batchesPerShard: number): string {
+export function sampleRunId(targets: readonly SampleTarget[], params: SampleRunParams, batchesPerShard: number, limit = targets.length): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ v: 1, params, batchesPerShard }));
+  // an unlimited run keeps the id it had before --limit existed (queued runs resume across versions)
+  h.update(JSON.stringify(limit < targets.length ? { v: 1, params, batchesPerShard, limit } : { v: 1, params, batchesPerShard }));
   for (const t of targets) h.update(`${t.materialId}\u0000${t.atomicNumbers.join(',')}\n`);
   return h.digest('hex').slice(0, 20);
 }
@@ -108,8 +110,11 @@ export async function runSampleShard(job: SampleShardJob, onBatch?: (done: numbe
   for (let b = 0; b < job.batches.length; b++) {
     const batch: SamplePair[] = job.batches[b]!.map((p) => ({ target: { materialId: p.materialId, atomicNumbers: p.atomicNumbers }, sample: p.sample, index: p.index }));
     const out = await sampleBatchLines(net, entry.manifest.latticeStats, batch, { seed: params.seed, sampler: params.sampler, steps: params.steps, tFinal: params.tFinal, tau: params.tau, signal, typeDiffusion, latticeParameterisation });
-    lines.push(...out.lines);
-    nonFinite += out.nonFinite;
+    job.batches[b]!.forEach((p, g) => {
+      if (p.padding) return;
+      lines.push(out.lines[g]!);
+      if (!out.finite[g]) nonFinite++;
+    });
     onBatch?.(b + 1, job.batches.length);
   }
   return { lines, nonFinite, seconds: (Date.now() - t0) / 1000, worker: `${hostname()}:${process.pid}` };

@@ -42,7 +42,8 @@ Options:
   --dataset <name> --split s  benchmark split (default split: test)
   --dataset-csv <file>        any CSV (optionally .gz) with material_id and cif columns
   --samples-per-material <k>  default 1 (@1); 20 for @20
-  --limit <n>                 only the first n materials
+  --limit <n>                 only the first n materials, sampled as the whole run samples them (same batches
+                              and noise: the predictions are the whole run's for these materials)
   --subset <n>                a fixed random subset of n materials (kept in split order; see --subset-seed)
   --subset-seed <s>           seed of the subset (default 0): the first n of Rng(s).permutation(materials)
   --sampler <pc|em>           default pc (spec §7.4 test setting)
@@ -167,10 +168,15 @@ export const sampleCommand: Command = {
       latticeParameterisation = modelLatticeParameterisation(entry.manifest);
     }
     let targets = values.dataset ? targetsFromSplit(getDataset(values.dataset).name, values.split!, values['oracle-lattice'] ? stats : null) : readCsvTargets(values['dataset-csv']!);
-    if (limit !== undefined) targets = targets.slice(0, limit);
+    // --limit alone: the whole list is planned and only its first n materials are written, so they get the
+    // whole run's batches and noise (planSampleBatches); with --subset the subset is drawn from the first n
+    let runLimit: number | undefined;
     if (values.subset !== undefined) {
+      if (limit !== undefined) targets = targets.slice(0, limit);
       const n = intFlag('--subset', values.subset, 1, 1);
       targets = randomSubset(targets, n, intFlag('--subset-seed', values['subset-seed'], 0, 0));
+    } else if (limit !== undefined && limit < targets.length) {
+      runLimit = limit;
     }
 
     const controller = new AbortController();
@@ -179,7 +185,7 @@ export const sampleCommand: Command = {
     if (values.queue !== undefined) {
       try {
         return await sampleOnQueue({
-          url: values.queue, queueName: values['queue-name'], shardSize: values['shard-size'], model: values.model!, net, targets, out: values.out,
+          url: values.queue, queueName: values['queue-name'], shardSize: values['shard-size'], model: values.model!, net, targets, limit: runLimit, out: values.out,
           k, sampler, steps, tFinal, tau, seed, batchSize, quiet: values.quiet, signal: controller.signal,
         });
       } finally {
@@ -187,8 +193,8 @@ export const sampleCommand: Command = {
       }
     }
     try {
-      if (!values.quiet) process.stderr.write(`kldm sample: ${targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps${tau !== undefined ? `, τ ${tau}` : ''}, t_f ${tFinal}, lattice ${values['oracle-lattice'] ? 'ORACLE (the true cells: a diagnostic, not CSP)' : latticeParameterisation}\n`);
-      const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, tau, seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), latticeParameterisation, signal: controller.signal, quiet: values.quiet });
+      if (!values.quiet) process.stderr.write(`kldm sample: ${runLimit ?? targets.length} materials × ${k} with ${source}, ${sampler.toUpperCase()} ${steps} steps${tau !== undefined ? `, τ ${tau}` : ''}, t_f ${tFinal}, lattice ${values['oracle-lattice'] ? 'ORACLE (the true cells: a diagnostic, not CSP)' : latticeParameterisation}\n`);
+      const r = await sampleSplit({ net, stats, targets, outPath: values.out, samplesPerMaterial: k, sampler, steps, tFinal, tau, seed, ...(batchSize !== undefined ? { batchSize } : {}), ...(runLimit !== undefined ? { limit: runLimit } : {}), ...(typeDiffusion ? { typeDiffusion } : {}), latticeParameterisation, signal: controller.signal, quiet: values.quiet });
       console.log(
         `${values.out}: ${r.alreadyDone + r.written}/${r.total} predictions (${r.alreadyDone} already there, ${r.written} new in ${r.seconds.toFixed(0)} s` +
           `${r.nonFinite ? `, ${r.nonFinite} non-finite written as empty CIF` : ''})${r.aborted ? '; interrupted: run the same command to continue' : ''}`,
@@ -201,7 +207,7 @@ export const sampleCommand: Command = {
 };
 
 async function sampleOnQueue(a: {
-  url: string; queueName: string | undefined; shardSize: string | undefined; model: string; net: ScoreNetwork; targets: SampleTarget[]; out: string;
+  url: string; queueName: string | undefined; shardSize: string | undefined; model: string; net: ScoreNetwork; targets: SampleTarget[]; limit: number | undefined; out: string;
   k: number; sampler: SamplerMethod; steps: number; tFinal: number; tau: number | undefined; seed: number; batchSize: number | undefined; quiet: boolean | undefined; signal: AbortSignal;
 }): Promise<number> {
   parseQueueUrl(a.url); // a bad URL is refused before any planning
@@ -212,9 +218,10 @@ async function sampleOnQueue(a: {
     model: a.model, weightsSha256: modelWeightsSha256(a.model), sampler: a.sampler, steps: a.steps, tFinal: a.tFinal, ...(a.tau !== undefined ? { tau: a.tau } : {}), seed: a.seed,
     samplesPerMaterial: a.k, batchSize,
   };
-  const shards = planSampleShards(a.targets, params, shardSize);
+  const shards = planSampleShards(a.targets, params, shardSize, a.limit);
+  const written = a.limit === undefined ? a.targets : a.targets.slice(0, a.limit);
   const wanted = new Set<string>();
-  for (let s = 0; s < a.k; s++) for (const t of a.targets) wanted.add(`${t.materialId}\u0000${s}`);
+  for (let s = 0; s < a.k; s++) for (const t of written) wanted.add(`${t.materialId}\u0000${s}`);
   if (existsSync(a.out)) {
     const have = existingPairs(a.out);
     for (const p of have) {
@@ -227,6 +234,6 @@ async function sampleOnQueue(a: {
   }
   return runQueuedCommand({
     command: 'sample', url: a.url, queueName: a.queueName, shards, out: a.out, quiet: a.quiet, signal: a.signal, unit: 'predictions',
-    itemsOf: (s) => s.batches.reduce((n, b) => n + b.length, 0), what: `${a.targets.length} materials × ${a.k} (shards of <= ${Math.ceil(shardSize / batchSize) * batchSize} crystals)`,
+    itemsOf: (s) => s.batches.reduce((n, b) => n + b.filter((p) => !p.padding).length, 0), what: `${written.length} materials × ${a.k} (shards of <= ${Math.ceil(shardSize / batchSize) * batchSize} crystals)`,
   });
 }
