@@ -161,6 +161,12 @@ test('sampleSplit with a limit writes exactly the whole run\'s lines of the firs
   const targets = valTargets(7);
   // batches of 3 over 7 materials x 2 samples: the limit 4 ends inside a batch in both sample rounds
   const common = { net, stats: data.stats, targets, samplesPerMaterial: 2, sampler: 'em' as const, steps: 5, batchSize: 3, quiet: true };
+  // the plan: every pair at its place in the sample-major list (the index seeds its batch), the limit only marks padding
+  const { planSampleBatches } = await import('./sampleSplit.js');
+  const plan = planSampleBatches(targets, 2, 3);
+  assert.deepEqual(plan.flat().map((w) => w.index), Array.from({ length: 14 }, (_, i) => i));
+  const limitedPlan = planSampleBatches(targets, 2, 3, 4);
+  assert.deepEqual(limitedPlan.map((b) => b.map((w) => `${w.index}${w.padding ? 'p' : ''}`)), [['0', '1', '2'], ['3', '4p', '5p'], ['6p', '7', '8'], ['9', '10', '11p']]);
   const whole = join(dir, 'whole.jsonl');
   await sampleSplit({ ...common, outPath: whole });
   const first4 = new Set(targets.slice(0, 4).map((t) => t.materialId));

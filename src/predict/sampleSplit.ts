@@ -109,7 +109,7 @@ export function planSampleBatches(targets: readonly SampleTarget[], k: number, b
   const pairs: SamplePair[] = [];
   let index = 0;
   for (let s = 0; s < k; s++) {
-    targets.forEach((target, i) => pairs.push(i < limit ? { target, sample: s, index } : { target, sample: s, index, padding: true }));
+    targets.forEach((target, i) => pairs.push(i < limit ? { target, sample: s, index: index + i } : { target, sample: s, index: index + i, padding: true }));
     index += targets.length;
   }
   const batches: SamplePair[][] = [];
