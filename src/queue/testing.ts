@@ -59,7 +59,13 @@ export function spawnKldm(args: string[], env: Record<string, string> = {}): { p
   let log = '';
   proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  const exited = new Promise<number | null>((res) =>
+    proc.on('exit', (code, signal) => {
+      // a process killed by a signal exits with code null: say which signal, for the assertion's message
+      if (signal) log += `\n[kldm ${args[0]} ${proc.pid}: killed by ${signal}]\n`;
+      res(code);
+    }),
+  );
   return { proc, log: () => log, exited };
 }
 
