@@ -11,14 +11,9 @@
  */
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { nativeAddonPath } from '../../src/engine/native.js';
+import { nativeAddonPath, type Addon } from '../../src/engine/native.js';
 
-interface GemmAddon {
-  gemm(tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number, beta: number, c: Float32Array, cOff: number, ldc: number, backend: number): void;
-  setThreads(n: number): void;
-  bf16Isa(): string;
-  backends(): string[];
-}
+type GemmAddon = Pick<Addon, 'gemm' | 'setThreads' | 'bf16Isa' | 'backends'>;
 
 const argv = process.argv.slice(2);
 process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';

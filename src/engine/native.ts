@@ -19,7 +19,8 @@ const BACKEND_CODE: Record<GemmBackendName, number> = { auto: 0, openblas: 1, dn
 /** Must equal kAbiVersion in native/addon.cc; a stale build/ (older sources) is not used. */
 const NATIVE_ABI_VERSION = 6;
 
-interface Addon {
+/** The addon's exports (native/addon.cc); exported as a type for benchmarks that call it directly. */
+export interface Addon {
   abiVersion?: number;
   gemm(tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, aOff: number, lda: number,
     b: Float32Array, bOff: number, ldb: number, beta: number, c: Float32Array, cOff: number, ldc: number, backend: number): void;

@@ -122,7 +122,7 @@ test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', 
 
   // progress bar while running, then two result cards
   await page.waitForSelector('#jobs li progress');
-  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 2, undefined, { timeout: ACTION_TIMEOUT_MS });
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 2);
   await page.waitForFunction(() => !document.querySelector<HTMLInputElement>('#traj-slider')!.disabled, undefined, { timeout: 10_000 });
   await page.waitForFunction(() => !/…/.test(document.querySelector('#p-sg')!.textContent ?? '…'));
 
@@ -198,7 +198,7 @@ test('predict in the browser, view in 3D, scrub the trajectory, compare a CIF', 
   await page.fill('#steps', '300');
   await page.fill('#z', '1');
   for (let i = 0; i < 5; i++) await page.click('#predict');
-  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 7, undefined, { timeout: ACTION_TIMEOUT_MS });
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 7);
   assert.equal(await page.locator('#jobs li [data-status=done]').count(), 6);
   await page.fill('#z', '2');
   await page.fill('#steps', '80');
@@ -269,7 +269,7 @@ test('the page over the real predictor (a tiny model trained here): SrTiO3 end t
     await page.fill('#steps', '100');
     await page.fill('#seed', '0');
     await page.click('#predict');
-    await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 3, undefined, { timeout: ACTION_TIMEOUT_MS });
+    await page.waitForFunction(() => document.querySelectorAll('#gallery .card').length === 3);
     await page.waitForFunction(() => !document.querySelector<HTMLInputElement>('#traj-slider')!.disabled, undefined, { timeout: 10_000 });
     assert.match((await page.textContent('#viewer-title')) ?? '', /^SrTiO3 #0 \(seed 0, em, 100 steps\)$/);
     const nums = ((await page.textContent('#p-abc')) ?? '').split(',').map((x) => Number(x.trim()));
@@ -345,7 +345,7 @@ test('Generate mode over the shipped DNG model: the trajectory shows the types b
 
     await page.waitForSelector('#jobs li[data-kind=generate] progress');
     assert.match((await page.textContent('#jobs li[data-kind=generate] .head')) ?? '', /Generate · perov5-dng-masking/);
-    await page.waitForFunction(() => document.querySelectorAll('#gallery .card[data-kind=generate]').length === 2, undefined, { timeout: ACTION_TIMEOUT_MS });
+    await page.waitForFunction(() => document.querySelectorAll('#gallery .card[data-kind=generate]').length === 2);
     await page.waitForFunction(() => !document.querySelector<HTMLInputElement>('#traj-slider')!.disabled, undefined, { timeout: 10_000 });
     assert.match((await page.textContent('#viewer-title')) ?? '', /^\S+ #0 \(perov5-dng-masking, seed 1, pc, 60 steps\)$/);
     const card = (await page.textContent('#gallery .card[data-kind=generate]')) ?? '';
@@ -396,8 +396,8 @@ test('Generate mode over the shipped DNG model: the trajectory shows the types b
     await page.fill('#gen-n', '4');
     await page.click('#generate');
     await page.waitForSelector('#jobs li:first-child .cancel:not([hidden])');
-    await page.waitForFunction(() => /Generate · perov5-dng-masking: sampling… \(live, crystal 0\)/.test(document.querySelector('#viewer-title')!.textContent ?? ''), undefined, { timeout: ACTION_TIMEOUT_MS });
-    await page.waitForFunction(() => /^t = 0\.[0-8]/.test(document.querySelector('#traj-t')!.textContent ?? ''), undefined, { timeout: ACTION_TIMEOUT_MS });
+    await page.waitForFunction(() => /Generate · perov5-dng-masking: sampling… \(live, crystal 0\)/.test(document.querySelector('#viewer-title')!.textContent ?? ''));
+    await page.waitForFunction(() => /^t = 0\.[0-8]/.test(document.querySelector('#traj-t')!.textContent ?? ''));
     assert.match((await page.textContent('#traj-types')) ?? '', /types at this frame: .* · \d of 5 masked/);
     await page.click('#jobs li:first-child .cancel');
     await page.waitForFunction(() => /cancelled/.test(document.querySelector('#jobs li:first-child .status')!.textContent ?? ''), undefined, { timeout: 10_000 });
