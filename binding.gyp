@@ -10,7 +10,7 @@
       "sources": ["native/addon.cc", "native/gemm.cc", "native/gemm_bf16.cc", "native/kernels.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
-      "cflags_cc": ["-std=gnu++17", "-O3", "-march=<(kldm_march)", "-fopenmp", "-fno-math-errno"],
+      "cflags_cc": ["-std=gnu++17", "-O3", "-march=<(kldm_march)", "-fopenmp", "-fno-math-errno", "-fno-trapping-math"],
       "ldflags": ["-fopenmp", "-Wl,-z,nodelete"],
       "conditions": [
         ["kldm_openblas==1", { "defines": ["KLDM_HAVE_OPENBLAS"], "libraries": ["-lopenblas"] }],

@@ -165,6 +165,8 @@ export interface Kernels {
    * da[i] = Σ_{e from i} dz[e], db[j] = Σ_{e to j} dz[e], dc[g] = Σ_{e in g} dz[e],
    * dpq[p] = [dz[fwd] − dz[rev], dz[fwd] + dz[rev]]; dwv[h,d] += Σ_e dz[e,h]·dv[e,d] accumulates.
    * (The gradient w.r.t. dv, dz·wv, is a GEMM left to the caller.)
+   * The five outputs and dz must be distinct, non-overlapping arrays (the native kernel is
+   * vectorised on that promise).
    */
   edgeCombineBackward(
     dz: FloatArray, dv: FloatArray, edges: EdgeLayout, cols: number, numAtoms: number, numCrystals: number,
