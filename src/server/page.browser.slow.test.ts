@@ -89,7 +89,8 @@ async function canvasHash(page: Page): Promise<string> {
 }
 
 // Functional tests, not timings: the server's jobs share the machine's two cores with Chromium, and on a slower
-// CPU kind (seen: an AVX2-only EPYC, where sampling runs ~4x slower than with AVX512-BF16) the first test took
+// CPU kind (seen: an AVX2-only EPYC, where sampling ran ~4x slower than with AVX512-BF16 before the engine's SiLU
+// loops were vectorised there, ~2x after) the first test took
 // 118 s of its former 120 s limit, and a click under extra load waited past Playwright's default 30 s.
 const TEST_TIMEOUT_MS = 360_000;
 const ACTION_TIMEOUT_MS = 120_000;
