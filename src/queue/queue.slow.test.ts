@@ -49,6 +49,13 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
     }
   };
 
+  // A worker answers SIGTERM with a graceful exit 0 once its handler is installed, which is when it says it is
+  // waiting for shards; before that (Node and tsx still loading the sources) SIGTERM kills it. Workers that
+  // are signalled after a run therefore have to be ready before the run starts: on a loaded machine one
+  // worker can do all of a small run while the other is still loading (the exit-code-null flake).
+  const ready = (...ws: ReturnType<typeof spawnKldm>[]): Promise<void[]> =>
+    Promise.all(ws.map((w) => waitFor(`worker ${w.proc.pid} to wait for shards`, () => /waiting for shards/.test(w.log()))));
+
   // The single-process reference runs in a process of its own with the workers' thread count: on some CPUs
   // (seen on an AVX2-only AMD EPYC) oneDNN's f32 GEMM rounds differently with 1 and 2 threads, so the output
   // is bit-identical for the same CPU kind and KLDM_THREADS only (docs/scale-out.md, "Exactness").
@@ -74,6 +81,7 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
   test('1 producer + 2 workers', async () => {
     const a = worker('q-two');
     const b = worker('q-two');
+    await ready(a, b);
     const out = join(dir, 'two.jsonl');
     assert.equal(await sampleCommand.run([...common(), '--queue', redis.url, '--queue-name', 'q-two', '--shard-size', '6', '--out', out]), 0);
     assert.equal(readFileSync(out, 'utf8'), expected);
@@ -98,6 +106,7 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
     await victim.exited;
     assert.doesNotMatch(victim.log(), /shard 1\/4 done/);
     const rescuer = worker('q-kill');
+    await ready(rescuer);
     assert.equal(await producer, 0);
     assert.equal(readFileSync(out, 'utf8'), expected);
     assert.match(rescuer.log(), /shard 1\/4 of run \w+ \(attempt 1\)/); // a stalled shard keeps its attempt count
@@ -117,6 +126,7 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
     await singleProcess(['relax', ...args, '--out', single]);
     const a = worker('q-relax', false);
     const b = worker('q-relax', false);
+    await ready(a, b);
     const queued = join(dir, 'relax-queued.jsonl');
     assert.equal(await relaxCommand.run([...args, '--out', queued, '--queue', redis.url, '--queue-name', 'q-relax', '--shard-size', '2']), 0);
     assert.equal(readFileSync(queued, 'utf8'), readFileSync(single, 'utf8'));
@@ -144,6 +154,7 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
         workers.push(w);
         return w;
       });
+      await ready(...ws);
       const queued = join(dir, 'gen-queued.jsonl');
       assert.equal(await generateCommand.run([...args, '--out', queued, '--queue', redis.url, '--queue-name', 'q-gen', '--shard-size', '8']), 0);
       assert.equal(readFileSync(queued, 'utf8'), readFileSync(single, 'utf8'));
@@ -161,6 +172,7 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
     const out = join(dir, 'producer.jsonl');
     const args = [...common(), '--queue', redis.url, '--queue-name', queueName, '--shard-size', '6', '--out', out];
     const w = worker(queueName);
+    await ready(w);
     const first = spawnKldm(['sample', ...args]);
     const queue = new Queue(queueName, { connection: parseQueueUrl(redis.url), prefix: QUEUE_PREFIX });
     try {

@@ -11,7 +11,7 @@ import { InputError } from '../../util/errors.js';
 import { parseDuration } from '../../util/progress.js';
 import { intOptionOr as intFlag } from '../args.js';
 import { parseQueueUrl, redactQueueUrl } from '../../queue/url.js';
-import { DEFAULT_QUEUE_NAME, startWorker } from '../../queue/worker.js';
+import { DEFAULT_QUEUE_NAME, startWorker, type RunningWorker } from '../../queue/worker.js';
 
 const usage = `Usage: kldm worker --queue <redis://[user:password@]host:port[/db]> [options]
 
@@ -66,13 +66,15 @@ export const workerCommand: Command = {
     const stalledIntervalMs = durationMs('--stalled-interval', values['stalled-interval'], 15_000);
     if (k > 1) return superviseWorkers(k, argv);
 
-    const w = await startWorker({ connection, url: values.queue, queueName: values['queue-name'], lockDurationMs, stalledIntervalMs });
-    process.stderr.write(`kldm worker ${process.pid}: waiting for shards on ${redactQueueUrl(values.queue)} (queue ${values['queue-name'] ?? DEFAULT_QUEUE_NAME}); Ctrl-C stops\n`);
+    // Signals are taken from before the worker connects: a SIGTERM while it starts up (a service
+    // manager stopping it early, a supervisor's Ctrl-C) must stop it cleanly with exit 0, not kill it
+    // with Node's default action. A first signal lets a shard taken meanwhile finish; a second stops now.
+    let w: RunningWorker | null = null;
     let signals = 0;
     const onSignal = (): void => {
       signals++;
       process.stderr.write(signals === 1 ? `kldm worker ${process.pid}: stopping after the running shard (signal again to stop now)\n` : `kldm worker ${process.pid}: stopping now\n`);
-      void w.stop(signals > 1);
+      if (w) void w.stop(signals > 1);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -83,6 +85,9 @@ export const workerCommand: Command = {
     };
     process.on('unhandledRejection', onRejection);
     try {
+      w = await startWorker({ connection, url: values.queue, queueName: values['queue-name'], lockDurationMs, stalledIntervalMs });
+      if (signals > 0) void w.stop(signals > 1); // signalled while starting up
+      else process.stderr.write(`kldm worker ${process.pid}: waiting for shards on ${redactQueueUrl(values.queue)} (queue ${values['queue-name'] ?? DEFAULT_QUEUE_NAME}); Ctrl-C stops\n`);
       await w.closed;
     } finally {
       process.off('SIGINT', onSignal);
