@@ -49,8 +49,8 @@ describe('queued kldm sample equals the single-process output', { skip }, () => 
     }
   };
 
-  // A worker answers SIGTERM with a graceful exit 0 once its handler is installed, which is when it says it is
-  // waiting for shards; before that (Node and tsx still loading the sources) SIGTERM kills it. Workers that
+  // A worker answers SIGTERM with a graceful exit 0 once its handler is installed (before it connects, so surely
+  // once it says it is waiting for shards); before that (Node and tsx still loading the sources) SIGTERM kills it. Workers that
   // are signalled after a run therefore have to be ready before the run starts: on a loaded machine one
   // worker can do all of a small run while the other is still loading (the exit-code-null flake).
   const ready = (...ws: ReturnType<typeof spawnKldm>[]): Promise<void[]> =>
