@@ -1,6 +1,8 @@
 /**
- * Per-kernel time profile of one kldm training step (after one warm-up step).
- * Usage: tsx bench/engine/profile.ts [perov5|mp20] [auto|openblas|dnnl] [quick|medium|full] [f32|bf16]
+ * Per-kernel time profile of one kldm training step, or of one forward pass (the sampling hot path:
+ * a sampler step is one or two of them), after one warm-up. Compare KLDM_THREADS=1 and 2 to see
+ * which kernels scale with threads.
+ * Usage: tsx bench/engine/profile.ts [perov5|mp20] [auto|openblas|dnnl] [quick|medium|full] [f32|bf16] [step|forward]
  */
 import { CSPVNet } from '../../src/network/cspvnet.js';
 import { initParams } from '../../src/network/params.js';
@@ -11,7 +13,8 @@ import type { Kernels } from '../../src/engine/kernels.js';
 import { Rng } from '../../src/util/rng.js';
 import { atomCounts, randomInput, type WorkloadName } from './workloads.js';
 
-const [workload = 'mp20', backend = 'auto', size = 'full', precision = 'f32'] = process.argv.slice(2);
+const [workload = 'mp20', backend = 'auto', size = 'full', precision = 'f32', what = 'step'] = process.argv.slice(2);
+if (what !== 'step' && what !== 'forward') throw new Error(`the fifth argument is step or forward, got ${what}`);
 const native = loadNativeKernels();
 if (!native) throw new Error(`native engine unavailable: ${loadNativeKernels.lastError}`);
 native.kernels.setGemmBackend(backend as GemmBackendName);
@@ -49,6 +52,7 @@ const gl = new Float32Array(6 * input.layout.numCrystals).fill(1e-3);
 const step = (): void => {
   params.zeroGrad();
   net.forward(input);
+  if (what === 'forward') return;
   net.backward({ v: gv, l: gl });
   opt.step();
 };
@@ -60,7 +64,7 @@ const total = performance.now() - t0;
 const rows = [...times.entries()].sort((a, b) => b[1][0] - a[1][0]);
 let inKernels = 0;
 for (const [, v] of rows) inKernels += v[0];
-console.log(`total ${total.toFixed(0)} ms, in kernels ${inKernels.toFixed(0)} ms`);
+console.log(`${what} of ${input.layout.numCrystals} crystals: total ${total.toFixed(0)} ms, in kernels ${inKernels.toFixed(0)} ms`);
 for (const [k, v] of rows.slice(0, 30)) {
   console.log(`${v[0].toFixed(1).padStart(8)} ms  x${v[1]}  ${v[2] ? `${(v[2] / v[0] / 1e6).toFixed(0)} GF/s` : ''}  ${k}`);
 }

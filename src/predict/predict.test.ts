@@ -211,6 +211,49 @@ test('sampleSplit with a limit writes exactly the whole run\'s lines of the firs
   assert.equal(shardLines.join('\n') + '\n', readFileSync(join(dir, 'cli-limited.jsonl'), 'utf8'));
 });
 
+test('sampleSplit parts (kldm sample --part k/n): disjoint, together the whole run\'s lines, each resumable; the CLI checks k/n', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kldm-sample-parts-'));
+  const net = loadModelNetwork(listModels()[0]!);
+  const targets = valTargets(7);
+  // batches of 3 over 7 materials x 2 samples: 5 batches, the last one short
+  const common = { net, stats: data.stats, targets, samplesPerMaterial: 2, sampler: 'em' as const, steps: 5, batchSize: 3, quiet: true };
+  const { planSampleBatches, planPartBatches, parseRunPart } = await import('./sampleSplit.js');
+  const plan = planSampleBatches(targets, 2, 3);
+  assert.equal(plan.length, 5);
+  const firstIndex = (bs: { index: number }[][]): number[] => bs.map((b) => b[0]!.index);
+  assert.deepEqual(firstIndex(planPartBatches(plan, { index: 1, count: 2 })), [0, 6, 12]);
+  assert.deepEqual(firstIndex(planPartBatches(plan, { index: 2, count: 2 })), [3, 9]);
+  assert.deepEqual(firstIndex(planPartBatches(plan, { index: 3, count: 3 })), [6]);
+  assert.deepEqual(firstIndex(planPartBatches(plan, { index: 6, count: 6 })), [], 'a part past the last batch is empty');
+  const whole = join(dir, 'whole.jsonl');
+  await sampleSplit({ ...common, outPath: whole });
+  const wholeLines = readFileSync(whole, 'utf8').split('\n').filter((l) => l);
+  assert.equal(wholeLines.length, 14);
+  for (const n of [2, 3]) {
+    const got: string[] = [];
+    for (let k = 1; k <= n; k++) {
+      const out = join(dir, `part${k}of${n}.jsonl`);
+      const r = await sampleSplit({ ...common, outPath: out, part: { index: k, count: n } });
+      const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l);
+      assert.equal(r.total, lines.length);
+      got.push(...lines);
+    }
+    // the same lines as the whole run (same batches, same noise), each once
+    assert.deepEqual([...got].sort(), [...wholeLines].sort(), `${n} parts`);
+  }
+  // a part killed after its first batch resumes to the same file
+  const p2 = readFileSync(join(dir, 'part2of2.jsonl'), 'utf8').split('\n').filter((l) => l);
+  const resumed = join(dir, 'resumed.jsonl');
+  writeFileSync(resumed, p2.slice(0, 3).join('\n') + '\n' + p2[3]!.slice(0, 11));
+  const again = await sampleSplit({ ...common, outPath: resumed, part: { index: 2, count: 2 } });
+  assert.equal(again.alreadyDone, 3);
+  assert.equal(readFileSync(resumed, 'utf8'), p2.join('\n') + '\n');
+  assert.deepEqual(parseRunPart(' 2 / 3 '), { index: 2, count: 3 });
+  for (const bad of ['0/2', '3/2', '1', '1/0', 'a/b', '1.5/2', '-1/2']) assert.throws(() => parseRunPart(bad), /--part must be k\/n with 1 <= k <= n/, bad);
+  await assert.rejects(sampleCommand.run(['--model', 'tiny-perov', '--dataset', 'perov_5', '--part', '2/1', '--out', join(dir, 'x.jsonl')]), /--part must be k\/n/);
+  await assert.rejects(sampleCommand.run(['--model', 'tiny-perov', '--dataset', 'perov_5', '--part', '1/2', '--queue', 'redis://127.0.0.1:1', '--out', join(dir, 'x.jsonl')]), /--part splits a run without a queue/);
+});
+
 test('a model card shows the measured metrics beside the paper and stores them in model.json', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kldm-card-'));
   const reportPath = join(dir, 'report.json');

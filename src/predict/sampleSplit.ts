@@ -52,6 +52,8 @@ export interface SampleSplitOptions {
   batchSize?: number;
   /** only the first `limit` materials (`kldm sample --limit`), sampled as the whole run samples them (planSampleBatches) */
   limit?: number;
+  /** `kldm sample --part k/n`: only every n-th batch of the run's plan, from the k-th (1-based; planPartBatches) */
+  part?: RunPart;
   signal?: AbortSignal;
   quiet?: boolean;
   /** the network is a DNG model: the compositions' types are held fixed, CSP-style (typeSampler.ts) */
@@ -118,6 +120,35 @@ export function planSampleBatches(targets: readonly SampleTarget[], k: number, b
     if (batch.some((w) => !w.padding)) batches.push(batch);
   }
   return batches;
+}
+
+/** One of `count` disjoint parts of a run (`kldm sample --part index/count`, index 1-based). */
+export interface RunPart {
+  index: number;
+  count: number;
+}
+
+/** Parses `k/n` (1 <= k <= n) as a run part. */
+export function parseRunPart(raw: string, flag = '--part'): RunPart {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(count) && index >= 1 && index <= count)) {
+    throw new InputError(`${flag} must be k/n with 1 <= k <= n (e.g. 1/2 and 2/2 for two processes), got "${raw}"`);
+  }
+  return { index, count };
+}
+
+/**
+ * The batches of one part of a run: every `count`-th batch of the plan, from batch `index - 1`. The parts
+ * are disjoint and together the whole plan, and each batch keeps its place in the plan (so its noise), so
+ * the lines of all parts are the lines of the whole run, in another order. Interleaved rather than
+ * contiguous: parts running side by side cover a growing prefix of the split, which `kldm evaluate csp
+ * --limit` can score before they finish.
+ */
+export function planPartBatches(batches: readonly SamplePair[][], part: RunPart | undefined): SamplePair[][] {
+  if (!part) return [...batches];
+  return batches.filter((_, b) => b % part.count === part.index - 1);
 }
 
 export interface SampleBatchOptions {
@@ -206,8 +237,9 @@ export async function sampleSplit(opts: SampleSplitOptions): Promise<SampleSplit
   const key = (w: SamplePair): string => `${w.target.materialId}\u0000${w.sample}`;
   const limit = opts.limit ?? opts.targets.length;
   if (!Number.isInteger(limit) || limit < 1) throw new InputError(`--limit must be a positive integer (got ${limit})`);
-  const batches = planSampleBatches(opts.targets, k, batchSize, limit);
-  const total = Math.min(limit, opts.targets.length) * k;
+  const batches = planPartBatches(planSampleBatches(opts.targets, k, batchSize, limit), opts.part);
+  let total = 0;
+  for (const b of batches) for (const w of b) if (!w.padding) total++;
   let alreadyDone = 0;
   for (const b of batches) for (const w of b) if (!w.padding && done.has(key(w))) alreadyDone++;
   const progress = new Progress({ label: 'sampling', total, unit: 'crystals', quiet: opts.quiet, initial: alreadyDone });
