@@ -46,7 +46,7 @@ Options:
                               and noise: the predictions are the whole run's for these materials)
   --part <k/n>                this process samples part k of n of the run: every n-th batch from the k-th,
                               with the whole run's noise. Run k = 1..n side by side (KLDM_THREADS=cores/n each;
-                              on 2 cores two 1-thread parts sample ~1.3x faster than one 2-thread process),
+                              on 2 cores two 1-thread parts sampled 1.1-1.3x faster than one 2-thread process),
                               each with its own --out, or on several machines without a queue; the parts'
                               lines together are the whole run's (cat them; kldm evaluate csp ignores order)
   --subset <n>                a fixed random subset of n materials (kept in split order; see --subset-seed)
