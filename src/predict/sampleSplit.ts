@@ -129,12 +129,12 @@ export interface RunPart {
 }
 
 /** Parses `k/n` (1 <= k <= n) as a run part. */
-export function parseRunPart(raw: string, flag = '--part'): RunPart {
+export function parseRunPart(raw: string): RunPart {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!(Number.isSafeInteger(index) && Number.isSafeInteger(count) && index >= 1 && index <= count)) {
-    throw new InputError(`${flag} must be k/n with 1 <= k <= n (e.g. 1/2 and 2/2 for two processes), got "${raw}"`);
+    throw new InputError(`--part must be k/n with 1 <= k <= n (e.g. 1/2 and 2/2 for two processes), got "${raw}"`);
   }
   return { index, count };
 }
@@ -146,8 +146,8 @@ export function parseRunPart(raw: string, flag = '--part'): RunPart {
  * contiguous: parts running side by side cover a growing prefix of the split, which `kldm evaluate csp
  * --limit` can score before they finish.
  */
-export function planPartBatches(batches: readonly SamplePair[][], part: RunPart | undefined): SamplePair[][] {
-  if (!part) return [...batches];
+export function planPartBatches(batches: SamplePair[][], part: RunPart | undefined): SamplePair[][] {
+  if (!part) return batches;
   return batches.filter((_, b) => b % part.count === part.index - 1);
 }
 
